@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# hopscope lab: rebuild the hypervisor path of a VXLAN/Geneve overlay with real Linux devices in
+# network namespaces, push TCP through it and capture at every hop with tcpdump.
+#
+#   guest1 eth0 <-veth-> host1 tap0 -> brq<VNI> -> vxlan-<VNI> -> phy0 <-veth->
+#   host2 phy0 -> vxlan-<VNI> -> brq<VNI> -> tap0 <-veth-> guest2 eth0
+#
+# The veth between guest and host stands in for virtio/tap; the veth between the two hypervisor
+# namespaces stands in for the physical wire. One pcap per interface is written to the output
+# folder as <host>-<interface>.pcap, with topology.json describing every capture point.
+#
+# Run as root:  samples/lab/lab.sh --out /tmp/jumbo --underlay-mtu 9000
+# See --help for the knobs. Every namespace name carries a per-run suffix, so two runs never
+# collide, and everything is torn down on success, failure or Ctrl-C.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: lab.sh --out DIR [options]
+
+  --out DIR                 where the captures and topology.json go (created; must be empty or new)
+  --scenario NAME           name written to topology.json (default: the folder's name)
+  --underlay-mtu N          MTU of the physical link between the hypervisors (default 9000)
+  --overlay-mtu N           MTU of guests, taps, bridges and the tunnel device (default 1500)
+  --pmtu-disc on|off        guest path MTU discovery (off sets net.ipv4.ip_no_pmtu_disc=1; default on)
+  --guest-tso on|off        guest TSO/GSO (default on)
+  --nic-tunnel-tso on|off   tx-udp_tnl-segmentation on the physical NIC (default off)
+  --encap vxlan|geneve      encapsulation (default vxlan). This machine's kernel may lack geneve;
+                            then the run records VXLAN and re-encapsulates it as Geneve with
+                            samples/lab/reencap-geneve.mjs (recorded as such in topology.json)
+  --underlay ipv4|ipv6      address family of the underlay (default ipv4)
+  --snaplen N               tcpdump snap length (default 256)
+  --bytes N                 TCP payload bytes sent from guest1 to guest2 (default 2000000)
+  --vni N                   VXLAN network identifier (default 97)
+  --keep                    leave the namespaces up for inspection (you tear them down)
+  -h, --help                this text
+
+Needs root, ip and ss (iproute2), tcpdump, ethtool, iperf3, sysctl (procps), ping (iputils-ping).
+EOF
+}
+
+die() { echo "lab: $*" >&2; exit 1; }
+
+OUT=""; SCENARIO=""; UNDERLAY_MTU=9000; OVERLAY_MTU=1500; PMTU_DISC=on; GUEST_TSO=on
+NIC_TNL_TSO=off; ENCAP=vxlan; UNDERLAY=ipv4; SNAPLEN=256; BYTES=2000000; VNI=97; KEEP=0
+
+onoff() { case "$2" in on|off) ;; *) die "$1 takes on or off, not '$2'";; esac; }
+num() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 takes a number, not '$2'"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) OUT=${2:-}; shift 2;;
+    --scenario) SCENARIO=${2:-}; shift 2;;
+    --underlay-mtu) num "$1" "${2:-}"; UNDERLAY_MTU=$2; shift 2;;
+    --overlay-mtu) num "$1" "${2:-}"; OVERLAY_MTU=$2; shift 2;;
+    --pmtu-disc) onoff "$1" "${2:-}"; PMTU_DISC=$2; shift 2;;
+    --guest-tso) onoff "$1" "${2:-}"; GUEST_TSO=$2; shift 2;;
+    --nic-tunnel-tso) onoff "$1" "${2:-}"; NIC_TNL_TSO=$2; shift 2;;
+    --encap) case "${2:-}" in vxlan|geneve) ENCAP=$2;; *) die "--encap takes vxlan or geneve";; esac; shift 2;;
+    --underlay) case "${2:-}" in ipv4|ipv6) UNDERLAY=$2;; *) die "--underlay takes ipv4 or ipv6";; esac; shift 2;;
+    --snaplen) num "$1" "${2:-}"; SNAPLEN=$2; shift 2;;
+    --bytes) num "$1" "${2:-}"; BYTES=$2; shift 2;;
+    --vni) num "$1" "${2:-}"; VNI=$2; shift 2;;
+    --keep) KEEP=1; shift;;
+    -h|--help) usage; exit 0;;
+    *) usage >&2; die "unknown argument '$1'";;
+  esac
+done
+
+[ -n "$OUT" ] || { usage >&2; die "--out DIR is required"; }
+
+# --- preflight: say exactly what is missing, then stop --------------------------------------
+missing=()
+for tool in ip tcpdump ethtool iperf3 sysctl ping ss; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  die "missing tool(s): ${missing[*]} (Debian: apt-get install iproute2 tcpdump ethtool iperf3 procps iputils-ping)"
+fi
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, veth, bridge and vxlan devices); run it with sudo"
+[ -e "$OUT" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ] && die "--out $OUT exists and is not empty"
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+[ -n "$SCENARIO" ] || SCENARIO=$(basename "$OUT")
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+if [ "$OVERLAY_MTU" -lt 1280 ] && [ "$UNDERLAY" = ipv6 ]; then die "an IPv6 underlay needs MTU >= 1280"; fi
+
+# --- unique names, teardown -----------------------------------------------------------------
+RUN="hs$$$(printf '%04x' $((RANDOM)))"
+NS_G1="$RUN-guest1"; NS_H1="$RUN-host1"; NS_H2="$RUN-host2"; NS_G2="$RUN-guest2"
+ALL_NS=("$NS_G1" "$NS_H1" "$NS_H2" "$NS_G2")
+PIDS=()
+WORK=$(mktemp -d "/tmp/hopscope-lab.$RUN.XXXX")
+
+teardown() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  if [ "$KEEP" -eq 1 ] && [ "$rc" -eq 0 ]; then
+    echo "lab: --keep: namespaces ${ALL_NS[*]} left up; remove with: for n in ${ALL_NS[*]}; do ip netns del \$n; done" >&2
+  else
+    for ns in "${ALL_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap teardown EXIT
+trap 'echo "lab: interrupted" >&2; exit 130' INT TERM
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# --- addresses: all inside the lab's namespaces, none routed out -----------------------------
+# The guests live on 10.97.0.0/24 (the overlay); the underlay is 10.200.0.0/24 or fd00:200::/64.
+G1_IP=10.97.0.150; G2_IP=10.97.0.103
+if [ "$UNDERLAY" = ipv4 ]; then
+  H1_UL=10.200.0.42; H2_UL=10.200.0.43; UL_PREFIX=24; UL_OVERHEAD=50
+else
+  H1_UL=fd00:200::42; H2_UL=fd00:200::43; UL_PREFIX=64; UL_OVERHEAD=70
+fi
+
+# Geneve: use the kernel's driver when it has one, else record VXLAN and re-encapsulate.
+TUNNEL_KIND=$ENCAP; SYNTH_GENEVE=0
+if [ "$ENCAP" = geneve ]; then
+  probe_ns="$RUN-probe"
+  ip netns add "$probe_ns"
+  if ip -n "$probe_ns" link add gprobe type geneve id 1 remote 127.0.0.2 2>/dev/null; then
+    SYNTH_GENEVE=0
+  else
+    SYNTH_GENEVE=1; TUNNEL_KIND=vxlan
+    echo "lab: this kernel has no geneve driver; recording VXLAN and re-encapsulating it as Geneve" >&2
+  fi
+  ip netns del "$probe_ns"
+fi
+TUN_DEV="${TUNNEL_KIND}-${VNI}"
+BR_DEV="brq${VNI}"
+
+for ns in "${ALL_NS[@]}"; do
+  ip netns add "$ns"
+  nsx "$ns" ip link set lo up
+done
+
+# guest <-> host tap (veth standing in for virtio/tap)
+ip -n "$NS_H1" link add tap0 type veth peer name eth0 netns "$NS_G1"
+ip -n "$NS_H2" link add tap0 type veth peer name eth0 netns "$NS_G2"
+# the physical wire between the hypervisors
+ip -n "$NS_H1" link add phy0 type veth peer name phy0 netns "$NS_H2"
+
+setup_host() {
+  local ns=$1 local_ul=$2 remote_ul=$3
+  # Start the underlay large: the tunnel device's MTU may not exceed underlay - overhead when it
+  # is set, so the overlay MTU is set first and the underlay lowered afterwards, as an operator
+  # who changes a NIC would do.
+  ip -n "$ns" link set phy0 mtu $(( OVERLAY_MTU + UL_OVERHEAD > UNDERLAY_MTU ? OVERLAY_MTU + UL_OVERHEAD : UNDERLAY_MTU ))
+  ip -n "$ns" addr add "$local_ul/$UL_PREFIX" dev phy0 nodad 2>/dev/null || ip -n "$ns" addr add "$local_ul/$UL_PREFIX" dev phy0
+  ip -n "$ns" link set phy0 up
+  if [ "$TUNNEL_KIND" = vxlan ]; then
+    ip -n "$ns" link add "$TUN_DEV" type vxlan id "$VNI" local "$local_ul" remote "$remote_ul" dstport 4789 dev phy0
+  else
+    ip -n "$ns" link add "$TUN_DEV" type geneve id "$VNI" remote "$remote_ul"
+  fi
+  ip -n "$ns" link set "$TUN_DEV" mtu "$OVERLAY_MTU"
+  ip -n "$ns" link add "$BR_DEV" type bridge
+  ip -n "$ns" link set tap0 mtu "$OVERLAY_MTU"
+  ip -n "$ns" link set tap0 master "$BR_DEV"
+  ip -n "$ns" link set "$TUN_DEV" master "$BR_DEV"
+  ip -n "$ns" link set "$BR_DEV" up
+  ip -n "$ns" link set tap0 up
+  ip -n "$ns" link set "$TUN_DEV" up
+  ip -n "$ns" link set phy0 mtu "$UNDERLAY_MTU"
+  # veth only merges (GRO) on receive when it runs NAPI; a real NIC does this by default.
+  nsx "$ns" ethtool -K phy0 gro on >/dev/null 2>&1 || true
+  nsx "$ns" ethtool -K phy0 tx-udp_tnl-segmentation "$NIC_TNL_TSO" tx-udp_tnl-csum-segmentation "$NIC_TNL_TSO" >/dev/null 2>&1 ||
+    echo "lab: could not set tx-udp_tnl-segmentation $NIC_TNL_TSO on $ns phy0" >&2
+}
+setup_host "$NS_H1" "$H1_UL" "$H2_UL"
+setup_host "$NS_H2" "$H2_UL" "$H1_UL"
+
+setup_guest() {
+  local ns=$1 ip=$2
+  nsx "$ns" ip link set eth0 mtu "$OVERLAY_MTU"
+  nsx "$ns" ip addr add "$ip/24" dev eth0
+  nsx "$ns" ip link set eth0 up
+  if [ "$PMTU_DISC" = off ]; then nsx "$ns" sysctl -qw net.ipv4.ip_no_pmtu_disc=1; fi
+  if [ "$GUEST_TSO" = off ]; then nsx "$ns" ethtool -K eth0 tso off gso off >/dev/null; fi
+}
+setup_guest "$NS_G1" "$G1_IP"
+setup_guest "$NS_G2" "$G2_IP"
+
+# --- captures -------------------------------------------------------------------------------
+# name ns host interface kind
+CAPTURES=(
+  "$NS_G1 guest1 eth0 guest"
+  "$NS_H1 host1 tap0 tap"
+  "$NS_H1 host1 $BR_DEV bridge"
+  "$NS_H1 host1 $TUN_DEV $TUNNEL_KIND"
+  "$NS_H1 host1 phy0 physical"
+  "$NS_H2 host2 phy0 physical"
+  "$NS_H2 host2 $TUN_DEV $TUNNEL_KIND"
+  "$NS_H2 host2 $BR_DEV bridge"
+  "$NS_H2 host2 tap0 tap"
+  "$NS_G2 guest2 eth0 guest"
+)
+
+# Wait until both guests reach each other before capturing, so ARP and the FDB are settled.
+for _ in $(seq 1 50); do
+  nsx "$NS_G1" ping -c1 -W1 "$G2_IP" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+nsx "$NS_G1" ping -c1 -W1 "$G2_IP" >/dev/null 2>&1 || die "guest1 cannot reach guest2 through the overlay"
+
+for entry in "${CAPTURES[@]}"; do
+  read -r ns host ifname _ <<<"$entry"
+  file="$OUT/$host-$ifname.pcap"
+  [ "$SYNTH_GENEVE" -eq 1 ] && [ "$ifname" = phy0 ] && file="$WORK/$host-$ifname.vxlan.pcap"
+  # ip netns exec execs tcpdump, so $! is tcpdump itself and SIGINT reaches it; -Z root keeps it
+  # able to write into a root-owned folder.
+  ip netns exec "$ns" tcpdump -Z root --immediate-mode -i "$ifname" -s "$SNAPLEN" -nn -U -w "$file" 2>"$WORK/$host-$ifname.log" &
+  PIDS+=($!)
+done
+# tcpdump says "listening on" once its socket is bound; only then may traffic start.
+for entry in "${CAPTURES[@]}"; do
+  read -r ns host ifname _ <<<"$entry"
+  for _ in $(seq 1 100); do grep -q "listening on" "$WORK/$host-$ifname.log" 2>/dev/null && break; sleep 0.05; done
+  grep -q "listening on" "$WORK/$host-$ifname.log" || die "tcpdump on $host $ifname did not start: $(cat "$WORK/$host-$ifname.log")"
+done
+
+# --- traffic --------------------------------------------------------------------------------
+ip netns exec "$NS_G2" timeout 120 iperf3 -s -1 -B "$G2_IP" >"$WORK/iperf3-server.log" 2>&1 &
+SERVER=$!; PIDS+=("$SERVER")
+for _ in $(seq 1 50); do nsx "$NS_G2" ss -ltn 2>/dev/null | grep -q ":5201 " && break; sleep 0.1; done
+nsx "$NS_G1" timeout 120 iperf3 -c "$G2_IP" -n "$BYTES" -l 128K >"$WORK/iperf3-client.log" 2>&1 ||
+  die "iperf3 failed: $(tail -5 "$WORK/iperf3-client.log")"
+wait "$SERVER" 2>/dev/null || true
+sleep 1
+
+for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+PIDS=()
+
+if [ "$SYNTH_GENEVE" -eq 1 ]; then
+  command -v node >/dev/null 2>&1 || die "node is needed to re-encapsulate VXLAN as Geneve"
+  for host in host1 host2; do
+    node "$LAB_DIR/reencap-geneve.mjs" "$WORK/$host-phy0.vxlan.pcap" "$OUT/$host-phy0.pcap" "$VNI"
+  done
+fi
+
+# --- topology.json --------------------------------------------------------------------------
+json_str() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+offloads_json() {
+  # ethtool -k prints "feature: on [fixed]"; keep name -> on/off, note [fixed] apart.
+  nsx "$1" ethtool -k "$2" 2>/dev/null | awk -F': ' 'NR>1 && NF>=2 {
+      name=$1; gsub(/^[ \t]+/, "", name); split($2, v, " ");
+      printf "%s\"%s\": \"%s\"", (n++ ? ", " : ""), name, v[1] }'
+}
+mtu_of() { nsx "$1" cat "/sys/class/net/$2/mtu"; }
+{
+  echo "{"
+  echo "  \"scenario\": $(json_str "$SCENARIO"),"
+  echo "  \"recordedWith\": \"samples/lab/lab.sh\","
+  echo "  \"kernel\": $(json_str "$(uname -r)"),"
+  echo "  \"tcpdump\": $(json_str "$(tcpdump --version 2>&1 | head -1)"),"
+  echo "  \"knobs\": {"
+  echo "    \"underlayMtu\": $UNDERLAY_MTU, \"overlayMtu\": $OVERLAY_MTU, \"pmtuDiscovery\": \"$PMTU_DISC\","
+  echo "    \"guestTso\": \"$GUEST_TSO\", \"nicTunnelTso\": \"$NIC_TNL_TSO\", \"encapsulation\": \"$ENCAP\","
+  echo "    \"underlay\": \"$UNDERLAY\", \"snaplen\": $SNAPLEN, \"bytes\": $BYTES, \"vni\": $VNI"
+  echo "  },"
+  if [ "$SYNTH_GENEVE" -eq 1 ]; then
+    echo "  \"note\": \"The kernel that recorded this had no geneve driver: the physical captures were recorded as VXLAN and re-encapsulated as Geneve (UDP 6081, one 8-byte option) by samples/lab/reencap-geneve.mjs; the tunnel device captures carry the inner frames only.\","
+  fi
+  echo "  \"addresses\": { \"guest1\": \"$G1_IP\", \"guest2\": \"$G2_IP\", \"host1\": \"$H1_UL\", \"host2\": \"$H2_UL\" },"
+  echo "  \"path\": ["
+  n=0
+  for entry in "${CAPTURES[@]}"; do
+    read -r ns host ifname kind <<<"$entry"
+    [ $n -gt 0 ] && echo ","
+    n=$((n + 1))
+    hop_kind=$kind
+    [ "$SYNTH_GENEVE" -eq 1 ] && [ "$kind" = vxlan ] && hop_kind=geneve
+    printf '    { "file": "%s-%s.pcap", "host": "%s", "interface": "%s", "kind": "%s", "mtu": %s,\n      "offloads": { %s } }' \
+      "$host" "$ifname" "$host" "$ifname" "$hop_kind" "$(mtu_of "$ns" "$ifname")" "$(offloads_json "$ns" "$ifname")"
+  done
+  echo
+  echo "  ]"
+  echo "}"
+} >"$OUT/topology.json"
+
+cp "$WORK/iperf3-client.log" "$OUT/iperf3.log" 2>/dev/null || true
+echo "lab: $SCENARIO recorded in $OUT" >&2
+for entry in "${CAPTURES[@]}"; do
+  read -r _ host ifname _ <<<"$entry"
+  f="$OUT/$host-$ifname.pcap"
+  printf '  %-24s %8d bytes\n' "$(basename "$f")" "$(stat -c %s "$f")" >&2
+done
