@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { max, mode } from './helpers/lab-summary.js';
 import { expectSoftwareGsoAtNic, hop, loadScenario, segmentSize } from './helpers/lab-signatures.js';
+import { max, mode } from './helpers/lab-summary.js';
 
 const samples = join(import.meta.dirname, '..', 'samples');
 

@@ -290,5 +290,9 @@ echo "lab: $SCENARIO recorded in $OUT" >&2
 for entry in "${CAPTURES[@]}"; do
   read -r _ host ifname _ <<<"$entry"
   f="$OUT/$host-$ifname.pcap"
-  printf '  %-24s %8d bytes\n' "$(basename "$f")" "$(stat -c %s "$f")" >&2
+  # frames, and the most common TCP payload lengths (innermost TCP, as tcpdump -v prints them)
+  sizes=$(tcpdump -nn -v -r "$f" 2>/dev/null | grep -o 'length [0-9]*$' | awk '$2 > 0 {print $2}' |
+    sort -n | uniq -c | sort -rn | head -3 | awk '{printf "%s%s x%s", (n++ ? ", " : ""), $2, $1}')
+  printf '  %-24s %6d frames  TCP payloads: %s\n' "$(basename "$f")" \
+    "$(tcpdump -nn -r "$f" 2>/dev/null | wc -l)" "${sizes:-none}" >&2
 done

@@ -36,7 +36,8 @@ const MAGIC_US = 0xa1b2c3d4;
 const MAGIC_NS = 0xa1b23c4d;
 
 export function parsePcap(buf: Uint8Array, name = 'capture'): PcapFile {
-  if (buf.byteLength < 24) throw new NotPcapError(`${name}: ${buf.byteLength} bytes, too short for a pcap header`);
+  if (buf.byteLength < 24)
+    throw new NotPcapError(`${name}: ${buf.byteLength} bytes, too short for a pcap header`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const magicLE = view.getUint32(0, true);
   const magicBE = view.getUint32(0, false);
@@ -49,7 +50,9 @@ export function parsePcap(buf: Uint8Array, name = 'capture'): PcapFile {
     littleEndian = false;
     nanosecond = magicBE === MAGIC_NS;
   } else {
-    throw new NotPcapError(`${name}: not a classic pcap file (magic 0x${magicBE.toString(16).padStart(8, '0')})`);
+    throw new NotPcapError(
+      `${name}: not a classic pcap file (magic 0x${magicBE.toString(16).padStart(8, '0')})`,
+    );
   }
   const snaplen = view.getUint32(16, littleEndian);
   const linkType = view.getUint32(20, littleEndian) & 0x0fffffff;

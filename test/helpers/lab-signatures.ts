@@ -39,7 +39,9 @@ export function expectSoftwareGsoAtNic(dir: string): void {
     expect(max(hop(hops, key).dataPayloads), `${key} carries super-frames`).toBeGreaterThan(seg);
   }
   const tunnelKey = [...hops.keys()].find((k) => k.startsWith('host1-') && /vxlan|geneve/.test(k)) ?? '';
-  expect(max(hop(hops, tunnelKey).dataPayloads), 'tunnel device still sees super-frames').toBeGreaterThan(seg);
+  expect(max(hop(hops, tunnelKey).dataPayloads), 'tunnel device still sees super-frames').toBeGreaterThan(
+    seg,
+  );
   const phy = hop(hops, 'host1-physical');
   expect(phy.tunnelPorts.size, 'physical NIC carries tunnel packets').toBeGreaterThan(0);
   expect(max(phy.dataPayloads), 'split into segments on the physical NIC').toBe(seg);

@@ -76,7 +76,15 @@ function ipv6(d: Uint8Array, o: number, s: CaptureSummary, depth: number): void 
   l4(d, o + 40, d[o + 6] ?? 0, u16(d, o + 4), 6, s, depth);
 }
 
-function l4(d: Uint8Array, o: number, proto: number, len: number, ipv: number, s: CaptureSummary, depth: number) {
+function l4(
+  d: Uint8Array,
+  o: number,
+  proto: number,
+  len: number,
+  ipv: number,
+  s: CaptureSummary,
+  depth: number,
+) {
   if (proto === 6 && d.length >= o + 20) {
     const dport = u16(d, o + 2);
     const hl = ((d[o + 12] ?? 0) >> 4) * 4;
@@ -118,7 +126,7 @@ function l4(d: Uint8Array, o: number, proto: number, len: number, ipv: number, s
   }
 }
 
-export const max = (xs: number[]): number => xs.reduce((a, b) => (b > a ? b : a), 0);
+export const max = (xs: number[]): number => xs.reduce((a, b) => Math.max(a, b), 0);
 
 /** Most frequent value. */
 export function mode(xs: number[]): number {

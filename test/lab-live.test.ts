@@ -1,0 +1,52 @@
+// Records scenario 1 afresh with the real kernel and tcpdump and checks the same signatures as on
+// the committed sample, so a change of kernel behaviour shows up. Needs root and the lab's tools;
+// elsewhere it is skipped with the reason printed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectSoftwareGsoAtNic, hop, loadScenario } from './helpers/lab-signatures.js';
+
+const lab = join(import.meta.dirname, '..', 'samples', 'lab', 'lab.sh');
+const isRoot = process.getuid?.() === 0;
+const missing = ['ip', 'tcpdump', 'ethtool', 'iperf3', 'ping', 'ss'].filter(
+  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
+);
+const skipReason = !isRoot
+  ? 'not root: the lab needs network namespaces'
+  : missing.length > 0
+    ? `missing tools: ${missing.join(', ')}`
+    : null;
+if (skipReason) console.warn(`lab-live: skipped (${skipReason})`);
+
+describe.skipIf(skipReason !== null)('a fresh lab recording (real kernel, real tcpdump)', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'hopscope-lab-')), 'jumbo-underlay');
+  afterAll(() => rmSync(join(out, '..'), { recursive: true, force: true }));
+
+  it('jumbo-underlay shows super-frames up to vxlan, MSS segments on the NIC and GRO after it', () => {
+    execFileSync('bash', [lab, '--out', out, '--underlay-mtu', '9000', '--bytes', '1000000'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 300_000,
+    });
+    expectSoftwareGsoAtNic(out);
+    const { topology, hops } = loadScenario(out);
+    expect(topology.path).toHaveLength(10);
+    expect(topology.path.find((p) => p.host === 'host1' && p.kind === 'physical')?.mtu).toBe(9000);
+    expect(hop(hops, 'host1-physical').tunnelPorts.has(4789)).toBe(true);
+  });
+
+  it('refuses to write into a folder that is not empty', () => {
+    const r = spawnSync('bash', [lab, '--out', out], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/not empty/);
+  });
+
+  it('names a bad knob and exits non-zero', () => {
+    const r = spawnSync('bash', [lab, '--out', join(out, '..', 'x'), '--pmtu-disc', 'maybe'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/--pmtu-disc takes on or off/);
+  });
+});
