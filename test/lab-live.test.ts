@@ -1,7 +1,7 @@
 // Records scenario 1 afresh with the real kernel and tcpdump and checks the same signatures as on
 // the committed sample, so a change of kernel behaviour shows up. Needs root and the lab's tools;
 // elsewhere it is skipped with the reason printed.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,39 @@ describe.skipIf(skipReason !== null)('a fresh lab recording (real kernel, real t
     expect(topology.path).toHaveLength(10);
     expect(topology.path.find((p) => p.host === 'host1' && p.kind === 'physical')?.mtu).toBe(9000);
     expect(hop(hops, 'host1-physical').tunnelPorts.has(4789)).toBe(true);
+  });
+
+  it('tears every namespace down when it is stopped mid-transfer', async () => {
+    const child = spawn('bash', [lab, '--out', join(out, '..', 'stopped'), '--bytes', '100000000000'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const ours = () =>
+      execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.startsWith(`hs${child.pid}`));
+    // Wait until its transfer runs (the iperf3 client starts after all four namespaces exist).
+    for (
+      let i = 0;
+      i < 200 && !(ours().length === 4 && spawnSync('pgrep', ['-f', 'iperf3 -c']).status === 0);
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(ours()).toHaveLength(4);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).not.toBe(0);
+    expect(stderr).toMatch(/interrupted/);
+    expect(ours()).toHaveLength(0);
+    // iperf3 gets the teardown's SIGTERM through timeout; give it a moment to exit.
+    const clientAlive = () =>
+      spawnSync('pgrep', ['-f', 'iperf3 -c 10.97.0.103 -n 100000000000']).status === 0;
+    for (let i = 0; i < 40 && clientAlive(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(clientAlive()).toBe(false);
   });
 
   it('refuses to write into a folder that is not empty', () => {

@@ -226,11 +226,15 @@ for entry in "${CAPTURES[@]}"; do
 done
 
 # --- traffic --------------------------------------------------------------------------------
-ip netns exec "$NS_G2" timeout 120 iperf3 -s -1 -B "$G2_IP" >"$WORK/iperf3-server.log" 2>&1 &
+ip netns exec "$NS_G2" timeout 600 iperf3 -s -1 -B "$G2_IP" >"$WORK/iperf3-server.log" 2>&1 &
 SERVER=$!; PIDS+=("$SERVER")
 for _ in $(seq 1 50); do nsx "$NS_G2" ss -ltn 2>/dev/null | grep -q ":5201 " && break; sleep 0.1; done
-nsx "$NS_G1" timeout 120 iperf3 -c "$G2_IP" -n "$BYTES" -l 128K >"$WORK/iperf3-client.log" 2>&1 ||
-  die "iperf3 failed: $(tail -5 "$WORK/iperf3-client.log")"
+# The client runs in the background and the script waits for it: bash runs the INT/TERM trap
+# (and so the teardown) during `wait`, but not before a foreground child ends. timeout puts
+# iperf3 in a process group of its own, so Ctrl-C reaches it only through the teardown's kill.
+ip netns exec "$NS_G1" timeout 600 iperf3 -c "$G2_IP" -n "$BYTES" -l 128K >"$WORK/iperf3-client.log" 2>&1 &
+CLIENT=$!; PIDS+=("$CLIENT")
+wait "$CLIENT" || die "iperf3 failed: $(tail -5 "$WORK/iperf3-client.log")"
 wait "$SERVER" 2>/dev/null || true
 sleep 1
 
