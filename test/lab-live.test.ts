@@ -2,7 +2,7 @@
 // the committed sample, so a change of kernel behaviour shows up. Needs root and the lab's tools;
 // elsewhere it is skipped with the reason printed.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,7 +45,7 @@ describe.skipIf(skipReason !== null)('a fresh lab recording (real kernel, real t
       stderr += b.toString();
     });
     const ours = () =>
-      execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
         .split('\n')
         .filter((l) => l.startsWith(`hs${child.pid}`));
     // Wait until its transfer runs (the iperf3 client starts after all four namespaces exist).
@@ -67,6 +67,35 @@ describe.skipIf(skipReason !== null)('a fresh lab recording (real kernel, real t
       spawnSync('pgrep', ['-f', 'iperf3 -c 10.97.0.103 -n 100000000000']).status === 0;
     for (let i = 0; i < 40 && clientAlive(); i++) await new Promise((r) => setTimeout(r, 50));
     expect(clientAlive()).toBe(false);
+  });
+
+  it('without root, says so and exits non-zero', () => {
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'bash', lab, '--out', join(tmpdir(), 'x')],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/needs root/);
+  });
+
+  it('with a tool missing, names it and exits non-zero', () => {
+    // A PATH holding every system command but iperf3.
+    const bin = join(out, '..', 'bin-without-iperf3');
+    mkdirSync(bin);
+    for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+      if (!existsSync(dir)) continue;
+      for (const name of readdirSync(dir)) {
+        if (name === 'iperf3' || existsSync(join(bin, name))) continue;
+        symlinkSync(join(dir, name), join(bin, name));
+      }
+    }
+    const r = spawnSync('bash', [lab, '--out', join(out, '..', 'y')], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: bin },
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/missing tool\(s\): iperf3/);
   });
 
   it('refuses to write into a folder that is not empty', () => {
