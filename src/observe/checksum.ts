@@ -1,0 +1,73 @@
+/**
+ * Internet checksum arithmetic (RFC 1071) and the classification of a stored L4 checksum.
+ *
+ * With transmit checksum offload (Linux CHECKSUM_PARTIAL) the stack stores in the checksum field
+ * only the folded one's-complement sum of the pseudo-header, not complemented, and the NIC adds
+ * the rest. A capture taken before the NIC sees that value, so "field == folded pseudo-header
+ * sum" identifies offload exactly, and it can be checked even when the snap length cut the
+ * payload off. Pure functions over byte views: nothing here allocates.
+ */
+
+export type ChecksumClass = 'good' | 'partial' | 'lco' | 'zero' | 'bad' | 'unverifiable';
+
+/** Adds 16-bit big-endian words of bytes[start, end) to `sum` (unfolded; an odd tail is padded). */
+export function sumWords(bytes: Uint8Array, start: number, end: number, sum = 0): number {
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
+  if (i < end) sum += (bytes[i] as number) << 8;
+  return sum;
+}
+
+/** Folds carries into 16 bits (one's-complement addition). */
+export function fold(sum: number): number {
+  let s = sum;
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return s;
+}
+
+/** Unfolded sum of the IPv4 pseudo-header: source, destination, protocol, L4 length. */
+export function pseudoHeaderSumV4(
+  bytes: Uint8Array,
+  ipOffset: number,
+  protocol: number,
+  l4Length: number,
+): number {
+  return sumWords(bytes, ipOffset + 12, ipOffset + 20) + protocol + l4Length;
+}
+
+/** Unfolded sum of the IPv6 pseudo-header: source, destination, upper-layer length, next header. */
+export function pseudoHeaderSumV6(
+  bytes: Uint8Array,
+  ipOffset: number,
+  nextHeader: number,
+  l4Length: number,
+): number {
+  return (
+    sumWords(bytes, ipOffset + 8, ipOffset + 40) +
+    Math.floor(l4Length / 0x10000) +
+    (l4Length & 0xffff) +
+    nextHeader
+  );
+}
+
+/**
+ * Classifies a stored L4 checksum.
+ * @param stored the checksum field as read
+ * @param pseudoSum unfolded pseudo-header sum
+ * @param segmentSum unfolded sum over the whole L4 segment as captured (header incl. the stored
+ *   field, and payload), or null when the payload was not fully captured
+ * @param zeroMeansNone UDP over IPv4: 0 means "no checksum"
+ */
+export function classifyChecksum(
+  stored: number,
+  pseudoSum: number,
+  segmentSum: number | null,
+  zeroMeansNone: boolean,
+): ChecksumClass {
+  if (zeroMeansNone && stored === 0) return 'zero';
+  if (segmentSum !== null && fold(pseudoSum + segmentSum) === 0xffff) return 'good';
+  const partial = fold(pseudoSum);
+  // A partial sum of 0xffff and 0 are the same one's-complement value.
+  if (stored === partial || (partial === 0xffff && stored === 0)) return 'partial';
+  return segmentSum === null ? 'unverifiable' : 'bad';
+}
