@@ -84,7 +84,8 @@ OUT=$(cd "$OUT" && pwd)
 [ -n "$SCENARIO" ] || SCENARIO=$(basename "$OUT")
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-if [ "$OVERLAY_MTU" -lt 1280 ] && [ "$UNDERLAY" = ipv6 ]; then die "an IPv6 underlay needs MTU >= 1280"; fi
+if [ "$UNDERLAY_MTU" -lt 1280 ] && [ "$UNDERLAY" = ipv6 ]; then die "an IPv6 underlay needs --underlay-mtu >= 1280"; fi
+[ "$OVERLAY_MTU" -ge 576 ] || die "--overlay-mtu must be at least 576"
 
 # --- unique names, teardown -----------------------------------------------------------------
 RUN="hs$$$(printf '%04x' $((RANDOM)))"
@@ -102,6 +103,7 @@ teardown() {
   else
     for ns in "${ALL_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   fi
+  ip netns del "$RUN-probe" 2>/dev/null || true
   rm -rf "$WORK"
   exit "$rc"
 }
