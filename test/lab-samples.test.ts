@@ -19,7 +19,8 @@ describe('committed lab samples keep their signatures', () => {
   it('fragmenting-underlay: outer packets fragment into 1,396 + 174 bytes', () => {
     const { topology, hops } = loadScenario(join(samples, 'fragmenting-underlay'));
     const phy = hop(hops, 'host1-physical');
-    const seg = segmentSize(hop(hops, 'guest1-guest'));
+    const guest = hop(hops, 'guest1-guest');
+    const seg = segmentSize(guest);
     const firsts = phy.fragments.filter(([, off, mf]) => off === 0 && mf);
     const seconds = phy.fragments.filter(([, off]) => off > 0);
     expect(firsts.length).toBeGreaterThan(100);
@@ -28,13 +29,15 @@ describe('committed lab samples keep their signatures', () => {
     const mtu = topology.knobs.underlayMtu;
     const firstPayload = Math.floor((mtu - 20) / 8) * 8;
     expect(new Set(firsts.map(([len]) => len))).toEqual(new Set([firstPayload + 20]));
-    // inner segment + 50 bytes of VXLAN overhead = both fragments' payloads + 14 outer Ethernet
-    const outerIp = seg + 20 + 32 + 14 + 8 + 8 + 20;
+    // Outer IP packet: the inner frame (payload + TCP header with the options the guest's data
+    // carries + inner IPv4 20 + inner Ethernet 14) + VXLAN 8 + UDP 8 + outer IPv4 20.
+    const innerFrame = seg + 20 + (guest.dataOptionBytes ?? 0) + 20 + 14;
+    const outerIp = innerFrame + 8 + 8 + 20;
     expect(new Set(seconds.map(([len, off]) => [len, off].join('/')))).toEqual(
       new Set([`${outerIp - firstPayload}/${firstPayload}`]),
     );
     expect([firstPayload + 20, outerIp - firstPayload]).toEqual([1396, 174]);
-    expect(hop(hops, 'guest1-guest').fragNeededMtus).toHaveLength(0);
+    expect(guest.fragNeededMtus).toHaveLength(0);
   });
 
   it('pmtu-underlay: ICMP need-to-frag (mtu 1350) to the guest, then 1,298-byte segments', () => {
