@@ -1,0 +1,102 @@
+/**
+ * TCP (RFC 9293) and its common options (RFC 7323, RFC 2018).
+ *
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |          Source Port          |       Destination Port        |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                        Sequence Number                        |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                    Acknowledgment Number                      |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |  Data |       |C|E|U|A|P|R|S|F|                               |
+ *  | Offset| Rsrvd |W|C|R|C|S|S|Y|I|            Window             |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |           Checksum            |         Urgent Pointer        |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                    Options                    |    Padding    |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * Options: 0 EOL, 1 NOP, 2 MSS (len 4), 3 window scale (3), 4 SACK permitted (2), 5 SACK
+ * (2 + 8n), 8 timestamps (10). An option whose length runs past the data offset lies
+ * (MALFORMED, when that length byte was captured); options cut by the snap length: TRUNCATED.
+ * Ports and sequence number are filled first, so an ICMP quote of 8 bytes still yields them.
+ */
+import { type Cursor, fail, short, stopAt, u16, u32 } from './common.js';
+import { DecodeStatus, type Level, type Packet } from './packet.js';
+
+const P_TCP_SHORT = 'tcp: header incomplete';
+const P_TCP_DOFF = 'tcp: data offset below 5';
+const P_TCP_OPT_SHORT = 'tcp: options incomplete';
+const P_TCP_OPT_LEN = 'tcp: option length invalid';
+
+export function decodeTcp(
+  data: Uint8Array,
+  offset: number,
+  end: number,
+  _packet: Packet,
+  level: Level,
+  c: Cursor,
+): number {
+  const stop = stopAt(c, end);
+  if (offset + 4 <= stop) {
+    level.srcPort = u16(data, offset);
+    level.dstPort = u16(data, offset + 2);
+    if (offset + 8 <= stop) level.tcpSeq = u32(data, offset + 4);
+  }
+  if (offset + 20 > stop) return short(c, offset + 20, end, P_TCP_SHORT, offset);
+  level.tcpAck = u32(data, offset + 8);
+  const doff = ((data[offset + 12] as number) >> 4) * 4;
+  level.tcpFlags = u16(data, offset + 12) & 0x01ff;
+  level.tcpWindow = u16(data, offset + 14);
+  level.l4Checksum = u16(data, offset + 16);
+  level.l4ChecksumOffset = offset + 16;
+  level.tcpHeaderLength = doff;
+  if (doff < 20) return fail(c, DecodeStatus.MALFORMED, P_TCP_DOFF, offset + 12);
+  const hdrEnd = offset + doff;
+  if (hdrEnd > end) return short(c, hdrEnd, end, P_TCP_SHORT, offset + 12);
+  // Payload offset only when the header was captured whole (offsets never point past the data).
+  if (hdrEnd <= c.capEnd) level.payloadOffset = hdrEnd;
+  level.payloadLength = level.l4Length - doff;
+  // Options, as far as they were captured.
+  const optStop = Math.min(hdrEnd, stop);
+  let p = offset + 20;
+  while (p < optStop) {
+    const kind = data[p] as number;
+    if (kind === 0) return DecodeStatus.OK;
+    if (kind === 1) {
+      p++;
+      continue;
+    }
+    if (p + 1 >= optStop) break; // length byte not captured (or beyond the header: checked below)
+    const len = data[p + 1] as number;
+    if (len < 2 || p + len > hdrEnd) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+    if (p + len > optStop) break;
+    if (kind === 2) {
+      if (len !== 4) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      level.tcpMss = u16(data, p + 2);
+    } else if (kind === 3) {
+      if (len !== 3) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      level.tcpWindowScale = data[p + 2] as number;
+    } else if (kind === 4) {
+      if (len !== 2) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      level.tcpSackPermitted = true;
+    } else if (kind === 5) {
+      if ((len - 2) % 8 !== 0 || len === 2) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      level.tcpSackBlocks = (len - 2) / 8;
+    } else if (kind === 8) {
+      if (len !== 10) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      level.tcpHasTimestamps = true;
+      level.tcpTsVal = u32(data, p + 2);
+      level.tcpTsEcr = u32(data, p + 6);
+    }
+    p += len;
+  }
+  if (p < hdrEnd) {
+    // Stopped at the captured end inside the options.
+    if (p + 1 === hdrEnd && optStop === hdrEnd) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+    return short(c, hdrEnd, end, P_TCP_OPT_SHORT, p);
+  }
+  return DecodeStatus.OK;
+}
