@@ -71,3 +71,42 @@ export function classifyChecksum(
   if (stored === partial || (partial === 0xffff && stored === 0)) return 'partial';
   return segmentSum === null ? 'unverifiable' : 'bad';
 }
+
+/** The IPv4 header checksum: good or bad when the header was captured, else unverifiable. */
+export function classifyIpv4Header(
+  bytes: Uint8Array,
+  ipOffset: number,
+  headerLength: number,
+  capturedEnd: number,
+): ChecksumClass {
+  if (ipOffset + headerLength > capturedEnd) return 'unverifiable';
+  return fold(sumWords(bytes, ipOffset, ipOffset + headerLength)) === 0xffff ? 'good' : 'bad';
+}
+
+/**
+ * The checksum a NIC writes when it completes a partial one: the complement of the full sum with
+ * the field taken as zero. `segmentSum` includes the stored (partial) field, which is removed here.
+ */
+export function completedChecksum(pseudoSum: number, segmentSum: number, stored: number): number {
+  // Removing `stored` from a one's-complement sum = adding its complement.
+  const withoutField = fold(pseudoSum + segmentSum + (~stored & 0xffff));
+  const complement = ~withoutField & 0xffff;
+  return complement === 0 ? 0xffff : complement;
+}
+
+/**
+ * Local checksum offload (LCO): does the outer UDP checksum verify once the inner checksum, left
+ * partial in the captured bytes, is replaced by its completed value?
+ * @param outerPseudo unfolded pseudo-header sum of the outer UDP
+ * @param outerSegmentSum unfolded sum over the outer UDP datagram as captured
+ * @param innerStored the inner checksum field as captured (the partial sum)
+ * @param innerCompleted the inner checksum as the NIC will write it
+ */
+export function verifiesWithCompletedInner(
+  outerPseudo: number,
+  outerSegmentSum: number,
+  innerStored: number,
+  innerCompleted: number,
+): boolean {
+  return fold(outerPseudo + outerSegmentSum + (~innerStored & 0xffff) + innerCompleted) === 0xffff;
+}

@@ -1,0 +1,165 @@
+/**
+ * The command line (yargs). `hopscope analyze CAPTURE...` reads captures and prints the summary
+ * or, with --json, the report document. Exit codes: 0 the analysis ran, 1 a capture could not be
+ * read at all (the others are still analysed and reported), 2 usage errors.
+ */
+
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { HopscopeError, UsageError } from '../errors.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import { analyzeCaptures } from '../pipeline/analyze.js';
+import { buildOverrides } from '../pipeline/hops.js';
+import { buildReport } from '../report/model.js';
+import { renderText } from '../report/text.js';
+import { createProgress } from './progress.js';
+
+export const EXIT_OK = 0;
+export const EXIT_UNREADABLE = 1;
+export const EXIT_USAGE = 2;
+
+function packageVersion(): string {
+  const url = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+interface AnalyzeArgs {
+  captures: string[];
+  json: boolean;
+  /** Repeatable options: one string, several, or none. */
+  hop?: string | string[];
+  mtu?: string | string[];
+  topology?: string;
+  logLevel: LogLevel;
+  color?: boolean;
+  progress?: boolean;
+}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
+  args.captures = args.captures.map((path) => (path === STDIN_PLACEHOLDER ? '-' : path));
+  if (args.captures.length === 0) throw new UsageError('analyze: name at least one capture (or - for stdin)');
+  const list = (value: string | string[] | undefined): string[] =>
+    value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const overrides = buildOverrides(list(args.hop), list(args.mtu), args.topology);
+  const logger = createLogger(args.logLevel);
+  const progress = createProgress(io.stderr, args.progress ?? Boolean(io.stderr.isTTY));
+  const result = await analyzeCaptures(args.captures, { overrides, logger, onProgress: progress.update });
+  progress.done();
+  const report = buildReport(result, packageVersion());
+  if (args.json) {
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const color = args.color ?? (Boolean(io.stdout.isTTY) && process.env.NO_COLOR === undefined);
+    io.stdout.write(
+      renderText(report, { color, width: Math.min(110, (io.stdout as { columns?: number }).columns ?? 100) }),
+    );
+  }
+  for (const capture of result.captures) {
+    if (!capture.readable) io.stderr.write(`hopscope: ${capture.errors[0] ?? capture.path}\n`);
+  }
+  return result.captures.some((capture) => !capture.readable) ? EXIT_UNREADABLE : EXIT_OK;
+}
+
+/** yargs drops a lone "-"; it stands in for it while parsing (no file name holds a NUL byte). */
+const STDIN_PLACEHOLDER = '\u0000stdin';
+
+/** Runs the CLI and resolves to the exit code; never calls process.exit itself. */
+export async function main(
+  rawArgv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  const argv = rawArgv.map((arg) => (arg === '-' ? STDIN_PLACEHOLDER : arg));
+  let exitCode = EXIT_OK;
+  let usageError: string | null = null;
+  const parser = yargs(argv)
+    .scriptName('hopscope')
+    .usage('$0 <command> [options]')
+    .command(
+      'analyze <captures..>',
+      'Analyse captures: checksum offload, TSO/GSO super-frames, fragments, path MTU',
+      (y) =>
+        y
+          .positional('captures', {
+            describe: 'pcap or pcapng files (gzip too); - reads stdin',
+            type: 'string',
+            array: true,
+            demandOption: true,
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print the report as one JSON document',
+          })
+          .option('hop', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Set a hop kind: NAME=KIND (guest, tap, bridge, vxlan, geneve, physical, any)',
+          })
+          .option('mtu', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Set a hop MTU: NAME=BYTES (repeatable)',
+          })
+          .option('topology', {
+            type: 'string',
+            describe: 'A topology.json in the lab form (hop kinds and MTUs)',
+          })
+          .option('log-level', {
+            choices: LOG_LEVELS,
+            default: 'warn' as LogLevel,
+            describe: 'Log level of the logs on stderr',
+          })
+          .option('color', {
+            type: 'boolean',
+            describe: 'Colour the summary (default: when stdout is a terminal)',
+          })
+          .option('progress', {
+            type: 'boolean',
+            describe: 'Progress on stderr (default: when stderr is a terminal)',
+          })
+          .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
+          .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),
+      async (parsed) => {
+        exitCode = await runAnalyze(parsed as unknown as AnalyzeArgs, io);
+      },
+    )
+    .demandCommand(1, 'Name a command: analyze')
+    .strict()
+    .help()
+    .version(packageVersion())
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error && !(error instanceof UsageError)) throw error;
+      usageError = message ?? error?.message ?? 'usage error';
+    });
+  try {
+    // With a callback yargs hands --help/--version text back instead of printing it itself.
+    await parser.parseAsync(argv, {}, (_error, _parsed, output) => {
+      if (output && usageError === null) io.stdout.write(`${output}\n`);
+    });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      usageError = error.message;
+    } else if (error instanceof HopscopeError) {
+      io.stderr.write(`hopscope: ${error.message}\n`);
+      return EXIT_UNREADABLE;
+    } else {
+      throw error;
+    }
+  }
+  if (usageError !== null) {
+    io.stderr.write(`hopscope: ${usageError}\nRun hopscope --help for usage.\n`);
+    return EXIT_USAGE;
+  }
+  return exitCode;
+}
+
+export function hideArgs(): string[] {
+  return hideBin(process.argv);
+}

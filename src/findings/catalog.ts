@@ -1,0 +1,209 @@
+/**
+ * The findings catalogue: every finding hopscope can report, registered once (Wireshark's expert
+ * info, Zeek's weird table). Data, not code: a stable dotted code, a group, a severity and the
+ * words an operator reads. Codes are part of the JSON interface and never change meaning once
+ * released; a new finding is one new entry here.
+ *
+ * Templates name facts in braces ({mss}, {mtu}, ...). The observers record facts as numbers or
+ * short strings; the report fills the templates once, at the end, so nothing is formatted per frame.
+ */
+
+export type Severity = 'chat' | 'note' | 'warn' | 'error';
+export type FindingGroup = 'checksum' | 'segmentation' | 'fragmentation' | 'pmtu' | 'capture';
+/** What a finding is about: one capture file, one hop, or one flow at one hop. */
+export type FindingScope = 'capture' | 'hop' | 'flow';
+
+export interface CatalogEntry {
+  code: string;
+  group: FindingGroup;
+  severity: Severity;
+  scope: FindingScope;
+  title: string;
+  explanation: string;
+  fix: string;
+}
+
+export const CATALOG = [
+  {
+    code: 'checksum.partial',
+    group: 'checksum',
+    severity: 'note',
+    scope: 'hop',
+    title: 'Checksums left for the NIC (transmit checksum offload)',
+    explanation:
+      '{count} {layers} checksums hold exactly the folded pseudo-header sum, not a full checksum: the ' +
+      'sending stack used checksum offload (CHECKSUM_PARTIAL) and the NIC, or the host on a virtual ' +
+      'path, completes them later. tcpdump and Wireshark call these "incorrect"; they are not errors.',
+    fix:
+      'Nothing to fix. Ignore the "incorrect" checksum warnings on this hop, or capture on the wire ' +
+      'to see final checksums. To have captures show full sums, turn offload off for the test only: ' +
+      'ethtool -K <dev> tx off.',
+  },
+  {
+    code: 'checksum.lco',
+    group: 'checksum',
+    severity: 'note',
+    scope: 'hop',
+    title: 'Tunnel UDP checksums computed ahead of the inner checksum (local checksum offload)',
+    explanation:
+      '{count} outer UDP checksums of tunnel packets do not verify over the captured bytes, but do ' +
+      'once the inner {inner} checksum, left partial for the NIC, is completed: the kernel computed ' +
+      'the outer checksum for the packet as it will leave the NIC (local checksum offload). Not ' +
+      'corruption.',
+    fix: 'Nothing to fix; ignore these "incorrect" outer UDP checksums.',
+  },
+  {
+    code: 'checksum.bad',
+    group: 'checksum',
+    severity: 'error',
+    scope: 'hop',
+    title: 'Checksums that are really wrong',
+    explanation:
+      '{count} {layers} checksums match neither the full sum nor the partial pseudo-header sum of ' +
+      'offload, on frames whose bytes were all captured. These packets were corrupted, or rewritten ' +
+      'by something that did not update the checksum; receivers drop them.',
+    fix:
+      'Find where the bytes change: capture the same flow one hop earlier and compare. Suspect NAT or ' +
+      'encapsulation code without checksum update, a faulty NIC or cable (check ethtool -S <dev> ' +
+      'for rx_crc_errors), or a driver bug with offload (try ethtool -K <dev> tx off rx off).',
+  },
+  {
+    code: 'checksum.unverifiable',
+    group: 'checksum',
+    severity: 'chat',
+    scope: 'hop',
+    title: 'Checksums that cannot be checked (payload cut by the snap length)',
+    explanation:
+      '{count} {layers} checksums are neither the partial offload sum nor checkable, because the ' +
+      'snap length ({snaplen} bytes) cut the payload off.',
+    fix: 'Capture with a larger snap length (tcpdump -s 0) if these checksums matter.',
+  },
+  {
+    code: 'segment.super-frame',
+    group: 'segmentation',
+    severity: 'note',
+    scope: 'flow',
+    title: 'TCP super-frames larger than the MSS ({direction})',
+    explanation:
+      '{count} TCP segments carry up to {maxPayload} payload bytes, more than the flow’s MSS of ' +
+      '{mss}{mtuPart}. {mechanism}',
+    fix:
+      'Nothing to fix by itself. To see where they are split, capture further along the path and ' +
+      'analyse the captures together; to see wire-sized frames here, disable the offload for the ' +
+      'test only: ethtool -K <dev> tso off gso off (sender) or gro off (receiver).',
+  },
+  {
+    code: 'fragment.ip',
+    group: 'fragmentation',
+    severity: 'warn',
+    scope: 'flow',
+    title: 'IP fragments',
+    explanation:
+      '{count} IP fragments in {datagrams} datagrams ({reassembled} reassembled); the largest ' +
+      'fragment is {maxFragment} bytes, so the link MTU here is about {mtu}. Fragmentation costs ' +
+      'CPU and loses the whole datagram when one fragment is lost.',
+    fix: 'Lower the sender’s MTU or MSS below the path MTU, or raise the MTU of the link that fragments.',
+  },
+  {
+    code: 'fragment.outer',
+    group: 'fragmentation',
+    severity: 'error',
+    scope: 'flow',
+    title: 'Tunnel packets fragmented on the underlay',
+    explanation:
+      '{count} outer fragments in {datagrams} {tunnel} packets ({reassembled} reassembled): an inner ' +
+      'packet of {innerSize} bytes (TCP payload {innerPayload}) plus {overhead} bytes of encapsulation ' +
+      'makes {outerSize}-byte outer packets, more than the underlay MTU of {mtu}. The host ' +
+      'fragments every full-size segment: double the packets, CPU on both hosts, and lost ' +
+      'fragments lose whole segments.',
+    fix:
+      'Set the guest/overlay MTU to {maxInnerMtu} or less (OpenStack: global_physnet_mtu / path_mtu, ' +
+      'DHCP option 26), or raise the underlay MTU to {minUnderlayMtu} or more, or clamp the TCP MSS ' +
+      'to {clampMss}.',
+  },
+  {
+    code: 'fragment.incomplete',
+    group: 'fragmentation',
+    severity: 'warn',
+    scope: 'hop',
+    title: 'Fragments whose datagram never completed',
+    explanation:
+      '{count} fragmented datagrams never got all their fragments at this hop ({reason}): fragments ' +
+      'were lost before this capture point, or the capture started or stopped in the middle.',
+    fix: 'Compare with a capture one hop earlier; if fragments are lost on the way, avoid fragmentation (MTU/MSS).',
+  },
+  {
+    code: 'fragment.overlap',
+    group: 'fragmentation',
+    severity: 'error',
+    scope: 'hop',
+    title: 'Overlapping fragments with different bytes',
+    explanation:
+      '{count} fragments overlap earlier fragments of the same datagram with different bytes ({reason}). ' +
+      'Receivers drop such datagrams (RFC 5722); this is corruption or an evasion attempt.',
+    fix: 'Find the sender of these fragments; check middleboxes that re-fragment.',
+  },
+  {
+    code: 'fragment.too-big',
+    group: 'fragmentation',
+    severity: 'error',
+    scope: 'hop',
+    title: 'Fragments that make a datagram larger than 65,535 bytes',
+    explanation: '{count} fragmented datagrams would exceed the IP maximum ({reason}); receivers drop them.',
+    fix: 'Find the sender of these fragments: this is a bug or an attack (ping of death).',
+  },
+  {
+    code: 'pmtu.frag-needed',
+    group: 'pmtu',
+    severity: 'warn',
+    scope: 'flow',
+    title: 'ICMP "fragmentation needed" / "packet too big": path MTU {mtu}',
+    explanation:
+      '{count} ICMP messages from {from} tell the sender of this flow that the path carries at most ' +
+      '{mtu} bytes{quoteSize}. {who}',
+    fix:
+      'If {mtu} is the tunnel’s MTU (underlay MTU minus encapsulation), set the guest/overlay MTU to ' +
+      '{mtu} (DHCP option 26, OpenStack path_mtu) so guests do not depend on ICMP, or raise the ' +
+      'underlay MTU. Make sure firewalls pass these ICMP messages.',
+  },
+  {
+    code: 'capture.malformed',
+    group: 'capture',
+    severity: 'warn',
+    scope: 'hop',
+    title: 'Malformed frames or capture records',
+    explanation: '{count} frames or records could not be decoded: {problem} (first at frame {firstFrame}).',
+    fix: 'Check how the capture was written and transferred; the rest of the capture was analysed.',
+  },
+  {
+    code: 'capture.truncated-file',
+    group: 'capture',
+    severity: 'warn',
+    scope: 'capture',
+    title: 'Capture file ends in the middle of a record',
+    explanation: '{problem}. Every frame before it was analysed.',
+    fix: 'The capture was cut short (disk full, copied while tcpdump was writing, killed). Record it again.',
+  },
+] as const satisfies readonly CatalogEntry[];
+
+export type FindingCode = (typeof CATALOG)[number]['code'];
+
+const BY_CODE = new Map<string, CatalogEntry>(CATALOG.map((entry) => [entry.code, entry]));
+
+export function catalogEntry(code: FindingCode): CatalogEntry {
+  return BY_CODE.get(code) as CatalogEntry;
+}
+
+/** Index of each code in CATALOG, for array-indexed per-frame counters. */
+export const CODE_INDEX: Readonly<Record<FindingCode, number>> = Object.fromEntries(
+  CATALOG.map((entry, index) => [entry.code, index]),
+) as Record<FindingCode, number>;
+
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { chat: 0, note: 1, warn: 2, error: 3 };
+
+/** Fills {name} placeholders; an unknown fact stays visible as {name} so a gap is noticed. */
+export function fillTemplate(template: string, facts: Readonly<Record<string, string | number>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in facts ? String(facts[name]) : whole,
+  );
+}

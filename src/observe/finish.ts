@@ -1,0 +1,58 @@
+/**
+ * Once a hop's capture has been read: what the traffic says about the hop itself (its kind, a
+ * lower bound of its MTU) and the facts hop-wide findings need. Values derived here are marked as
+ * derived (kindSource 'traffic', mtuSource 'inferred').
+ */
+
+import { describeLayers, type HopState } from './hop.js';
+
+export function finishHop(hop: HopState): void {
+  if (hop.kind === 'unknown' && hop.tunnels.vxlan + hop.tunnels.geneve + hop.tunnels.gre > 0) {
+    // Captures that show tunnel packets were taken on the underlay side of the tunnel endpoint.
+    hop.kind = 'physical';
+    hop.kindSource = 'traffic';
+  }
+  if (hop.mtu === null && hop.fragments.maxFragment > 0) {
+    // The largest fragment is the MTU rounded down to the 8-byte fragment unit (plus header).
+    hop.mtu = hop.fragments.maxFragment;
+    hop.mtuSource = 'inferred';
+  }
+
+  for (const byFlow of hop.findings.byCode) {
+    for (const record of byFlow.values()) {
+      const facts = record.facts;
+      facts.count = record.count;
+      switch (record.code) {
+        case 'checksum.partial':
+          facts.layers = describeLayers(hop.checksumLayers.partial);
+          break;
+        case 'checksum.bad':
+          facts.layers = describeLayers(hop.checksumLayers.bad);
+          break;
+        case 'checksum.unverifiable':
+          facts.layers = describeLayers(hop.checksumLayers.unverifiable);
+          facts.snaplen = hop.snaplen;
+          break;
+        case 'checksum.lco':
+          facts.inner = 'TCP';
+          break;
+        case 'fragment.ip':
+        case 'fragment.outer': {
+          facts.maxFragment = hop.fragments.maxFragment;
+          const mtu = hop.mtu ?? hop.fragments.maxFragment;
+          facts.mtu = hop.mtuSource === 'inferred' ? `about ${mtu} (its largest fragment)` : mtu;
+          if (record.code === 'fragment.outer' && typeof facts.overhead === 'number') {
+            const overhead = facts.overhead;
+            const maxInnerMtu = mtu - overhead;
+            facts.maxInnerMtu = maxInnerMtu;
+            facts.minUnderlayMtu = (facts.innerSize as number) + overhead;
+            facts.clampMss = maxInnerMtu - ((facts.innerHeaders as number | undefined) ?? 40);
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+}
