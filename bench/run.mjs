@@ -1,66 +1,64 @@
-// npm run bench: how fast the project's pcap reader walks a capture, against a plain loop over the
-// same file's records (the floor) and `tcpdump -nn -r` measured in the same run.
-// Until `hopscope analyze` exists, this measures the reader; the analyze cases join it later.
-// Input: the largest committed lab capture, repeated in memory and written once to a temp file so
-// that the run has enough frames to time.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// npm run bench: runs every scenario under bench/cases/ (one scenario per file) and writes the numbers
+// to bench/results/latest.json. Each scenario times its cases in child processes and prints ratios
+// against the floor and against tcpdump/tshark measured in the same run.
+//
+//   node bench/run.mjs [--huge | --frames N] [--scenario NAME]
+//   BENCH_REPEAT=5          timed runs per case (median and spread reported)
+//   BENCH_CASES=floor,tcpdump  only these cases (floor, hopscope, tcpdump, tshark)
+//   BENCH_TSHARK_FRAMES=100000 tshark slice size
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parsePcap } from '../dist/capture/pcap.js';
+import { which } from './lib.mjs';
+import { DEFAULT_FRAMES, HUGE_FRAMES } from './synthesize.mjs';
 
-const samples = join(import.meta.dirname, '..', 'samples');
-const files = readdirSync(samples, { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.pcap'))
-  .map((f) => join(samples, f));
-const biggest = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-const source = readFileSync(biggest);
-const body = source.subarray(24);
-const copies = Math.max(1, Math.ceil(200_000 / parsePcap(source).records.length));
-const big = Buffer.concat([source.subarray(0, 24), ...Array.from({ length: copies }, () => body)]);
-const dir = mkdtempSync(join(tmpdir(), 'hopscope-bench-'));
-const path = join(dir, 'bench.pcap');
-writeFileSync(path, big);
-
-function time(fn) {
-  const t0 = process.hrtime.bigint();
-  const frames = fn();
-  return { frames, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+const argv = process.argv.slice(2);
+const opt = (name) => {
+  const i = argv.indexOf(name);
+  return i < 0 ? undefined : argv[i + 1];
+};
+const frames = argv.includes('--huge') ? HUGE_FRAMES : Number(opt('--frames') ?? DEFAULT_FRAMES);
+const repeat = Number(process.env.BENCH_REPEAT ?? 5);
+const only = process.env.BENCH_CASES?.split(',').map((s) => s.trim());
+if (!Number.isInteger(frames) || frames < 1 || !Number.isInteger(repeat) || repeat < 1) {
+  console.error('usage: node bench/run.mjs [--huge | --frames N] [--scenario NAME]  (BENCH_REPEAT >= 1)');
+  process.exit(2);
 }
 
-function floor() {
-  const b = readFileSync(path);
-  let n = 0;
-  for (let p = 24; p + 16 <= b.length; n++) p += 16 + b.readUInt32LE(p + 8);
-  return n;
+const version = (cmd, args) => {
+  if (!which(cmd)) return null;
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0];
+  } catch {
+    return null;
+  }
+};
+const env = {
+  node: process.version,
+  cpu: `${cpus()[0]?.model ?? '?'} x${cpus().length}`,
+  tcpdump: version('tcpdump', ['--version']),
+  tshark: version('tshark', ['--version']),
+  loadAverage: loadavg()[0],
+};
+console.log(
+  `hopscope bench  ${new Date().toISOString()}  node ${env.node}  ${env.cpu}  load ${env.loadAverage.toFixed(1)}`,
+);
+
+const dir = join(import.meta.dirname, 'cases');
+const wanted = opt('--scenario');
+const scenarios = [];
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.mjs'))
+  .sort()) {
+  const scenario = await import(join(dir, file));
+  if (wanted && scenario.name !== wanted) continue;
+  console.log('');
+  scenarios.push(await scenario.run({ frames, repeat, only, log: (m) => console.log(m) }));
 }
 
-const results = [];
-results.push(['plain read (floor)', time(floor)]);
-results.push(['hopscope pcap reader', time(() => parsePcap(readFileSync(path), path).records.length)]);
-if (spawnSync('sh', ['-c', 'command -v tcpdump']).status === 0) {
-  results.push([
-    'tcpdump -nn -r',
-    time(() => {
-      // tcpdump prints a line or more per frame; it reads every frame, as the floor counts them.
-      execFileSync('tcpdump', ['-nn', '-r', path], {
-        maxBuffer: 1 << 30,
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      return results[0][1].frames;
-    }),
-  ]);
-} else {
-  console.log('tcpdump not installed: its ratio is left out');
-}
-
-const floorSeconds = results[0][1].seconds;
-console.log(`capture: ${biggest.slice(samples.length + 1)} x${copies} = ${(big.length / 1e6).toFixed(1)} MB`);
-for (const [name, r] of results) {
-  const fps = r.frames / r.seconds;
-  console.log(
-    `${name.padEnd(22)} ${String(r.frames).padStart(9)} frames  ${(fps / 1e6).toFixed(2).padStart(7)} Mframes/s  ${(r.seconds / floorSeconds).toFixed(2).padStart(6)}x floor`,
-  );
-}
-console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-rmSync(dir, { recursive: true, force: true });
+const results = join(import.meta.dirname, 'results');
+mkdirSync(results, { recursive: true });
+const path = join(results, 'latest.json');
+writeFileSync(path, `${JSON.stringify({ date: new Date().toISOString(), env, scenarios }, null, 2)}\n`);
+console.log(`\nnumbers: ${path.slice(join(import.meta.dirname, '..').length + 1)}`);
