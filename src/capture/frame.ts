@@ -39,8 +39,14 @@ export interface Frame {
   comment: string | null;
   /** Byte offset of this record's header in the (decompressed) capture stream. */
   fileOffset: number;
-  /** The captured bytes: a view that is valid only until the callback returns. */
-  data: Uint8Array;
+  /**
+   * The captured bytes are buffer[dataOffset, dataOffset + capturedLength): the reader's chunk or
+   * carry buffer, valid only until the callback returns. The hot path reads them in place.
+   */
+  buffer: Uint8Array;
+  dataOffset: number;
+  /** The same bytes as a fresh view (allocates: for tests and code off the hot path). */
+  readonly data: Uint8Array;
 }
 
 /** One interface of a capture: the single one of a classic pcap, or a pcapng IDB. */

@@ -84,7 +84,11 @@ export function newFrame(): Frame {
     direction: Direction.UNKNOWN,
     comment: null,
     fileOffset: 0,
-    data: new Uint8Array(0),
+    buffer: new Uint8Array(0),
+    dataOffset: 0,
+    get data(): Uint8Array {
+      return this.buffer.subarray(this.dataOffset, this.dataOffset + this.capturedLength);
+    },
   };
 }
 
@@ -179,7 +183,8 @@ class PcapStream extends RecordStream implements PcapParser {
     frame.capturedLength = caplen;
     frame.originalLength = u32(b, p + 12, le);
     frame.fileOffset = offset;
-    frame.data = b.subarray(p + RECORD_HEADER, p + total);
+    frame.buffer = b;
+    frame.dataOffset = p + RECORD_HEADER;
     this.sink.onFrame(frame);
   }
 

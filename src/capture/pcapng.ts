@@ -211,7 +211,8 @@ class PcapngStream extends RecordStream implements PcapngParser {
     frame.capturedLength = caplen;
     frame.originalLength = u32(b, p + 24, le);
     frame.fileOffset = offset;
-    frame.data = b.subarray(dataStart, dataStart + caplen);
+    frame.buffer = b;
+    frame.dataOffset = dataStart;
     frame.direction = Direction.UNKNOWN;
     frame.comment = null;
     this.readPacketOptions(b, dataStart + ((caplen + 3) & ~3), end);
@@ -253,7 +254,8 @@ class PcapngStream extends RecordStream implements PcapngParser {
     frame.capturedLength = caplen;
     frame.originalLength = origlen;
     frame.fileOffset = offset;
-    frame.data = b.subarray(p + 12, p + 12 + caplen);
+    frame.buffer = b;
+    frame.dataOffset = p + 12;
     frame.direction = Direction.UNKNOWN;
     frame.comment = null;
     this.sink.onFrame(frame);

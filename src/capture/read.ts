@@ -115,20 +115,35 @@ async function pumpFile(
   path: string,
 ): Promise<void> {
   if (stats.size === 0) throw new EmptyCaptureError(path, 'the file is empty');
-  const buffer = new Uint8Array(options.chunkSize ?? DEFAULT_CHUNK);
+  // Two buffers: the next chunk is read (in libuv's thread pool) while this one is parsed, so the
+  // disk and the parser overlap. A buffer is reused only after the parser is done with it (it
+  // copies records that straddle chunks into its own carry buffer).
+  const size = options.chunkSize ?? DEFAULT_CHUNK;
+  let current = new Uint8Array(size);
+  let next = new Uint8Array(size);
   let total = 0;
+  const readInto = (buffer: Uint8Array) =>
+    handle.read(buffer, 0, buffer.length, null).then(
+      (result) => result.bytesRead,
+      (err: unknown) => {
+        throw new CaptureOpenError(path, `read failed: ${(err as Error).message}`, total, { cause: err });
+      },
+    );
+  let pending = readInto(current);
   for (;;) {
-    let n: number;
-    try {
-      ({ bytesRead: n } = await handle.read(buffer, 0, buffer.length, null));
-    } catch (err) {
-      throw new CaptureOpenError(path, `read failed: ${(err as Error).message}`, total, { cause: err });
-    }
+    const n = await pending;
     if (n === 0) break;
     total += n;
-    await raw.write(n === buffer.length ? buffer : buffer.subarray(0, n));
+    pending = readInto(next);
+    await raw.write(n === current.length ? current : current.subarray(0, n));
     options.onProgress?.(total, stats.size);
-    if (raw.done) break;
+    if (raw.done) {
+      await pending.catch(() => 0);
+      break;
+    }
+    const used = current;
+    current = next;
+    next = used;
   }
 }
 

@@ -57,25 +57,42 @@ export function decodeFrame(
   originalLength: number,
   packet: Packet,
 ): void {
+  decodeFrameAt(linkType, data, 0, capturedLength, originalLength, packet);
+}
+
+/**
+ * Decodes the frame at data[start, start + capturedLength) (the reader's chunk, read in place):
+ * every offset the packet reports indexes `data`, and packet.capturedEnd is start + the captured bytes.
+ */
+export function decodeFrameAt(
+  linkType: number,
+  data: Uint8Array,
+  start: number,
+  capturedLength: number,
+  originalLength: number,
+  packet: Packet,
+): void {
   resetPacket(packet);
-  const cap = capturedLength < data.length ? Math.max(capturedLength, 0) : data.length;
+  const room = Math.max(0, data.length - start);
+  const cap = capturedLength < room ? Math.max(capturedLength, 0) : room;
   packet.linkType = linkType;
   packet.capturedLength = cap;
+  packet.capturedEnd = start + cap;
   packet.originalLength = originalLength;
   const c = cursor;
-  c.capEnd = cap;
-  c.wireEnd = Math.max(originalLength, cap);
+  c.capEnd = start + cap;
+  c.wireEnd = start + Math.max(originalLength, cap);
   c.softEnd = -1;
   const link = lookup(linkDecoders, linkType);
   if (link === undefined) {
     packet.status = DecodeStatus.UNSUPPORTED;
     packet.problem = P_LINK_UNSUPPORTED;
-    packet.problemOffset = 0;
+    packet.problemOffset = start;
     return;
   }
   const level = packet.levels[0] as Level;
   resetLevel(level);
-  const st = link(data, 0, c.wireEnd, packet, level, c);
+  const st = link(data, start, c.wireEnd, packet, level, c);
   packet.etherType = level.etherType;
   if (st !== DecodeStatus.OK) {
     commit(packet, st, c);

@@ -160,6 +160,8 @@ export interface Packet {
   linkType: number;
   /** Bytes captured and original wire length of the frame. */
   capturedLength: number;
+  /** Offset in data just past the captured bytes (start of the frame + capturedLength). */
+  capturedEnd: number;
   originalLength: number;
   /** Direction from the link header (Linux SLL packet type): 0 unknown, 1 inbound, 2 outbound. */
   direction: 0 | 1 | 2;
@@ -298,6 +300,7 @@ export function createPacket(): Packet {
     problemOffset: -1,
     linkType: 0,
     capturedLength: 0,
+    capturedEnd: 0,
     originalLength: 0,
     direction: 0,
     ifIndex: -1,

@@ -4,7 +4,27 @@
  * derived (kindSource 'traffic', mtuSource 'inferred').
  */
 
+import type { FindingCode } from '../findings/catalog.js';
+import { noteFinding } from '../findings/store.js';
 import { describeLayers, type HopState } from './hop.js';
+
+/** Checksum classes are counted per layer on the hot path; their findings are drawn here, once. */
+function drawChecksumFindings(hop: HopState): void {
+  const classes: Array<['partial' | 'lco' | 'bad' | 'unverifiable', FindingCode]> = [
+    ['partial', 'checksum.partial'],
+    ['lco', 'checksum.lco'],
+    ['bad', 'checksum.bad'],
+    ['unverifiable', 'checksum.unverifiable'],
+  ];
+  for (const [cls, code] of classes) {
+    const count = hop.checksums[cls];
+    if (count === 0) continue;
+    const evidence = hop.checksumEvidence[cls];
+    const record = noteFinding(hop.findings, code, 0, evidence[0] ?? 0);
+    record.count = count;
+    record.evidence = [...evidence];
+  }
+}
 
 export function finishHop(hop: HopState): void {
   if (hop.kind === 'unknown' && hop.tunnels.vxlan + hop.tunnels.geneve + hop.tunnels.gre > 0) {
@@ -18,6 +38,7 @@ export function finishHop(hop: HopState): void {
     hop.mtuSource = 'inferred';
   }
 
+  drawChecksumFindings(hop);
   for (const byFlow of hop.findings.byCode) {
     for (const record of byFlow.values()) {
       const facts = record.facts;

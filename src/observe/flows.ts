@@ -41,10 +41,12 @@ export interface FlowTable {
   order: FlowEntry[];
   orderHead: number;
   evicted: number;
+  /** The flow found last (a one-entry cache). */
+  last: FlowEntry | null;
 }
 
 export function createFlowTable(maxFlows = 100_000): FlowTable {
-  return { byHash: new Map(), size: 0, nextId: 1, maxFlows, order: [], orderHead: 0, evicted: 0 };
+  return { byHash: new Map(), size: 0, nextId: 1, maxFlows, order: [], orderHead: 0, evicted: 0, last: null };
 }
 
 /** -1 when the source endpoint sorts before the destination, 1 after, 0 when equal. */
@@ -102,6 +104,12 @@ function matches(entry: FlowEntry, data: Uint8Array, level: Level, length: numbe
 /** Finds or creates the flow of a level that has addresses and ports. */
 export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, nowSec: number): FlowEntry {
   const length = level.ipVersion === 4 ? 4 : 16;
+  // Bulk transfers send long runs of one flow: try the last flow before hashing.
+  const last = table.last;
+  if (last !== null && matches(last, data, level, length)) {
+    last.lastSeenSec = nowSec;
+    return last;
+  }
   const hash = hashFlow(data, level, length);
   let bucket = table.byHash.get(hash);
   if (bucket !== undefined) {
@@ -109,6 +117,7 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
       const entry = bucket[i] as FlowEntry;
       if (matches(entry, data, level, length)) {
         entry.lastSeenSec = nowSec;
+        table.last = entry;
         return entry;
       }
     }
@@ -140,12 +149,14 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
   bucket.push(entry);
   table.order.push(entry);
   table.size++;
+  table.last = entry;
   return entry;
 }
 
 function evictOldest(table: FlowTable): void {
   const victim = table.order[table.orderHead++];
   if (victim === undefined) return;
+  if (table.last === victim) table.last = null;
   const bucket = table.byHash.get(victim.hash);
   if (bucket !== undefined) {
     const at = bucket.indexOf(victim);

@@ -81,7 +81,7 @@ export function observeFragment(
   if (level.ipTotalLength > hop.fragments.maxFragment) hop.fragments.maxFragment = level.ipTotalLength;
   if (level.fragmentOffset === 0) hop.fragments.datagrams++;
   const time = frame.timeSec + frame.timeNs / 1e9;
-  if (!fillFragmentInput(state.input, data, packet.capturedLength, level, frame.number, time)) return;
+  if (!fillFragmentInput(state.input, data, packet.capturedEnd, level, frame.number, time)) return;
   const result = state.reassembler.add(state.input);
   if (result.status !== 'complete') return;
   hop.fragments.reassembled++;
@@ -92,6 +92,7 @@ export function observeFragment(
   scratch.problemOffset = -1;
   scratch.linkType = packet.linkType;
   scratch.capturedLength = result.capturedPrefix;
+  scratch.capturedEnd = result.capturedPrefix;
   scratch.originalLength = result.length;
   scratch.direction = packet.direction;
   scratch.ifIndex = packet.ifIndex;

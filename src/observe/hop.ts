@@ -10,7 +10,7 @@
 
 import type { DirectionValue } from '../capture/frame.js';
 import { Carrier, DecodeStatus, IpProto, type Level, type Packet, TcpFlag } from '../decode/packet.js';
-import { createFindingStore, type FindingStore, noteFinding } from '../findings/store.js';
+import { createFindingStore, type FindingStore, MAX_EVIDENCE, noteFinding } from '../findings/store.js';
 import {
   type ChecksumClass,
   classifyChecksum,
@@ -64,9 +64,12 @@ export interface HopState extends HopIdentity {
   firstTimeSec: number;
   lastTimeSec: number;
   linkTypes: number[];
+  lastLinkType: number;
   checksums: ChecksumCounts;
   /** Per class, a bit mask of the layers it was seen on (outer bits low, inner bits << INNER_SHIFT). */
   checksumLayers: Record<ChecksumClass, number>;
+  /** First frames of each notable checksum class, for the findings drawn at the end. */
+  checksumEvidence: { partial: number[]; lco: number[]; bad: number[]; unverifiable: number[] };
   /** Frames whose headers the snap length cut (normal) and frames that were malformed. */
   headersCut: number;
   malformed: number;
@@ -108,8 +111,10 @@ export function createHopState(identity: HopIdentity): HopState {
     firstTimeSec: -1,
     lastTimeSec: -1,
     linkTypes: [],
+    lastLinkType: -1,
     checksums: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
     checksumLayers: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
+    checksumEvidence: { partial: [], lco: [], bad: [], unverifiable: [] },
     headersCut: 0,
     malformed: 0,
     unsupported: 0,
@@ -153,8 +158,10 @@ export function observeFrame(hop: HopState, frame: FrameMeta, packet: Packet, da
   hop.bytes += frame.capturedLength;
   if (hop.firstTimeSec < 0) hop.firstTimeSec = frame.timeSec;
   hop.lastTimeSec = frame.timeSec;
-  if (hop.linkTypes.length === 0 || hop.linkTypes.indexOf(frame.linkType) < 0)
-    hop.linkTypes.push(frame.linkType);
+  if (frame.linkType !== hop.lastLinkType) {
+    hop.lastLinkType = frame.linkType;
+    if (!hop.linkTypes.includes(frame.linkType)) hop.linkTypes.push(frame.linkType);
+  }
 
   if (packet.status === DecodeStatus.MALFORMED) noteMalformed(hop, frame.number, packet.problem);
   else if (packet.status === DecodeStatus.TRUNCATED) hop.headersCut++;
@@ -189,7 +196,7 @@ export function observeLevels(
     }
 
     if (level.ipVersion === 4 && level.carrier !== Carrier.REASSEMBLED) {
-      const ipClass = classifyIpv4Header(data, level.ipOffset, level.ipHeaderLength, packet.capturedLength);
+      const ipClass = classifyIpv4Header(data, level.ipOffset, level.ipHeaderLength, packet.capturedEnd);
       if (ipClass !== 'unverifiable') countChecksum(hop, ipClass, LAYER.IPV4 << inner, frame.number);
     }
     if (level.isFragment) {
@@ -210,13 +217,44 @@ function isTunnel(level: Level): boolean {
   return level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE;
 }
 
+/** Counts one checksum. Per-class counters and evidence, no finding lookups: this runs for every layer. */
 function countChecksum(hop: HopState, cls: ChecksumClass, layerBit: number, frame: number): void {
-  hop.checksums[cls]++;
-  hop.checksumLayers[cls] |= layerBit;
-  if (cls === 'partial') noteFinding(hop.findings, 'checksum.partial', 0, frame);
-  else if (cls === 'bad') noteFinding(hop.findings, 'checksum.bad', 0, frame);
-  else if (cls === 'lco') noteFinding(hop.findings, 'checksum.lco', 0, frame);
-  else if (cls === 'unverifiable') noteFinding(hop.findings, 'checksum.unverifiable', 0, frame);
+  const counts = hop.checksums;
+  const layers = hop.checksumLayers;
+  switch (cls) {
+    case 'good':
+      counts.good++;
+      layers.good |= layerBit;
+      return;
+    case 'partial':
+      counts.partial++;
+      layers.partial |= layerBit;
+      addEvidence(hop.checksumEvidence.partial, frame);
+      return;
+    case 'lco':
+      counts.lco++;
+      layers.lco |= layerBit;
+      addEvidence(hop.checksumEvidence.lco, frame);
+      return;
+    case 'zero':
+      counts.zero++;
+      layers.zero |= layerBit;
+      return;
+    case 'bad':
+      counts.bad++;
+      layers.bad |= layerBit;
+      addEvidence(hop.checksumEvidence.bad, frame);
+      return;
+    case 'unverifiable':
+      counts.unverifiable++;
+      layers.unverifiable |= layerBit;
+      addEvidence(hop.checksumEvidence.unverifiable, frame);
+      return;
+  }
+}
+
+function addEvidence(frames: number[], frame: number): void {
+  if (frames.length < MAX_EVIDENCE && frames[frames.length - 1] !== frame) frames.push(frame);
 }
 
 function transportLayerBit(protocol: number): number {
@@ -252,7 +290,7 @@ function observeTransportChecksum(
   if (level.l4Offset < 0 || level.l4Checksum < 0 || level.bigTcp) return;
   const bit = transportLayerBit(level.protocol) << inner;
   if (bit === 0) return;
-  const sum = segmentSum(data, level, packet.capturedLength);
+  const sum = segmentSum(data, level, packet.capturedEnd);
   if (level.protocol === IpProto.ICMP) {
     // ICMPv4 has no pseudo-header and no offload.
     const cls: ChecksumClass = sum < 0 ? 'unverifiable' : fold(sum) === 0xffff ? 'good' : 'bad';
@@ -292,7 +330,7 @@ function isLocalChecksumOffload(
   if (innerLevel.l4ChecksumOffset < 0 || innerLevel.isFragment || innerLevel.protocol !== IpProto.TCP) {
     if (innerLevel.protocol !== IpProto.UDP || innerLevel.l4ChecksumOffset < 0) return false;
   }
-  const innerSum = segmentSum(data, innerLevel, packet.capturedLength);
+  const innerSum = segmentSum(data, innerLevel, packet.capturedEnd);
   if (innerSum < 0) return false;
   const innerPseudo = pseudoSum(data, innerLevel);
   let stored = innerLevel.l4Checksum;

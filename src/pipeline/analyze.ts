@@ -15,7 +15,7 @@ import type {
   Frame,
 } from '../capture/frame.js';
 import { readCapture } from '../capture/read.js';
-import { decodeFrame } from '../decode/decode.js';
+import { decodeFrameAt } from '../decode/decode.js';
 import { createPacket } from '../decode/packet.js';
 import { CaptureOpenError } from '../errors.js';
 import { createFindingStore, type FindingRecord, type FindingStore, noteFinding } from '../findings/store.js';
@@ -124,8 +124,16 @@ async function analyzeOne(
     },
     onFrame(frame: Frame): void {
       const runtime = byInterface[frame.interfaceId] ?? hopFor(frame.interfaceId);
-      decodeFrame(frame.linkType, frame.data, frame.capturedLength, frame.originalLength, packet);
-      observeFrame(runtime.hop, frame, packet, frame.data);
+      // Decoded in place in the reader's buffer: no copy and no view per frame.
+      decodeFrameAt(
+        frame.linkType,
+        frame.buffer,
+        frame.dataOffset,
+        frame.capturedLength,
+        frame.originalLength,
+        packet,
+      );
+      observeFrame(runtime.hop, frame, packet, frame.buffer);
     },
     onProblem(problem: CaptureProblem): void {
       // The reader's message already names the frame and offset.

@@ -11,8 +11,14 @@ export const samplePaths = readdirSync(samplesDir, { recursive: true, encoding: 
   .sort()
   .map((f) => join(samplesDir, f));
 
-export interface FrameCopy extends Omit<Frame, 'data'> {
+/** A frame's fields with its bytes copied; where they sat in the reader's buffer is left out. */
+export interface FrameCopy extends Omit<Frame, 'data' | 'buffer' | 'dataOffset'> {
   data: Buffer;
+}
+
+function copyFrame(f: Frame): FrameCopy {
+  const { buffer: _buffer, dataOffset: _offset, data, ...fields } = f;
+  return { ...fields, data: Buffer.from(data) };
 }
 
 export interface Collected {
@@ -30,7 +36,7 @@ export function collect(): Collected {
     problems: [],
     sink: {
       onInterface: (i) => out.interfaces.push({ ...i }),
-      onFrame: (f) => out.frames.push({ ...f, data: Buffer.from(f.data) }),
+      onFrame: (f) => out.frames.push(copyFrame(f)),
       onProblem: (p) => out.problems.push({ ...p }),
     },
   };
