@@ -32,6 +32,7 @@ interface AnalyzeArgs {
   mtu?: string | string[];
   topology?: string;
   logLevel: LogLevel;
+  verbose: boolean;
   color?: boolean;
   progress?: boolean;
 }
@@ -57,7 +58,11 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
   } else {
     const color = args.color ?? (Boolean(io.stdout.isTTY) && process.env.NO_COLOR === undefined);
     io.stdout.write(
-      renderText(report, { color, width: Math.min(110, (io.stdout as { columns?: number }).columns ?? 100) }),
+      renderText(report, {
+        color,
+        verbose: args.verbose,
+        width: Math.min(110, (io.stdout as { columns?: number }).columns ?? 100),
+      }),
     );
   }
   for (const capture of result.captures) {
@@ -114,6 +119,11 @@ export async function main(
             choices: LOG_LEVELS,
             default: 'warn' as LogLevel,
             describe: 'Log level of the logs on stderr',
+          })
+          .option('verbose', {
+            type: 'boolean',
+            default: false,
+            describe: 'Explain every finding in the summary, notes included',
           })
           .option('color', {
             type: 'boolean',

@@ -8,6 +8,8 @@ import type { Report, ReportFinding, ReportHop } from './model.js';
 
 export interface TextOptions {
   color: boolean;
+  /** Explain every finding, not only warnings and errors. */
+  verbose?: boolean;
   /** Wrap width for explanations. */
   width?: number;
 }
@@ -48,12 +50,12 @@ function checksumSummary(hop: ReportHop): string {
   if (c.zero) parts.push(`${n(c.zero)} zero`);
   if (c.bad) parts.push(`${n(c.bad)} BAD`);
   if (c.unverifiable) parts.push(`${n(c.unverifiable)} unverifiable`);
-  return parts.length > 0 ? parts.join(', ') : 'none';
+  return parts.length > 0 ? parts.join(', ') : '-';
 }
 
 function superFrameSummary(hop: ReportHop): string {
   const sf = hop.superFrames;
-  if (sf.count === 0) return 'none';
+  if (sf.count === 0) return '-';
   const mss = sf.mss !== null ? `, MSS ${n(sf.mss)}` : '';
   const dir =
     sf.outgoing > 0 && sf.incoming === 0
@@ -61,13 +63,13 @@ function superFrameSummary(hop: ReportHop): string {
       : sf.incoming > 0 && sf.outgoing === 0
         ? ', incoming'
         : '';
-  return `${n(sf.count)} (up to ${n(sf.maxPayload)} bytes${mss}${dir})`;
+  return `${n(sf.count)}, up to ${n(sf.maxPayload)}${mss}${dir}`;
 }
 
 function fragmentSummary(hop: ReportHop): string {
   const f = hop.fragments;
-  if (f.count === 0) return 'none';
-  return `${n(f.count)} in ${n(f.datagrams)} datagrams, ${n(f.reassembled)} reassembled`;
+  if (f.count === 0) return '-';
+  return `${n(f.count)} in ${n(f.datagrams)} datagrams, ${n(f.reassembled)} rebuilt`;
 }
 
 function wrap(text: string, width: number, indent: string): string {
@@ -86,54 +88,113 @@ function wrap(text: string, width: number, indent: string): string {
   return lines.map((l) => indent + l).join('\n');
 }
 
+interface FindingGroup {
+  first: ReportFinding;
+  members: ReportFinding[];
+}
+
+/** Findings with the same code and flow at several hops are told once, with the hops listed. */
+function groupFindings(findings: readonly ReportFinding[]): FindingGroup[] {
+  const groups = new Map<string, FindingGroup>();
+  for (const finding of findings) {
+    const key = `${finding.code}\u0000${finding.flow ?? ''}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { first: finding, members: [finding] });
+    else group.members.push(finding);
+  }
+  return [...groups.values()];
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) widths[i] = Math.max(widths[i] ?? 0, (row[i] as string).length);
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
 export function renderText(report: Report, options: TextOptions): string {
   const paint = painter(options.color);
   const width = options.width ?? 100;
+  const verbose = options.verbose ?? false;
   const out: string[] = [];
   const frames = report.hops.reduce((sum, hop) => sum + hop.frames, 0);
+  const plural = (count: number, word: string) => `${n(count)} ${word}${count === 1 ? '' : 's'}`;
   out.push(
     paint(
       'bold',
-      `hopscope ${report.tool.version}: ${report.captures.length} capture${report.captures.length === 1 ? '' : 's'}, ${report.hops.length} hop${report.hops.length === 1 ? '' : 's'}, ${n(frames)} frames`,
+      `hopscope ${report.tool.version}: ${plural(report.captures.length, 'capture')}, ${plural(report.hops.length, 'hop')}, ${plural(frames, 'frame')}`,
     ),
   );
   for (const capture of report.captures) {
-    for (const error of capture.errors) out.push(paint('red', `  ! ${error}`));
+    for (const error of capture.errors) out.push(paint('red', `! ${error}`));
   }
   out.push('');
+  const rows: string[][] = [['HOP', 'KIND', 'MTU', 'FRAMES', 'CHECKSUMS', 'SUPER-FRAMES', 'FRAGMENTS']];
   for (const hop of report.hops) {
-    const mtu = hop.mtu !== null ? `MTU ${n(hop.mtu)}${hop.mtuSource === 'inferred' ? '?' : ''}` : 'MTU ?';
-    out.push(`${paint('bold', hop.name)}  ${paint('dim', `${hop.kind}, ${mtu}, ${n(hop.frames)} frames`)}`);
-    out.push(`  checksums     ${checksumSummary(hop)}`);
-    out.push(`  super-frames  ${superFrameSummary(hop)}`);
-    out.push(`  fragments     ${fragmentSummary(hop)}`);
-    if (hop.pmtu.messages > 0)
-      out.push(`  path MTU      ${n(hop.pmtu.messages)} ICMP messages, MTU ${hop.pmtu.minMtu}`);
-    if (hop.malformed > 0) out.push(paint('yellow', `  malformed     ${n(hop.malformed)} frames`));
+    const mtu = hop.mtu !== null ? `${n(hop.mtu)}${hop.mtuSource === 'inferred' ? '?' : ''}` : '?';
+    rows.push([
+      hop.name,
+      hop.kind,
+      mtu,
+      n(hop.frames),
+      checksumSummary(hop),
+      superFrameSummary(hop),
+      fragmentSummary(hop),
+    ]);
+  }
+  const lines = table(rows);
+  out.push(paint('dim', lines[0] ?? ''));
+  out.push(...lines.slice(1));
+  const icmp = report.hops.filter((hop) => hop.pmtu.messages > 0);
+  for (const hop of icmp) {
+    out.push(
+      `${hop.name}: ${n(hop.pmtu.messages)} ICMP need-to-frag / packet-too-big, MTU ${hop.pmtu.minMtu}`,
+    );
+  }
+  for (const hop of report.hops.filter((h) => h.malformed > 0)) {
+    out.push(paint('yellow', `${hop.name}: ${n(hop.malformed)} malformed frames`));
   }
   out.push('');
   if (report.findings.length === 0) {
     out.push(paint('green', 'No findings.'));
     return `${out.join('\n')}\n`;
   }
+  const groups = groupFindings(report.findings);
   out.push(paint('bold', `Findings (${report.findings.length})`));
-  for (const finding of report.findings) {
-    const label = paint(SEVERITY_STYLE[finding.severity], finding.severity.toUpperCase().padEnd(5));
-    const where = finding.flow !== null ? `${finding.hop}  ${finding.flow}` : finding.hop;
+  for (const { first, members } of groups) {
+    const label = paint(SEVERITY_STYLE[first.severity], first.severity.toUpperCase().padEnd(5));
+    const hops = members.map((m) => `${m.hop} (${n(m.count)})`).join(', ');
     out.push('');
-    out.push(`${label} ${paint('bold', finding.title)}  ${paint('dim', `[${finding.code}]`)}`);
-    out.push(`      ${where}`);
-    out.push(wrap(finding.explanation, width, '      '));
-    out.push(wrap(`Fix: ${finding.fix}`, width, '      '));
-    const frames = finding.evidence.map((e) => e.frame).join(', ');
-    if (frames.length > 0) {
-      out.push(
-        paint(
-          'dim',
-          `      Evidence: ${finding.hop} frame${finding.evidence.length === 1 ? '' : 's'} ${frames}`,
-        ),
-      );
+    out.push(`${label} ${paint('bold', first.title)}  ${paint('dim', `[${first.code}]`)}`);
+    out.push(wrap(`at ${hops}${first.flow !== null ? `: ${first.flow}` : ''}`, width, '      '));
+    const detailed = verbose || first.severity === 'error' || first.severity === 'warn';
+    if (detailed) out.push(wrap(first.explanation, width, '      '));
+    if (detailed || first.severity === 'note') out.push(wrap(`Fix: ${first.fix}`, width, '      '));
+    if (detailed) {
+      const frames = first.evidence.map((e) => e.frame).join(', ');
+      if (frames.length > 0) {
+        out.push(
+          paint(
+            'dim',
+            `      Evidence: ${first.hop} frame${first.evidence.length === 1 ? '' : 's'} ${frames}`,
+          ),
+        );
+      }
     }
+  }
+  if (!verbose && groups.some((g) => g.first.severity === 'note' || g.first.severity === 'chat')) {
+    out.push('');
+    out.push(paint('dim', 'Notes are shortened; --verbose explains each, --json gives everything.'));
   }
   return `${out.join('\n')}\n`;
 }

@@ -86,6 +86,16 @@ describe.each(scenarios)('lab scenario %s', (scenario) => {
     const phy = hopOf(report, topology, 'host1', 'physical');
     expect(phy.kind).toBe('physical');
     expect(phy.tunnels[tunnelKind(topology)], 'physical NIC carries tunnel packets').toBeGreaterThan(0);
+    if (topology.knobs.encapsulation === 'vxlan') {
+      // Small VXLAN packets (ACKs, the control connection) carry local-checksum-offload outer sums.
+      expect(
+        phy.checksums.lco,
+        'outer UDP checksums that verify once the inner one is completed',
+      ).toBeGreaterThan(0);
+    } else {
+      // The Geneve captures were rewritten with outer UDP checksum 0 ("none" over IPv4).
+      expect(phy.checksums.zero).toBeGreaterThan(0);
+    }
   });
 
   it('finds the super-frames where the lab made them', async () => {
