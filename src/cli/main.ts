@@ -31,6 +31,7 @@ interface AnalyzeArgs {
   hop?: string | string[];
   mtu?: string | string[];
   topology?: string;
+  path?: string;
   logLevel: LogLevel;
   verbose: boolean;
   color?: boolean;
@@ -50,7 +51,16 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
   const overrides = buildOverrides(list(args.hop), list(args.mtu), args.topology);
   const logger = createLogger(args.logLevel);
   const progress = createProgress(io.stderr, args.progress ?? Boolean(io.stderr.isTTY));
-  const result = await analyzeCaptures(args.captures, { overrides, logger, onProgress: progress.update });
+  const path = args.path
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const result = await analyzeCaptures(args.captures, {
+    overrides,
+    logger,
+    onProgress: progress.update,
+    ...(path !== undefined && path.length > 0 ? { path } : {}),
+  });
   progress.done();
   const report = buildReport(result, packageVersion());
   if (args.json) {
@@ -110,6 +120,10 @@ export async function main(
             type: 'string',
             requiresArg: true,
             describe: 'Set a hop MTU: NAME=BYTES (repeatable)',
+          })
+          .option('path', {
+            type: 'string',
+            describe: 'The hops in path order, comma-separated (default: from the topology or the traffic)',
           })
           .option('topology', {
             type: 'string',

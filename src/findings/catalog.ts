@@ -33,7 +33,8 @@ export const CATALOG = [
     explanation:
       '{count} {layers} checksums hold exactly the folded pseudo-header sum, not a full checksum: the ' +
       'sending stack used checksum offload (CHECKSUM_PARTIAL) and the NIC, or the host on a virtual ' +
-      'path, completes them later. tcpdump and Wireshark call these "incorrect"; they are not errors.',
+      'path, completes them later. tcpdump and Wireshark call these "incorrect"; they are not errors.' +
+      '{pathPart}',
     fix:
       'Nothing to fix. Ignore the "incorrect" checksum warnings on this hop, or capture on the wire ' +
       'to see final checksums. To have captures show full sums, turn offload off for the test only: ' +
@@ -93,6 +94,71 @@ export const CATALOG = [
       'test only: ethtool -K <dev> tso off gso off (sender) or gro off (receiver).',
   },
   {
+    code: 'segment.split',
+    group: 'segmentation',
+    severity: 'note',
+    scope: 'flow',
+    title: 'Super-frames split into {segmentSize}-byte segments between {from} and {to} ({mechanism})',
+    explanation:
+      'The same TCP data is seen whole at {from} (up to {maxPayload} bytes per frame, {fromFrames} ' +
+      'frames) and as {segmentSize}-byte segments at {to} ({toFrames} frames). {why}',
+    fix: '{fixText}',
+  },
+  {
+    code: 'segment.merged',
+    group: 'segmentation',
+    severity: 'note',
+    scope: 'flow',
+    title: 'Segments merged again between {from} and {to} (GRO/LRO)',
+    explanation:
+      'The TCP data arrives as segments of up to {segmentSize} bytes at {from} ({fromFrames} frames) and ' +
+      'as frames of up to {maxPayload} bytes at {to} ({toFrames} frames): GRO in the kernel (or LRO in ' +
+      'the NIC) merged them on the receiving side. Normal; the receiver’s captures show super-frames ' +
+      'again.',
+    fix: 'Nothing to fix. To see wire-sized frames at {to}: ethtool -K <dev> gro off (for the test only).',
+  },
+  {
+    code: 'mtu.overlay-exceeds-underlay',
+    group: 'pmtu',
+    severity: 'error',
+    scope: 'flow',
+    title:
+      'Overlay MTU {overlayMtu} + {overhead} bytes of encapsulation exceeds the underlay MTU {underlayMtu}',
+    explanation:
+      'The guest sends packets of up to {overlayMtu} bytes (MSS {mss}); {tunnel} adds {overhead} bytes, ' +
+      'so the underlay must carry {needed} bytes but its MTU is {underlayMtu}. {consequence}',
+    fix:
+      'Set the guest/overlay MTU to {maxOverlayMtu} or less (OpenStack: global_physnet_mtu / path_mtu; ' +
+      'DHCP option 26 hands it to guests), or raise the underlay MTU to {needed} or more (jumbo ' +
+      'frames), or clamp the TCP MSS to {clampMss} ({clampPayload} bytes of payload with TCP timestamps).',
+  },
+  {
+    code: 'loss.between-hops',
+    group: 'capture',
+    severity: 'error',
+    scope: 'flow',
+    title: 'Data lost between {from} and {to}',
+    explanation:
+      '{bytes} bytes of TCP data (about {frames} segments) seen at {from} never appear at {to} or any ' +
+      'later hop, in the time both captures cover. They were dropped between these two capture points.',
+    fix:
+      'Look at the drop counters between them (ip -s link, ethtool -S, the bridge, tc qdisc) and at ' +
+      'the MTU of each device: a frame larger than the next device’s MTU is dropped silently.',
+  },
+  {
+    code: 'capture.gap',
+    group: 'capture',
+    severity: 'warn',
+    scope: 'flow',
+    title: 'The capture at {hop} missed frames that the path carried',
+    explanation:
+      '{bytes} bytes of TCP data (about {frames} segments) are missing at {hop} but seen before it ' +
+      '({from}) and after it ({after}): the capture point dropped them, not the network.',
+    fix:
+      'Capture with a larger buffer (tcpdump -B 16384), a snap length as small as needed, and write to ' +
+      'a fast disk; check tcpdump’s "dropped by kernel" count.',
+  },
+  {
     code: 'fragment.ip',
     group: 'fragmentation',
     severity: 'warn',
@@ -119,7 +185,7 @@ export const CATALOG = [
     fix:
       'Set the guest/overlay MTU to {maxInnerMtu} or less (OpenStack: global_physnet_mtu / path_mtu, ' +
       'DHCP option 26), or raise the underlay MTU to {minUnderlayMtu} or more, or clamp the TCP MSS ' +
-      'to {clampMss}.',
+      'to {clampMss} ({clampPayload} bytes of payload with TCP timestamps).',
   },
   {
     code: 'fragment.incomplete',

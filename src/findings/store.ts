@@ -19,6 +19,8 @@ export interface FindingRecord {
   evidence: number[];
   /** Numbers and words the catalogue's templates refer to. */
   facts: Record<string, string | number>;
+  /** Evidence at several hops (findings drawn across hops); replaces `evidence` in reports. */
+  evidenceHops?: Array<{ hop: string; frame: number }>;
 }
 
 export interface FindingStore {

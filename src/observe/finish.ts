@@ -23,6 +23,7 @@ function drawChecksumFindings(hop: HopState): void {
     const record = noteFinding(hop.findings, code, 0, evidence[0] ?? 0);
     record.count = count;
     record.evidence = [...evidence];
+    record.facts.pathPart = '';
   }
 }
 
@@ -68,6 +69,7 @@ export function finishHop(hop: HopState): void {
             facts.maxInnerMtu = maxInnerMtu;
             facts.minUnderlayMtu = (facts.innerSize as number) + overhead;
             facts.clampMss = maxInnerMtu - ((facts.innerHeaders as number | undefined) ?? 40);
+            facts.clampPayload = (facts.clampMss as number) - 12;
           }
           break;
         }

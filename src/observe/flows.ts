@@ -9,6 +9,7 @@
  * millions of short flows).
  */
 
+import { createFlowTrace, type FlowTrace } from '../correlate/trace.js';
 import type { Level } from '../decode/packet.js';
 
 export interface FlowEntry {
@@ -30,6 +31,8 @@ export interface FlowEntry {
   maxPayloadFromA: number;
   maxPayloadFromB: number;
   lastSeenSec: number;
+  /** What this hop saw of the flow, for correlation across hops (TCP only; created on first use). */
+  trace: FlowTrace | null;
 }
 
 export interface FlowTable {
@@ -141,6 +144,7 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     maxPayloadFromA: 0,
     maxPayloadFromB: 0,
     lastSeenSec: nowSec,
+    trace: null,
   };
   if (bucket === undefined) {
     bucket = [];
@@ -208,6 +212,16 @@ function endpoint(address: string, version: number, port: number): string {
 }
 
 const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
+
+/** The flow's trace, created once: keyed by endpoints and protocol only, the same at every hop. */
+export function flowTrace(entry: FlowEntry): FlowTrace {
+  if (entry.trace !== null) return entry.trace;
+  const a = endpoint(formatAddress(entry.addrA, 0, entry.ipVersion), entry.ipVersion, entry.portA);
+  const b = endpoint(formatAddress(entry.addrB, 0, entry.ipVersion), entry.ipVersion, entry.portB);
+  const name = PROTOCOL_NAMES[entry.protocol] ?? `IP proto ${entry.protocol}`;
+  entry.trace = createFlowTrace(`${name} ${a} <-> ${b}`, a, b, name);
+  return entry.trace;
+}
 
 /** "TCP 10.97.0.150:41234 -> 10.97.0.103:5201 (VNI 97)", in the direction given. */
 export function describeFlow(entry: FlowEntry, fromA: boolean): string {

@@ -9,6 +9,7 @@
  */
 
 import type { DirectionValue } from '../capture/frame.js';
+import { recordAck, recordSegment, type SegmentFacts } from '../correlate/trace.js';
 import { Carrier, DecodeStatus, IpProto, type Level, type Packet, TcpFlag } from '../decode/packet.js';
 import { createFindingStore, type FindingStore, MAX_EVIDENCE, noteFinding } from '../findings/store.js';
 import {
@@ -27,6 +28,7 @@ import {
   describeFlow,
   type FlowEntry,
   type FlowTable,
+  flowTrace,
   isFromA,
   lookupFlow,
 } from './flows.js';
@@ -98,6 +100,8 @@ export interface HopState extends HopIdentity {
   pmtu: { messages: number; minMtu: number };
   /** Largest IP packet seen at level 0 that is not a super-frame: a lower bound of the MTU. */
   maxIpLength: number;
+  /** Segment and ACK samples kept for correlation (bounded by SAMPLE_BUDGET). */
+  samplesKept: number;
   flows: FlowTable;
   findings: FindingStore;
   reassembly: FragmentState;
@@ -133,6 +137,7 @@ export function createHopState(identity: HopIdentity): HopState {
     },
     pmtu: { messages: 0, minMtu: -1 },
     maxIpLength: 0,
+    samplesKept: 0,
     flows: createFlowTable(),
     findings: createFindingStore(identity.name),
   };
@@ -205,10 +210,10 @@ export function observeLevels(
       observeFragment(hop, frame, packet, data, i);
       return;
     }
-    observeTransportChecksum(hop, frame.number, packet, data, i, inner);
+    const checksum = observeTransportChecksum(hop, frame.number, packet, data, i, inner);
     if (level.icmpMtu >= 0) observePmtu(hop, frame.number, packet, data, i);
     if (level.protocol === IpProto.TCP && level.l4Offset >= 0) {
-      observeTcp(hop, frame, packet, data, level, direction);
+      observeTcp(hop, frame, packet, data, i, direction, checksum);
     }
   }
 }
@@ -285,17 +290,17 @@ function observeTransportChecksum(
   data: Uint8Array,
   index: number,
   inner: number,
-): void {
+): ChecksumClass | null {
   const level = packet.levels[index] as Level;
-  if (level.l4Offset < 0 || level.l4Checksum < 0 || level.bigTcp) return;
+  if (level.l4Offset < 0 || level.l4Checksum < 0 || level.bigTcp) return null;
   const bit = transportLayerBit(level.protocol) << inner;
-  if (bit === 0) return;
+  if (bit === 0) return null;
   const sum = segmentSum(data, level, packet.capturedEnd);
   if (level.protocol === IpProto.ICMP) {
     // ICMPv4 has no pseudo-header and no offload.
     const cls: ChecksumClass = sum < 0 ? 'unverifiable' : fold(sum) === 0xffff ? 'good' : 'bad';
     countChecksum(hop, cls, bit, frameNumber);
-    return;
+    return cls;
   }
   const pseudo = pseudoSum(data, level);
   let cls = classifyChecksum(
@@ -312,6 +317,7 @@ function observeTransportChecksum(
     cls = 'lco';
   }
   countChecksum(hop, cls, bit, frameNumber);
+  return cls;
 }
 
 /**
@@ -410,22 +416,54 @@ function formatSource(data: Uint8Array, level: Level): string {
   return groups.join(':');
 }
 
+/** Reused for every segment handed to the flow trace. */
+const segment: SegmentFacts = {
+  seq: 0,
+  payload: 0,
+  time: 0,
+  frame: 0,
+  isSuper: false,
+  checksum: null,
+  fragmented: false,
+  overhead: -1,
+  ipLength: 0,
+};
+
+/** Samples (segments and ACKs) a hop keeps for correlation across all its flows. */
+const SAMPLE_BUDGET = 4_000_000;
+
 function observeTcp(
   hop: HopState,
   frame: FrameMeta,
   packet: Packet,
   data: Uint8Array,
-  level: Level,
+  index: number,
   direction: DirectionValue,
+  checksum: ChecksumClass | null,
 ): void {
+  const level = packet.levels[index] as Level;
   const flow = lookupFlow(hop.flows, data, level, frame.timeSec);
   const fromA = isFromA(flow, data, level);
+  const trace = flowTrace(flow);
+  const side = fromA ? trace.fromA : trace.fromB;
+  const time = frame.timeSec + frame.timeNs / 1e9;
+  const sample = hop.samplesKept < SAMPLE_BUDGET;
   if ((level.tcpFlags & TcpFlag.SYN) !== 0 && level.tcpMss > 0) {
     if (fromA) flow.mssFromA = level.tcpMss;
     else flow.mssFromB = level.tcpMss;
+    side.mss = level.tcpMss;
   }
   const payload = level.payloadLength;
-  if (payload <= 0) return;
+  if (payload <= 0) {
+    if (
+      (level.tcpFlags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0 &&
+      (level.tcpFlags & TcpFlag.ACK) !== 0
+    ) {
+      recordAck(side, level.tcpAck, level.tcpTsVal, level.tcpWindow, time, sample);
+      if (sample) hop.samplesKept++;
+    }
+    return;
+  }
   if (fromA) {
     if (payload > flow.maxPayloadFromA) flow.maxPayloadFromA = payload;
   } else if (payload > flow.maxPayloadFromB) flow.maxPayloadFromB = payload;
@@ -440,6 +478,21 @@ function observeTcp(
   else if (hop.mtu !== null && hop.mtuSource !== 'inferred')
     isSuper = outer.ipTotalLength > hop.mtu || level.bigTcp;
   else isSuper = level.ipTotalLength > LARGEST_JUMBO || level.bigTcp;
+
+  segment.seq = level.tcpSeq;
+  segment.payload = payload;
+  segment.time = time;
+  segment.frame = frame.number;
+  segment.isSuper = isSuper;
+  segment.checksum = checksum;
+  segment.fragmented = outer.carrier === Carrier.REASSEMBLED;
+  segment.overhead =
+    index > 0 && level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE
+      ? outer.ipTotalLength - level.ipTotalLength
+      : -1;
+  segment.ipLength = level.ipTotalLength;
+  recordSegment(side, segment, sample);
+  if (sample) hop.samplesKept++;
   if (!isSuper) return;
 
   const sf = hop.superFrames;

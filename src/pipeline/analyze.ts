@@ -15,6 +15,7 @@ import type {
   Frame,
 } from '../capture/frame.js';
 import { readCapture } from '../capture/read.js';
+import { type Correlation, correlate } from '../correlate/correlate.js';
 import { decodeFrameAt } from '../decode/decode.js';
 import { createPacket } from '../decode/packet.js';
 import { CaptureOpenError } from '../errors.js';
@@ -44,10 +45,14 @@ export interface AnalysisResult {
   hops: HopState[];
   /** Findings about capture files themselves (truncated files). */
   captureFindings: FindingRecord[];
+  /** The same data followed across hops (empty with a single hop). */
+  correlation: Correlation;
 }
 
 export interface AnalyzeOptions {
   overrides: HopOverrides;
+  /** Hop names in path order (--path); otherwise the topology's order or the evidence. */
+  path?: string[];
   logger: Logger;
   onProgress?: (path: string, bytesRead: number, totalBytes: number | null) => void;
 }
@@ -56,7 +61,12 @@ export async function analyzeCaptures(
   paths: readonly string[],
   options: AnalyzeOptions,
 ): Promise<AnalysisResult> {
-  const result: AnalysisResult = { captures: [], hops: [], captureFindings: [] };
+  const result: AnalysisResult = {
+    captures: [],
+    hops: [],
+    captureFindings: [],
+    correlation: { paths: [], clockOffsets: {}, findings: [] },
+  };
   const taken = new Set<string>();
   const packet = createPacket();
   for (const path of paths) {
@@ -64,6 +74,17 @@ export async function analyzeCaptures(
     result.captures.push(outcome.capture);
     result.hops.push(...outcome.hops);
     result.captureFindings.push(...outcome.findings);
+  }
+  if (result.hops.length > 1) {
+    const topologyOrder = options.overrides.topology
+      .map((entry) =>
+        entry.file !== undefined ? hopNameForFile(entry.file) : `${entry.host}-${entry.interface}`,
+      )
+      .filter((name) => result.hops.some((hop) => hop.name === name));
+    result.correlation = correlate(result.hops, {
+      ...(options.path !== undefined ? { path: options.path } : {}),
+      ...(topologyOrder.length > 0 ? { topologyOrder } : {}),
+    });
   }
   return result;
 }

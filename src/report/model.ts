@@ -5,6 +5,7 @@
  */
 
 import { LinkType } from '../capture/frame.js';
+import type { PathReport } from '../correlate/correlate.js';
 import {
   catalogEntry,
   type FindingCode,
@@ -84,6 +85,10 @@ export interface Report {
   captures: ReportCapture[];
   hops: ReportHop[];
   findings: ReportFinding[];
+  /** Per flow seen at two or more hops: the hops in path order and what changed between them. */
+  paths: PathReport[];
+  /** Estimated clock offset of each hop against the reference hop, in seconds (derived). */
+  clockOffsets: Record<string, number>;
 }
 
 const LINK_TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -152,7 +157,7 @@ function reportFinding(record: FindingRecord): ReportFinding {
     explanation: fillTemplate(entry.explanation, facts),
     fix: fillTemplate(entry.fix, facts),
     count: record.count,
-    evidence: record.evidence.map((frame) => ({ hop: record.hop, frame })),
+    evidence: record.evidenceHops ?? record.evidence.map((frame) => ({ hop: record.hop, frame })),
   };
 }
 
@@ -162,6 +167,7 @@ export function buildReport(result: AnalysisResult, version: string): Report {
   for (const hop of result.hops) {
     for (const byFlow of hop.findings.byCode) for (const record of byFlow.values()) records.push(record);
   }
+  records.push(...result.correlation.findings);
   const findings = records.map(reportFinding);
   findings.sort(
     (a, b) =>
@@ -186,5 +192,7 @@ export function buildReport(result: AnalysisResult, version: string): Report {
     })),
     hops: result.hops.map(reportHop),
     findings,
+    paths: result.correlation.paths,
+    clockOffsets: result.correlation.clockOffsets,
   };
 }

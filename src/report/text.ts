@@ -88,6 +88,57 @@ function wrap(text: string, width: number, indent: string): string {
   return lines.map((l) => indent + l).join('\n');
 }
 
+function sizesText(sizes: ReadonlyArray<{ size: number; frames: number }>): string {
+  return sizes.length === 0 ? 'no data' : sizes.map((s) => `${s.size} x${n(s.frames)}`).join(', ');
+}
+
+/** The path of the busiest flows as a chain of hops, with what changed between neighbours. */
+function renderPaths(report: Report, paint: Paint, width: number): string[] {
+  const out: string[] = [];
+  const shown = report.paths.filter((p) => p.hops.some((h) => h.frames > 0)).slice(0, 3);
+  if (shown.length === 0) return out;
+  out.push('');
+  const offsets = Object.entries(report.clockOffsets).filter(([, s]) => Math.abs(s) >= 0.001);
+  out.push(
+    paint('bold', 'Paths') +
+      paint(
+        'dim',
+        offsets.length === 0
+          ? '  (clocks agree within 1 ms)'
+          : `  (clock offsets: ${offsets.map(([hop, s]) => `${hop} ${s > 0 ? '+' : ''}${s.toFixed(3)} s`).join(', ')})`,
+      ),
+  );
+  for (const path of shown) {
+    out.push(`${path.flow}${path.mss !== null ? paint('dim', `  MSS ${path.mss}`) : ''}`);
+    const chain = path.hops.map((h) => `${h.hop} [${sizesText(h.sizes.slice(0, 2))}]`).join(' -> ');
+    out.push(wrap(chain, width, '  '));
+    const notes: string[] = [];
+    if (path.splitAt !== null) {
+      notes.push(
+        path.splitAt.to !== null
+          ? `split ${path.splitAt.from} -> ${path.splitAt.to} into ${path.splitAt.segmentSize}-byte segments (${path.splitAt.mechanism})`
+          : `still whole at ${path.splitAt.from}: ${path.splitAt.mechanism}`,
+      );
+    }
+    if (path.mergedAt !== null) notes.push(`merged ${path.mergedAt.from} -> ${path.mergedAt.to} (GRO/LRO)`);
+    if (path.fragmentedAt !== null) {
+      const f = path.fragmentedAt;
+      notes.push(`fragmented at ${f.hop} (${f.innerSize} + ${f.overhead ?? '?'} > MTU ${f.mtu ?? '?'})`);
+    }
+    if (path.lostAt !== null) {
+      notes.push(`lost ${n(path.lostAt.bytes)} bytes between ${path.lostAt.from} and ${path.lostAt.to}`);
+    }
+    for (const gap of path.gaps) notes.push(`capture gap at ${gap.hop}: ${n(gap.bytes)} bytes`);
+    if (path.orderedBy !== 'evidence')
+      notes.push(`order from ${path.orderedBy === 'path' ? '--path' : 'the topology'}`);
+    for (const note of notes) out.push(paint('cyan', `  * ${note}`));
+  }
+  if (report.paths.length > shown.length) {
+    out.push(paint('dim', `  (${report.paths.length - shown.length} more flows in --json)`));
+  }
+  return out;
+}
+
 interface FindingGroup {
   first: ReportFinding;
   members: ReportFinding[];
@@ -140,7 +191,17 @@ export function renderText(report: Report, options: TextOptions): string {
   }
   out.push('');
   const rows: string[][] = [['HOP', 'KIND', 'MTU', 'FRAMES', 'CHECKSUMS', 'SUPER-FRAMES', 'FRAGMENTS']];
-  for (const hop of report.hops) {
+  // Along the busiest flow's path when there is one; hops it does not cross follow in capture order.
+  const along = report.paths[0]?.hops.map((h) => h.hop) ?? [];
+  const rank = (name: string) => {
+    const at = along.indexOf(name);
+    return at < 0 ? along.length : at;
+  };
+  const hopsInOrder = report.hops
+    .map((hop, index) => ({ hop, index }))
+    .sort((a, b) => rank(a.hop.name) - rank(b.hop.name) || a.index - b.index)
+    .map(({ hop }) => hop);
+  for (const hop of hopsInOrder) {
     const mtu = hop.mtu !== null ? `${n(hop.mtu)}${hop.mtuSource === 'inferred' ? '?' : ''}` : '?';
     rows.push([
       hop.name,
@@ -164,6 +225,7 @@ export function renderText(report: Report, options: TextOptions): string {
   for (const hop of report.hops.filter((h) => h.malformed > 0)) {
     out.push(paint('yellow', `${hop.name}: ${n(hop.malformed)} malformed frames`));
   }
+  out.push(...renderPaths(report, paint, width));
   out.push('');
   if (report.findings.length === 0) {
     out.push(paint('green', 'No findings.'));

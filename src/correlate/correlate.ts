@@ -1,0 +1,819 @@
+/**
+ * Correlation: the same TCP data followed across hops.
+ *
+ * Each hop kept, per flow and direction, a bounded trace (see trace.ts). Here, once every capture
+ * has been read:
+ * 1. Clock offsets. Captures come from different machines. For two hops, the data segments they
+ *    share give t_Y - t_X = offset + delay and the ACKs they share give offset - delay' (they
+ *    travel the other way): the mean of the two medians is the clock offset and half their
+ *    difference the one-way delay (NTP's idea). Offsets chain from a reference hop. A guest whose
+ *    clock is hours off is found, and nothing below depends on it.
+ * 2. Order. Per flow, each hop's corrected time of the data it shares with the flow's reference
+ *    hop orders the path (the sender's side sees the data first), unless --path or a topology
+ *    file gives the order.
+ * 3. What changed between neighbouring hops: super-frames split into MSS segments (software GSO
+ *    between two capture points, or NIC TSO after the last one before the wire), merged again
+ *    (GRO/LRO), outer fragmentation, data lost between hops or missed by one capture point, and
+ *    where checksums are partial.
+ */
+
+import type { FindingRecord } from '../findings/store.js';
+import type { HopState } from '../observe/hop.js';
+import { type DirectionTrace, type FlowTrace, topSizes } from './trace.js';
+
+export interface PathHop {
+  hop: string;
+  frames: number;
+  bytes: number;
+  sizes: Array<{ size: number; frames: number }>;
+  superFrames: number;
+}
+
+export interface PathReport {
+  flow: string;
+  hops: PathHop[];
+  mss: number | null;
+  splitAt: { from: string; to: string | null; segmentSize: number; mechanism: string } | null;
+  mergedAt: { from: string; to: string; maxPayload: number } | null;
+  fragmentedAt: { hop: string; mtu: number | null; overhead: number | null; innerSize: number } | null;
+  lostAt: { from: string; to: string; bytes: number; frames: number } | null;
+  gaps: Array<{ hop: string; bytes: number; frames: number }>;
+  /** How the order was decided. */
+  orderedBy: 'path' | 'topology' | 'evidence';
+}
+
+export interface CorrelationOptions {
+  /** Hop names in path order (--path). */
+  path?: string[];
+  /** Capture file order from a topology file, as hop names. */
+  topologyOrder?: string[];
+}
+
+export interface Correlation {
+  paths: PathReport[];
+  /** Seconds to subtract from each hop's timestamps to put it on the reference hop's clock. */
+  clockOffsets: Record<string, number>;
+  findings: FindingRecord[];
+}
+
+interface Seen {
+  hop: HopState;
+  trace: FlowTrace;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function firstTimes(keys: readonly number[], times: readonly number[]): Map<number, number> {
+  const map = new Map<number, number>();
+  for (let i = 0; i < keys.length; i++)
+    if (!map.has(keys[i] as number)) map.set(keys[i] as number, times[i] as number);
+  return map;
+}
+
+/** t_Y - t_X for every key both have, first occurrence at each. */
+function differences(
+  xKeys: readonly number[],
+  xTimes: readonly number[],
+  yKeys: readonly number[],
+  yTimes: readonly number[],
+  out: number[],
+): void {
+  const x = firstTimes(xKeys, xTimes);
+  const seen = new Set<number>();
+  for (let i = 0; i < yKeys.length; i++) {
+    const key = yKeys[i] as number;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const tx = x.get(key);
+    if (tx !== undefined) out.push((yTimes[i] as number) - tx);
+  }
+}
+
+interface PairEstimate {
+  offset: number;
+  delay: number;
+  matches: number;
+  symmetric: boolean;
+}
+
+/** Clock offset of hop Y relative to hop X over every flow both saw. */
+function estimatePair(flowsX: Map<string, FlowTrace>, flowsY: Map<string, FlowTrace>): PairEstimate | null {
+  // Everything endpoint A sends (data and ACKs) travels A->B; everything B sends travels B->A.
+  // t_Y - t_X is offset + delay one way and offset - delay the other: their medians' mean is the offset.
+  const aToB: number[] = [];
+  const bToA: number[] = [];
+  for (const [key, tx] of flowsX) {
+    const ty = flowsY.get(key);
+    if (ty === undefined) continue;
+    differences(tx.fromA.sampleSeq, tx.fromA.sampleTime, ty.fromA.sampleSeq, ty.fromA.sampleTime, aToB);
+    differences(tx.fromA.ackKey, tx.fromA.ackTime, ty.fromA.ackKey, ty.fromA.ackTime, aToB);
+    differences(tx.fromB.sampleSeq, tx.fromB.sampleTime, ty.fromB.sampleSeq, ty.fromB.sampleTime, bToA);
+    differences(tx.fromB.ackKey, tx.fromB.ackTime, ty.fromB.ackKey, ty.fromB.ackTime, bToA);
+  }
+  if (aToB.length + bToA.length < 3) return null;
+  if (aToB.length === 0 || bToA.length === 0) {
+    // One direction only: the delay cannot be told from the offset; take the delay as zero.
+    const all = aToB.length > 0 ? aToB : bToA;
+    return { offset: median(all), delay: 0, matches: all.length, symmetric: false };
+  }
+  const forward = median(aToB);
+  const backward = median(bToA);
+  return {
+    offset: (forward + backward) / 2,
+    delay: (forward - backward) / 2,
+    matches: aToB.length + bToA.length,
+    symmetric: true,
+  };
+}
+
+function tracesOf(hop: HopState): Map<string, FlowTrace> {
+  const map = new Map<string, FlowTrace>();
+  for (const bucket of hop.flows.byHash.values()) {
+    for (const entry of bucket) if (entry.trace !== null) map.set(entry.trace.key, entry.trace);
+  }
+  return map;
+}
+
+/**
+ * Offsets of every hop's clock against a reference (the hop sharing the most with the others),
+ * chained through the best-matched pairs. Hops that share nothing get no offset (0, not derived).
+ */
+function estimateClocks(
+  hops: readonly HopState[],
+  traces: Map<HopState, Map<string, FlowTrace>>,
+): Map<HopState, number> {
+  const offsets = new Map<HopState, number>();
+  if (hops.length === 0) return offsets;
+  const pairs = new Map<string, PairEstimate | null>();
+  const pairKey = (x: number, y: number) => `${x}:${y}`;
+  const estimate = (x: number, y: number): PairEstimate | null => {
+    const key = pairKey(x, y);
+    if (!pairs.has(key)) {
+      pairs.set(
+        key,
+        estimatePair(
+          traces.get(hops[x] as HopState) as Map<string, FlowTrace>,
+          traces.get(hops[y] as HopState) as Map<string, FlowTrace>,
+        ),
+      );
+    }
+    return pairs.get(key) ?? null;
+  };
+  let reference = 0;
+  let bestMatches = -1;
+  for (let x = 0; x < hops.length; x++) {
+    let total = 0;
+    for (let y = 0; y < hops.length; y++) if (x !== y) total += estimate(x, y)?.matches ?? 0;
+    if (total > bestMatches) {
+      bestMatches = total;
+      reference = x;
+    }
+  }
+  offsets.set(hops[reference] as HopState, 0);
+  const resolved = new Set<number>([reference]);
+  for (;;) {
+    let best: { y: number; offset: number; matches: number } | null = null;
+    for (const x of resolved) {
+      for (let y = 0; y < hops.length; y++) {
+        if (resolved.has(y)) continue;
+        const e = estimate(x, y);
+        if (e === null) continue;
+        if (best === null || e.matches > best.matches) {
+          best = { y, offset: (offsets.get(hops[x] as HopState) ?? 0) + e.offset, matches: e.matches };
+        }
+      }
+    }
+    if (best === null) break;
+    resolved.add(best.y);
+    offsets.set(hops[best.y] as HopState, best.offset);
+  }
+  for (const hop of hops) if (!offsets.has(hop)) offsets.set(hop, 0);
+  return offsets;
+}
+
+/** The flow's data direction at one hop, and the other direction (ACKs). */
+interface Sides {
+  data: DirectionTrace;
+  back: DirectionTrace;
+}
+
+function sidesOf(trace: FlowTrace, aSends: boolean): Sides {
+  return aSends ? { data: trace.fromA, back: trace.fromB } : { data: trace.fromB, back: trace.fromA };
+}
+
+/**
+ * How long, at this hop, the data waits for its acknowledgement: the median of (time of the first
+ * ACK covering a segment - time of the segment), both on this hop's own clock. Near the sender it
+ * is the whole round trip, near the receiver almost nothing, so it orders the hops along the path
+ * whatever the clocks of different machines say (and wherever a capture point timestamps late).
+ */
+function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null {
+  const data = s.data;
+  const acks = s.back;
+  if (data.sampleSeq.length === 0 || acks.ackKey.length === 0) return null;
+  const waits: number[] = [];
+  let j = 0;
+  const base = data.sampleSeq[0] as number;
+  const done = new Set<number>();
+  for (let i = 0; i < data.sampleSeq.length; i++) {
+    const seq = data.sampleSeq[i] as number;
+    // Only segment starts every hop saw, each once: a super-frame and the first of the segments cut
+    // from it then wait for the same ACK (the first that covers their first byte).
+    if ((common !== null && !common.has(seq)) || done.has(seq)) continue;
+    done.add(seq);
+    const t = data.sampleTime[i] as number;
+    const end = ((seq + 1 - base) >>> 0) as number;
+    while (j < acks.ackKey.length && (acks.ackTime[j] as number) < t) j++;
+    for (let k = j; k < acks.ackKey.length; k++) {
+      const ack = Math.floor((acks.ackKey[k] as number) / 65536);
+      const rel = (ack - base) >>> 0;
+      if (rel >= end && rel < 0x80000000) {
+        waits.push((acks.ackTime[k] as number) - t);
+        break;
+      }
+    }
+  }
+  return waits.length >= 3 ? median(waits) : null;
+}
+
+/** Where a kind of device sits on one host's side of a tunnel, counted from the guest. */
+const KIND_RANK: Readonly<Record<string, number>> = {
+  guest: 0,
+  unknown: 0,
+  any: 0,
+  tap: 1,
+  bridge: 2,
+  vxlan: 3,
+  geneve: 3,
+  physical: 4,
+};
+
+/**
+ * Orders hops by the remaining round trip, corrected by what devices are: hops that carry the
+ * flow inside a tunnel are the underlay (sender's NIC first); the others belong to the sender's
+ * side when they wait longer than the last underlay hop, else to the receiver's. On each side a
+ * tap comes before the bridge and the bridge before the tunnel device (mirrored on the receiving
+ * side), whatever their timestamps say: a capture on a bridge device gets its copy late.
+ */
+function structuredOrder(seen: Seen[], waits: Map<Seen, number>, aSends: boolean): Seen[] {
+  const wait = (s: Seen) => waits.get(s) as number;
+  const byWait = (x: Seen, y: Seen) => wait(y) - wait(x);
+  const underlay = seen.filter((s) => sidesOf(s.trace, aSends).data.overhead >= 0).sort(byWait);
+  if (underlay.length === 0) return [...seen].sort(byWait);
+  const last = wait(underlay[underlay.length - 1] as Seen);
+  const overlay = seen.filter((s) => !underlay.includes(s));
+  const rank = (s: Seen) => KIND_RANK[s.hop.kind] ?? 0;
+  const sender = overlay.filter((s) => wait(s) > last).sort((x, y) => rank(x) - rank(y) || byWait(x, y));
+  const receiver = overlay.filter((s) => wait(s) <= last).sort((x, y) => rank(y) - rank(x) || byWait(x, y));
+  return [...sender, ...underlay, ...receiver];
+}
+
+function orderHops(
+  seen: Seen[],
+  offsets: Map<HopState, number>,
+  aSends: boolean,
+  options: CorrelationOptions,
+): { order: Seen[]; orderedBy: PathReport['orderedBy'] } {
+  const given = options.path ?? options.topologyOrder;
+  if (given !== undefined && given.length > 0) {
+    const rank = (name: string) => {
+      const at = given.indexOf(name);
+      return at < 0 ? given.length : at;
+    };
+    if (seen.some((s) => given.includes(s.hop.name))) {
+      const order = [...seen].sort((x, y) => rank(x.hop.name) - rank(y.hop.name));
+      return { order, orderedBy: options.path !== undefined ? 'path' : 'topology' };
+    }
+  }
+  // First choice: the remaining round trip at each hop (clock-independent).
+  let common: Set<number> | null = null;
+  for (const s of seen) {
+    const seqs = sidesOf(s.trace, aSends).data.sampleSeq;
+    if (seqs.length === 0) continue;
+    const mine = new Set(seqs);
+    if (common === null) {
+      common = mine;
+    } else {
+      const both = new Set<number>();
+      for (const seq of common) if (mine.has(seq)) both.add(seq);
+      common = both;
+    }
+  }
+  if (common !== null && common.size < 3) common = null;
+  const waits = new Map<Seen, number | null>(
+    seen.map((s) => [s, remainingRoundTrip(sidesOf(s.trace, aSends), common)]),
+  );
+  if ([...waits.values()].every((w) => w !== null)) {
+    return { order: structuredOrder(seen, waits as Map<Seen, number>, aSends), orderedBy: 'evidence' };
+  }
+  // Otherwise: corrected times of the data each hop shares with the hop that saw the most of it.
+  const data = (s: Seen) => sidesOf(s.trace, aSends).data;
+  const ref = seen.reduce((best, s) => (data(s).sampleSeq.length > data(best).sampleSeq.length ? s : best));
+  const refOffset = offsets.get(ref.hop) ?? 0;
+  const refTimes = firstTimes(data(ref).sampleSeq, data(ref).sampleTime);
+  const position = new Map<Seen, number>();
+  for (const s of seen) {
+    const d = data(s);
+    const offset = offsets.get(s.hop) ?? 0;
+    const diffs: number[] = [];
+    const done = new Set<number>();
+    for (let i = 0; i < d.sampleSeq.length; i++) {
+      const seq = d.sampleSeq[i] as number;
+      if (done.has(seq)) continue;
+      done.add(seq);
+      const t = refTimes.get(seq);
+      if (t !== undefined) diffs.push((d.sampleTime[i] as number) - offset - (t - refOffset));
+    }
+    position.set(
+      s,
+      diffs.length > 0
+        ? median(diffs)
+        : d.firstTime >= 0
+          ? d.firstTime - offset - (data(ref).firstTime - refOffset)
+          : 0,
+    );
+  }
+  const order = [...seen].sort((x, y) => (position.get(x) ?? 0) - (position.get(y) ?? 0));
+  return { order, orderedBy: 'evidence' };
+}
+
+function superCount(d: DirectionTrace, limit: number): number {
+  let n = 0;
+  for (const [size, frames] of d.sizes) if (size > limit) n += frames;
+  return n;
+}
+
+/** The frame at `to` that carries the sequence number `from`'s frame started with. */
+function matchingFrame(from: DirectionTrace, fromFrame: number, to: DirectionTrace): number {
+  const at = from.sampleFrame.indexOf(fromFrame);
+  if (at < 0) return 0;
+  const seq = from.sampleSeq[at] as number;
+  const there = to.sampleSeq.indexOf(seq);
+  return there < 0 ? 0 : (to.sampleFrame[there] as number);
+}
+
+/** Covered sequence ranges as absolute [start, end) pairs relative to `origin` (mod 2^32). */
+function coverageFrom(d: DirectionTrace, origin: number): number[] {
+  const out: number[] = [];
+  if (d.base < 0) return out;
+  const shift = (d.base - origin) >>> 0;
+  for (let i = 0; i < d.intervals.length; i += 2) {
+    const start = ((d.intervals[i] as number) + shift) >>> 0;
+    out.push(start, start + ((d.intervals[i + 1] as number) - (d.intervals[i] as number)));
+  }
+  return out.sort((a, b) => a - b);
+}
+
+function clip(ranges: number[], lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < ranges.length; i += 2) {
+    const s = Math.max(ranges[i] as number, lo);
+    const e = Math.min(ranges[i + 1] as number, hi);
+    if (e > s) out.push(s, e);
+  }
+  return out;
+}
+
+/** Bytes of `a` not covered by `b` (both sorted, disjoint). */
+function missing(a: number[], b: number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < a.length; i += 2) {
+    let s = a[i] as number;
+    const e = a[i + 1] as number;
+    for (let j = 0; j < b.length && s < e; j += 2) {
+      const bs = b[j] as number;
+      const be = b[j + 1] as number;
+      if (be <= s || bs >= e) continue;
+      if (bs > s) out.push([s, bs]);
+      s = Math.max(s, be);
+    }
+    if (s < e) out.push([s, e]);
+  }
+  return out;
+}
+
+function span(ranges: number[]): [number, number] | null {
+  return ranges.length === 0 ? null : [ranges[0] as number, ranges[ranges.length - 1] as number];
+}
+
+function total(ranges: Array<[number, number]>): number {
+  return ranges.reduce((sum, [s, e]) => sum + (e - s), 0);
+}
+
+function covers(ranges: number[], piece: [number, number]): boolean {
+  for (let i = 0; i < ranges.length; i += 2) {
+    if ((ranges[i] as number) <= piece[0] && (ranges[i + 1] as number) >= piece[1]) return true;
+  }
+  return false;
+}
+
+function newFinding(
+  code: FindingRecord['code'],
+  hop: string,
+  flow: string,
+  count: number,
+  facts: Record<string, string | number>,
+  evidence: Array<{ hop: string; frame: number }>,
+): FindingRecord {
+  const useful = evidence.filter((e) => e.frame > 0).slice(0, 10);
+  return {
+    code,
+    hop,
+    flow,
+    count: Math.max(1, count),
+    evidence: useful.filter((e) => e.hop === hop).map((e) => e.frame),
+    evidenceHops: useful,
+    facts: { ...facts, count: Math.max(1, count) },
+  };
+}
+
+export function correlate(hops: readonly HopState[], options: CorrelationOptions = {}): Correlation {
+  const traces = new Map<HopState, Map<string, FlowTrace>>();
+  for (const hop of hops) traces.set(hop, tracesOf(hop));
+  const active = hops.filter((hop) => (traces.get(hop)?.size ?? 0) > 0);
+  const offsets = estimateClocks(active, traces);
+  const byFlow = new Map<string, Seen[]>();
+  for (const hop of active) {
+    for (const trace of (traces.get(hop) as Map<string, FlowTrace>).values()) {
+      const list = byFlow.get(trace.key);
+      if (list === undefined) byFlow.set(trace.key, [{ hop, trace }]);
+      else list.push({ hop, trace });
+    }
+  }
+  const paths: Array<PathReport & { totalBytes: number }> = [];
+  const findings: FindingRecord[] = [];
+  for (const seen of byFlow.values()) {
+    if (seen.length < 2) continue;
+    let bytesA = 0;
+    let bytesB = 0;
+    for (const s of seen) {
+      bytesA += s.trace.fromA.bytes;
+      bytesB += s.trace.fromB.bytes;
+    }
+    if (bytesA + bytesB === 0) continue;
+    const aSends = bytesA >= bytesB;
+    const first = (seen[0] as Seen).trace;
+    const flow = aSends
+      ? `${first.protocolName} ${first.endpointA} -> ${first.endpointB}`
+      : `${first.protocolName} ${first.endpointB} -> ${first.endpointA}`;
+    const { order, orderedBy } = orderHops(seen, offsets, aSends, options);
+    const report = describePath(flow, order, orderedBy, aSends, findings);
+    paths.push({ ...report, totalBytes: Math.max(bytesA, bytesB) });
+  }
+  paths.sort((a, b) => b.totalBytes - a.totalBytes);
+  const clockOffsets: Record<string, number> = {};
+  for (const hop of active) clockOffsets[hop.name] = Math.round((offsets.get(hop) ?? 0) * 1e6) / 1e6;
+  return { paths: paths.map(({ totalBytes: _t, ...p }) => p), clockOffsets, findings };
+}
+
+function describePath(
+  flow: string,
+  order: Seen[],
+  orderedBy: PathReport['orderedBy'],
+  aSends: boolean,
+  findings: FindingRecord[],
+): PathReport {
+  const sides = order.map((s) => sidesOf(s.trace, aSends));
+  const names = order.map((s) => s.hop.name);
+  // The MSS the receiver announced bounds the sender's segments; without a SYN, the smallest
+  // largest-payload of any hop stands for the wire-sized segment.
+  const announced = Math.max(-1, ...sides.map((s) => s.back.mss));
+  const withData = sides.filter((s) => s.data.frames > 0);
+  const limit = announced > 0 ? announced : Math.min(...withData.map((s) => s.data.maxPayload));
+  const supers = sides.map((s) => superCount(s.data, limit));
+  const report: PathReport = {
+    flow,
+    hops: order.map((s, i) => ({
+      hop: s.hop.name,
+      frames: (sides[i] as Sides).data.frames,
+      bytes: (sides[i] as Sides).data.bytes,
+      sizes: topSizes((sides[i] as Sides).data, 3).map(([size, frames]) => ({ size, frames })),
+      superFrames: supers[i] as number,
+    })),
+    mss: announced > 0 ? announced : null,
+    splitAt: null,
+    mergedAt: null,
+    fragmentedAt: null,
+    lostAt: null,
+    gaps: [],
+    orderedBy,
+  };
+  if (withData.length < 2) return report;
+
+  // Split and merge between neighbours that both carried data.
+  const dataHops = order.map((_, i) => i).filter((i) => (sides[i] as Sides).data.frames > 0);
+  for (let k = 0; k + 1 < dataHops.length; k++) {
+    const p = dataHops[k] as number;
+    const q = dataHops[k + 1] as number;
+    const sp = sides[p] as Sides;
+    const sq = sides[q] as Sides;
+    if (
+      report.splitAt === null &&
+      (supers[p] as number) > 0 &&
+      supers[q] === 0 &&
+      sq.data.frames > sp.data.frames
+    ) {
+      const tunnelEdge = sq.data.overhead >= 0 && sp.data.overhead < 0;
+      report.splitAt = {
+        from: names[p] as string,
+        to: names[q] as string,
+        segmentSize: sq.data.maxPayload,
+        mechanism: tunnelEdge ? 'software GSO at the tunnel’s physical NIC' : 'software GSO',
+      };
+      const frameP = sp.data.firstSuperFrame;
+      findings.push(
+        newFinding(
+          'segment.split',
+          names[p] as string,
+          flow,
+          supers[p] as number,
+          {
+            from: names[p] as string,
+            to: names[q] as string,
+            segmentSize: sq.data.maxPayload,
+            mechanism: report.splitAt.mechanism,
+            maxPayload: sp.data.maxPayload,
+            fromFrames: sp.data.frames,
+            toFrames: sq.data.frames,
+            why: tunnelEdge
+              ? `The kernel's GSO cut them after ${names[p]} and before or at ${names[q]}, in software: the NIC under the tunnel does not segment encapsulated TCP itself (tx-udp_tnl-segmentation off or absent), so the host's CPU does it.`
+              : `The split happened between these two capture points, in software (GSO) or by a device without TSO.`,
+            fixText: `Nothing to fix: this is segmentation offload working. Captures at ${names[p]} show frames larger than the MTU because they are taken before the split. If the host's CPU is busy segmenting, a NIC with tx-udp_tnl-segmentation moves the work to hardware.`,
+          },
+          [
+            { hop: names[p] as string, frame: frameP },
+            { hop: names[q] as string, frame: matchingFrame(sp.data, frameP, sq.data) },
+          ],
+        ),
+      );
+    }
+    if (
+      report.mergedAt === null &&
+      supers[p] === 0 &&
+      (supers[q] as number) > 0 &&
+      sq.data.frames < sp.data.frames
+    ) {
+      report.mergedAt = { from: names[p] as string, to: names[q] as string, maxPayload: sq.data.maxPayload };
+      const frameQ = sq.data.firstSuperFrame;
+      findings.push(
+        newFinding(
+          'segment.merged',
+          names[q] as string,
+          flow,
+          supers[q] as number,
+          {
+            from: names[p] as string,
+            to: names[q] as string,
+            segmentSize: sp.data.maxPayload,
+            maxPayload: sq.data.maxPayload,
+            fromFrames: sp.data.frames,
+            toFrames: sq.data.frames,
+          },
+          [
+            { hop: names[q] as string, frame: frameQ },
+            { hop: names[p] as string, frame: matchingFrame(sq.data, frameQ, sp.data) },
+          ],
+        ),
+      );
+    }
+  }
+  if (report.splitAt === null && (supers[dataHops[0] as number] as number) > 0) {
+    // Never seen split. At the first hop that carries the flow inside a tunnel (the sender's
+    // NIC), super-frames mean the NIC's hardware splits them after the capture point.
+    const nic = dataHops.find((i) => (sides[i] as Sides).data.overhead >= 0 && (supers[i] as number) > 0);
+    const at = nic ?? dataHops[dataHops.length - 1];
+    if (at !== undefined && (supers[at] as number) > 0) {
+      const sa = sides[at] as Sides;
+      const mechanism =
+        nic !== undefined
+          ? 'NIC hardware TSO after the capture point'
+          : 'not split between capture points (NIC TSO after the last one, or a virtual path end to end)';
+      report.splitAt = { from: names[at] as string, to: null, segmentSize: limit, mechanism };
+      findings.push(
+        newFinding(
+          'segment.split',
+          names[at] as string,
+          flow,
+          supers[at] as number,
+          {
+            from: names[at] as string,
+            to: 'the wire',
+            segmentSize: limit,
+            mechanism,
+            maxPayload: sa.data.maxPayload,
+            fromFrames: sa.data.frames,
+            toFrames: 'no capture',
+            why:
+              nic !== undefined
+                ? `${names[at]} is the last capture point before the wire and still shows super-frames: the NIC's TSO (tx-udp_tnl-segmentation for tunnels) splits them in hardware after the capture point, so no capture on this host shows the wire-sized segments.`
+                : 'No capture point shows them split: the split happens after the last capture point (NIC TSO), or the path is virtual from end to end and never needs it.',
+            fixText:
+              'Nothing to fix: hardware segmentation offload. Capture on the wire (a mirror port) to see the segments.',
+          },
+          [{ hop: names[at] as string, frame: sa.data.firstSuperFrame }],
+        ),
+      );
+    }
+  }
+
+  // Where the tunnel's outer packets were fragmented: the first hop that rebuilt this flow's data from fragments.
+  const fragIndex = dataHops.find((i) => (sides[i] as Sides).data.fragmented > 0);
+  const overheadHop = dataHops.find((i) => (sides[i] as Sides).data.overhead >= 0);
+  const overhead = overheadHop !== undefined ? (sides[overheadHop] as Sides).data.overhead : -1;
+  const senderMss = Math.max(-1, ...sides.map((s) => s.data.mss));
+  const isV6 = flow.includes('[');
+  const ipTcp = isV6 ? 60 : 40;
+  const overlayMtu =
+    senderMss > 0
+      ? senderMss + ipTcp
+      : Math.max(...sides.map((s) => Math.min(s.data.maxIpLength, limit + ipTcp)));
+  if (fragIndex !== undefined) {
+    const s = sides[fragIndex] as Sides;
+    const hop = (order[fragIndex] as Seen).hop;
+    report.fragmentedAt = {
+      hop: hop.name,
+      mtu: hop.mtu,
+      overhead: s.data.overhead >= 0 ? s.data.overhead : null,
+      innerSize: s.data.maxIpLength,
+    };
+    const underlay = hop.mtu;
+    if (underlay !== null && overhead >= 0 && overlayMtu + overhead > underlay) {
+      findings.push(
+        overlayFinding(flow, hop.name, overlayMtu, senderMss, overhead, underlay, ipTcp, {
+          consequence: `The tunnel's outer packets are IP-fragmented at ${hop.name}: ${s.data.fragmented} segments of this flow arrived there in fragments${hop.mtuSource === 'inferred' ? ` (underlay MTU inferred from the largest fragment, ${underlay})` : ''}.`,
+          evidence: [{ hop: hop.name, frame: s.data.firstFragmentedFrame }],
+        }),
+      );
+    }
+  } else {
+    // No fragments: the kernel may have answered with ICMP need-to-frag instead (PMTU discovery).
+    for (const s of order) {
+      const record = findPmtuFinding(s.hop, flow);
+      if (record === null) continue;
+      const icmpMtu = Number(record.facts.mtu);
+      if (!(icmpMtu > 0) || overlayMtu <= icmpMtu) continue;
+      const oh = overhead >= 0 ? overhead : isV6 ? 70 : 50;
+      findings.push(
+        overlayFinding(flow, s.hop.name, overlayMtu, senderMss, oh, icmpMtu + oh, ipTcp, {
+          consequence: `No fragment is seen because the tunnel answers the guest with ICMP "fragmentation needed" (MTU ${icmpMtu}, ${record.count} messages at ${s.hop.name}) and the guest lowers its segments; guests or firewalls that drop that ICMP stall instead (a PMTU black hole).${overhead >= 0 ? '' : ` The overhead (${oh}) is assumed: no capture shows the tunnel.`}`,
+          evidence: record.evidence.map((frame) => ({ hop: s.hop.name, frame })),
+        }),
+      );
+      break;
+    }
+  }
+
+  lossAndGaps(flow, order, sides, dataHops, report, findings);
+  checksumsAlongPath(flow, order, sides, findings);
+  return report;
+}
+
+function findPmtuFinding(hop: HopState, flow: string): FindingRecord | null {
+  for (const byFlow of hop.findings.byCode) {
+    for (const record of byFlow.values()) {
+      if (record.code === 'pmtu.frag-needed' && record.flow !== null && record.flow.startsWith(flow))
+        return record;
+    }
+  }
+  return null;
+}
+
+function overlayFinding(
+  flow: string,
+  hop: string,
+  overlayMtu: number,
+  mss: number,
+  overhead: number,
+  underlay: number,
+  ipTcp: number,
+  extra: { consequence: string; evidence: Array<{ hop: string; frame: number }> },
+): FindingRecord {
+  const maxOverlayMtu = underlay - overhead;
+  return newFinding(
+    'mtu.overlay-exceeds-underlay',
+    hop,
+    flow,
+    1,
+    {
+      overlayMtu,
+      mss: mss > 0 ? mss : 'not seen',
+      overhead,
+      tunnel: 'the tunnel',
+      needed: overlayMtu + overhead,
+      underlayMtu: underlay,
+      maxOverlayMtu,
+      clampMss: maxOverlayMtu - ipTcp,
+      clampPayload: maxOverlayMtu - ipTcp - 12,
+      consequence: extra.consequence,
+    },
+    extra.evidence,
+  );
+}
+
+function lossAndGaps(
+  flow: string,
+  order: Seen[],
+  sides: Sides[],
+  dataHops: number[],
+  report: PathReport,
+  findings: FindingRecord[],
+): void {
+  const originHop = dataHops[0] as number;
+  const origin = (sides[originHop] as Sides).data.base;
+  const coverage = dataHops.map((i) => coverageFrom((sides[i] as Sides).data, origin));
+  for (let k = 0; k + 1 < dataHops.length; k++) {
+    const a = coverage[k] as number[];
+    const b = coverage[k + 1] as number[];
+    const sa = span(a);
+    const sb = span(b);
+    if (sa === null || sb === null) continue;
+    // Only the time both captures cover: captures start and stop at different moments.
+    const lo = Math.max(sa[0], sb[0]);
+    const hi = Math.min(sa[1], sb[1]);
+    if (hi <= lo) continue;
+    const holes = missing(clip(a, lo, hi), clip(b, lo, hi));
+    if (holes.length === 0) continue;
+    const later = coverage.slice(k + 2);
+    const gapBytes = holes.filter((h) => later.some((c) => covers(c, h)));
+    const lostBytes = holes.filter((h) => !later.some((c) => covers(c, h)));
+    const from = (order[dataHops[k] as number] as Seen).hop.name;
+    const to = (order[dataHops[k + 1] as number] as Seen).hop.name;
+    const seg = Math.max(1, (sides[dataHops[k + 1] as number] as Sides).data.maxPayload);
+    if (total(gapBytes) > 0) {
+      const bytes = total(gapBytes);
+      const frames = Math.ceil(bytes / seg);
+      report.gaps.push({ hop: to, bytes, frames });
+      const after = later.findIndex((c) => gapBytes.some((h) => covers(c, h)));
+      findings.push(
+        newFinding(
+          'capture.gap',
+          to,
+          flow,
+          frames,
+          {
+            hop: to,
+            bytes,
+            frames,
+            from,
+            after:
+              (order[dataHops[k + 2 + Math.max(0, after)] as number] as Seen | undefined)?.hop.name ??
+              'later hops',
+          },
+          [],
+        ),
+      );
+    }
+    if (total(lostBytes) > 0 && report.lostAt === null) {
+      const bytes = total(lostBytes);
+      const frames = Math.ceil(bytes / seg);
+      report.lostAt = { from, to, bytes, frames };
+      findings.push(newFinding('loss.between-hops', from, flow, frames, { from, to, bytes, frames }, []));
+    }
+  }
+}
+
+function checksumsAlongPath(flow: string, order: Seen[], sides: Sides[], findings: FindingRecord[]): void {
+  const partial: string[] = [];
+  const good: string[] = [];
+  const bad: string[] = [];
+  let partialCount = 0;
+  const evidence: Array<{ hop: string; frame: number }> = [];
+  order.forEach((s, i) => {
+    const d = (sides[i] as Sides).data;
+    if (d.checksumPartial > 0) {
+      partial.push(s.hop.name);
+      partialCount += d.checksumPartial;
+      evidence.push({ hop: s.hop.name, frame: d.firstPartialFrame });
+    }
+    if (d.checksumGood > 0) good.push(s.hop.name);
+    if (d.checksumBad > 0) bad.push(s.hop.name);
+  });
+  if (partial.length === 0) return;
+  const goodPart =
+    good.length > 0
+      ? ` They are complete and correct at ${good.join(', ')} (after the NIC).`
+      : ' They stay partial along every captured hop: the path is virtual (veth, tap, bridge, tunnel) and the sum is completed, or not needed, at the end.';
+  const badPart =
+    bad.length > 0
+      ? ` Real errors: ${bad.join(', ')} (see checksum.bad there).`
+      : ' None of this flow’s TCP checksums is really wrong.';
+  findings.push(
+    newFinding(
+      'checksum.partial',
+      (order[0] as Seen).hop.name,
+      flow,
+      partialCount,
+      {
+        layers: 'TCP',
+        pathPart: ` Along this flow's path they are partial at ${partial.join(', ')}: ignore tcpdump's "incorrect" there.${goodPart}${badPart}`,
+      },
+      evidence,
+    ),
+  );
+}
