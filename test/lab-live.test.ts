@@ -2,10 +2,11 @@
 // the committed sample, so a change of kernel behaviour shows up. Needs root and the lab's tools;
 // elsewhere it is skipped with the reason printed.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { analyzeJson } from './analyze/helpers.js';
 import { expectSoftwareGsoAtNic, hop, loadScenario } from './helpers/lab-signatures.js';
 
 const lab = join(import.meta.dirname, '..', 'samples', 'lab', 'lab.sh');
@@ -25,7 +26,7 @@ describe.skipIf(skipReason !== null)('a fresh lab recording (real kernel, real t
   afterAll(() => rmSync(join(out, '..'), { recursive: true, force: true }));
 
   it('jumbo-underlay shows super-frames up to vxlan, MSS segments on the NIC and GRO after it', () => {
-    execFileSync('bash', [lab, '--out', out, '--underlay-mtu', '9000', '--bytes', '1000000'], {
+    execFileSync('bash', [lab, '--out', out, '--underlay-mtu', '9000', '--bytes', '1000000', '--any'], {
       stdio: ['ignore', 'inherit', 'inherit'],
       timeout: 300_000,
     });
@@ -34,6 +35,33 @@ describe.skipIf(skipReason !== null)('a fresh lab recording (real kernel, real t
     expect(topology.path).toHaveLength(10);
     expect(topology.path.find((p) => p.host === 'host1' && p.kind === 'physical')?.mtu).toBe(9000);
     expect(hop(hops, 'host1-physical').tunnelPorts.has(4789)).toBe(true);
+  });
+
+  it('hopscope follows the flow through both hosts’ tcpdump -i any captures (Linux cooked v2)', async () => {
+    const topology = JSON.parse(readFileSync(join(out, 'topology.json'), 'utf8')) as {
+      path: Array<{ host: string; interface: string; kind: string; ifindex: number }>;
+    };
+    const anyFiles = ['host1-any.pcap', 'host2-any.pcap'].map((f) => join(out, f));
+    // Without the topology the hops are named by interface index, never by this machine's names.
+    const plain = await analyzeJson(anyFiles);
+    const nicIndex = topology.path.find((p) => p.host === 'host1' && p.kind === 'physical')?.ifindex;
+    expect(plain.report.hops.map((h) => h.name)).toContain(`host1-any@if${nicIndex}`);
+    expect(plain.report.captures.every((c) => c.linkTypes.includes('linux-sll2'))).toBe(true);
+    // With it, by the interface that index was on that host, and the path is the lab's.
+    const { report } = await analyzeJson(['--topology', join(out, 'topology.json'), ...anyFiles]);
+    const path = report.paths[0];
+    expect(path?.flow).toMatch(/:5201$/);
+    const hostHops = path?.hops.map((h) => h.hop) ?? [];
+    const expected = topology.path
+      .filter((p) => p.host !== 'guest1' && p.host !== 'guest2')
+      .map((p) => `${p.host}-any@${p.interface}`)
+      .filter((name) => hostHops.includes(name));
+    expect(hostHops).toEqual(expected);
+    expect(hostHops.length).toBeGreaterThanOrEqual(6);
+    expect(path?.splitAt).toMatchObject({ from: 'host1-any@vxlan-97', to: 'host1-any@phy0' });
+    expect(path?.mergedAt).toMatchObject({ from: 'host2-any@phy0', to: 'host2-any@vxlan-97' });
+    const vxlan = report.hops.find((h) => h.name === 'host1-any@vxlan-97');
+    expect(vxlan?.superFrames.outgoing, 'cooked v2 says the tunnel device sends them').toBeGreaterThan(0);
   });
 
   it('tears every namespace down when it is stopped mid-transfer', async () => {

@@ -32,6 +32,8 @@ usage: lab.sh --out DIR [options]
   --snaplen N               tcpdump snap length (default 256)
   --bytes N                 TCP payload bytes sent from guest1 to guest2 (default 2000000)
   --vni N                   VXLAN network identifier (default 97)
+  --any                     also capture each hypervisor with tcpdump -i any (Linux cooked v2):
+                            <host>-any.pcap, one file holding all of that host's interfaces
   --keep                    leave the namespaces up for inspection (you tear them down)
   -h, --help                this text
 
@@ -42,7 +44,7 @@ EOF
 die() { echo "lab: $*" >&2; exit 1; }
 
 OUT=""; SCENARIO=""; UNDERLAY_MTU=9000; OVERLAY_MTU=1500; PMTU_DISC=on; GUEST_TSO=on
-NIC_TNL_TSO=off; ENCAP=vxlan; UNDERLAY=ipv4; SNAPLEN=256; BYTES=2000000; VNI=97; KEEP=0
+NIC_TNL_TSO=off; ENCAP=vxlan; UNDERLAY=ipv4; SNAPLEN=256; BYTES=2000000; VNI=97; KEEP=0; ANY=0
 
 onoff() { case "$2" in on|off) ;; *) die "$1 takes on or off, not '$2'";; esac; }
 num() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 takes a number, not '$2'"; }
@@ -62,6 +64,7 @@ while [ $# -gt 0 ]; do
     --bytes) num "$1" "${2:-}"; BYTES=$2; shift 2;;
     --vni) num "$1" "${2:-}"; VNI=$2; shift 2;;
     --keep) KEEP=1; shift;;
+    --any) ANY=1; shift;;
     -h|--help) usage; exit 0;;
     *) usage >&2; die "unknown argument '$1'";;
   esac
@@ -203,6 +206,9 @@ CAPTURES=(
   "$NS_H2 host2 tap0 tap"
   "$NS_G2 guest2 eth0 guest"
 )
+# tcpdump -i any on each hypervisor (not hops of the path: files that hold several of them).
+ANY_CAPTURES=()
+if [ "$ANY" -eq 1 ]; then ANY_CAPTURES=("$NS_H1 host1 any any" "$NS_H2 host2 any any"); fi
 
 # Wait until both guests reach each other before capturing, so ARP and the FDB are settled.
 for _ in $(seq 1 50); do
@@ -211,17 +217,19 @@ for _ in $(seq 1 50); do
 done
 nsx "$NS_G1" ping -c1 -W1 "$G2_IP" >/dev/null 2>&1 || die "guest1 cannot reach guest2 through the overlay"
 
-for entry in "${CAPTURES[@]}"; do
+for entry in "${CAPTURES[@]}" "${ANY_CAPTURES[@]}"; do
   read -r ns host ifname _ <<<"$entry"
   file="$OUT/$host-$ifname.pcap"
   [ "$SYNTH_GENEVE" -eq 1 ] && [ "$ifname" = phy0 ] && file="$WORK/$host-$ifname.vxlan.pcap"
+  linktype=()
+  [ "$ifname" = any ] && linktype=(-y LINUX_SLL2)
   # ip netns exec execs tcpdump, so $! is tcpdump itself and SIGINT reaches it; -Z root keeps it
   # able to write into a root-owned folder.
-  ip netns exec "$ns" tcpdump -Z root --immediate-mode -i "$ifname" -s "$SNAPLEN" -nn -U -w "$file" 2>"$WORK/$host-$ifname.log" &
+  ip netns exec "$ns" tcpdump -Z root --immediate-mode -i "$ifname" "${linktype[@]}" -s "$SNAPLEN" -nn -U -w "$file" 2>"$WORK/$host-$ifname.log" &
   PIDS+=($!)
 done
 # tcpdump says "listening on" once its socket is bound; only then may traffic start.
-for entry in "${CAPTURES[@]}"; do
+for entry in "${CAPTURES[@]}" "${ANY_CAPTURES[@]}"; do
   read -r ns host ifname _ <<<"$entry"
   for _ in $(seq 1 100); do grep -q "listening on" "$WORK/$host-$ifname.log" 2>/dev/null && break; sleep 0.05; done
   grep -q "listening on" "$WORK/$host-$ifname.log" || die "tcpdump on $host $ifname did not start: $(cat "$WORK/$host-$ifname.log")"
@@ -283,10 +291,17 @@ mtu_of() { nsx "$1" cat "/sys/class/net/$2/mtu"; }
     n=$((n + 1))
     hop_kind=$kind
     [ "$SYNTH_GENEVE" -eq 1 ] && [ "$kind" = vxlan ] && hop_kind=geneve
-    printf '    { "file": "%s-%s.pcap", "host": "%s", "interface": "%s", "kind": "%s", "mtu": %s,\n      "offloads": { %s } }' \
-      "$host" "$ifname" "$host" "$ifname" "$hop_kind" "$(mtu_of "$ns" "$ifname")" "$(offloads_json "$ns" "$ifname")"
+    printf '    { "file": "%s-%s.pcap", "host": "%s", "interface": "%s", "ifindex": %s, "kind": "%s", "mtu": %s,\n      "offloads": { %s } }' \
+      "$host" "$ifname" "$host" "$ifname" "$(nsx "$ns" cat "/sys/class/net/$ifname/ifindex")" "$hop_kind" \
+      "$(mtu_of "$ns" "$ifname")" "$(offloads_json "$ns" "$ifname")"
   done
   echo
+  if [ "$ANY" -eq 1 ]; then
+    echo "  ],"
+    echo "  \"anyCaptures\": ["
+    echo "    { \"file\": \"host1-any.pcap\", \"host\": \"host1\" },"
+    echo "    { \"file\": \"host2-any.pcap\", \"host\": \"host2\" }"
+  fi
   echo "  ]"
   echo "}"
 } >"$OUT/topology.json"

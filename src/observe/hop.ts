@@ -507,14 +507,23 @@ function observeTcp(
   const facts = record.facts;
   if (record.count === 1) {
     record.flow = describeFlow(flow, fromA);
+    const fromGuest = direction === 1 && hop.kind === 'tap';
     facts.direction =
-      direction === 2 ? 'TSO/GSO, outgoing' : direction === 1 ? 'GRO/LRO, incoming' : 'TSO/GSO or GRO';
+      direction === 2
+        ? 'TSO/GSO, outgoing'
+        : fromGuest
+          ? 'the guest’s TSO/GSO, incoming'
+          : direction === 1
+            ? 'GRO/LRO, incoming'
+            : 'TSO/GSO or GRO';
     facts.mechanism =
       direction === 2
         ? 'The sender’s stack handed down super-frames (TSO/GSO); GSO or the NIC splits them into MSS-sized segments after this point.'
-        : direction === 1
-          ? 'GRO (kernel) or LRO (NIC) merged received segments into these frames.'
-          : 'Either the sender’s TSO/GSO has not split them yet, or GRO/LRO on the receiving side merged them; this capture does not record the direction. Analyse captures of the neighbouring hops together to tell which.';
+        : fromGuest
+          ? 'The guest’s TSO/GSO made them and the tap (virtio) hands them to the host unsplit; the host splits them later, or its NIC does.'
+          : direction === 1
+            ? 'Received as super-frames: GRO (kernel) or LRO (NIC) merged segments, or a virtual device (veth, tap) passed a sender’s super-frame on unsplit.'
+            : 'Either the sender’s TSO/GSO has not split them yet, or GRO/LRO on the receiving side merged them; this capture does not record the direction. Analyse captures of the neighbouring hops together to tell which.';
     facts.maxPayload = payload;
     facts.mss = mss > 0 ? mss : 'not seen (no SYN in the capture)';
     facts.mtuPart = hop.mtu !== null ? ` and the hop MTU of ${hop.mtu}` : '';

@@ -14,6 +14,7 @@ import type {
   CaptureSink,
   Frame,
 } from '../capture/frame.js';
+import { LinkType } from '../capture/frame.js';
 import { readCapture } from '../capture/read.js';
 import { type Correlation, correlate } from '../correlate/correlate.js';
 import { decodeFrameAt } from '../decode/decode.js';
@@ -23,7 +24,7 @@ import { createFindingStore, type FindingRecord, type FindingStore, noteFinding 
 import { finishHop } from '../observe/finish.js';
 import { finishFragments } from '../observe/fragments.js';
 import { createHopState, type HopState, observeFrame } from '../observe/hop.js';
-import { type HopOverrides, hopNameForFile, nameHop, resolveIdentity } from './hops.js';
+import { type HopOverrides, hopNameForFile, nameHop, nameIfIndexHop, resolveIdentity } from './hops.js';
 
 export interface CaptureResult {
   path: string;
@@ -137,6 +138,31 @@ async function analyzeOne(
     return runtime;
   };
 
+  const byIfIndex = new Map<number, HopRuntime>();
+  const splitInterfaces = new Set<number>();
+  const ifIndexHopFor = (interfaceId: number, ifIndex: number): HopRuntime => {
+    const key = interfaceId * 0x100000000 + ifIndex;
+    let runtime = byIfIndex.get(key);
+    if (runtime === undefined) {
+      const iface = interfaces[interfaceId] ?? {
+        interfaceId,
+        linkType: LinkType.LINUX_SLL2,
+        snaplen: 262144,
+        name: null,
+        description: null,
+      };
+      const fileHop = iface.name !== null && iface.name !== '' ? iface.name : hopNameForFile(path);
+      const { name, entry } = nameIfIndexHop(path, fileHop, ifIndex, options.overrides, taken);
+      const hop = createHopState(resolveIdentity(name, path, iface, options.overrides, entry));
+      runtime = { hop };
+      byIfIndex.set(key, runtime);
+      runtimes.push(runtime);
+      capture.hops.push(name);
+      splitInterfaces.add(interfaceId);
+    }
+    return runtime;
+  };
+
   const sink: CaptureSink = {
     onInterface(iface: CaptureInterface): void {
       interfaces[iface.interfaceId] = iface;
@@ -144,7 +170,6 @@ async function analyzeOne(
       if (capture.snaplen === null || iface.snaplen > capture.snaplen) capture.snaplen = iface.snaplen;
     },
     onFrame(frame: Frame): void {
-      const runtime = byInterface[frame.interfaceId] ?? hopFor(frame.interfaceId);
       // Decoded in place in the reader's buffer: no copy and no view per frame.
       decodeFrameAt(
         frame.linkType,
@@ -154,6 +179,11 @@ async function analyzeOne(
         frame.originalLength,
         packet,
       );
+      // tcpdump -i any (Linux cooked v2): each interface index of the capturing host is a hop.
+      const runtime =
+        packet.ifIndex >= 0 && frame.linkType === LinkType.LINUX_SLL2
+          ? ifIndexHopFor(frame.interfaceId, packet.ifIndex)
+          : (byInterface[frame.interfaceId] ?? hopFor(frame.interfaceId));
       observeFrame(runtime.hop, frame, packet, frame.buffer);
     },
     onProblem(problem: CaptureProblem): void {
@@ -177,7 +207,8 @@ async function analyzeOne(
     capture.compressed = summary.compressed;
     capture.frames = summary.frames;
     // A capture with interfaces but no frames still names its hops.
-    for (const iface of summary.interfaces) hopFor(iface.interfaceId);
+    for (const iface of summary.interfaces)
+      if (!splitInterfaces.has(iface.interfaceId)) hopFor(iface.interfaceId);
   } catch (error) {
     if (!(error instanceof CaptureOpenError)) throw error;
     capture.readable = false;

@@ -29,18 +29,53 @@ export interface TopologyHop {
   file?: string;
   host?: string;
   interface?: string;
+  /** Interface index on its host: what a `tcpdump -i any` (Linux cooked v2) frame carries. */
+  ifindex?: number;
   kind?: string;
   mtu?: number;
+}
+
+/** A `tcpdump -i any` capture of one host, listed in a topology file. */
+export interface TopologyAnyCapture {
+  file: string;
+  host: string;
 }
 
 export interface HopOverrides {
   kinds: Map<string, HopKind>;
   mtus: Map<string, number>;
   topology: TopologyHop[];
+  anyCaptures: TopologyAnyCapture[];
 }
 
 export function emptyOverrides(): HopOverrides {
-  return { kinds: new Map(), mtus: new Map(), topology: [] };
+  return { kinds: new Map(), mtus: new Map(), topology: [], anyCaptures: [] };
+}
+
+/**
+ * A hop inside a `tcpdump -i any` capture (Linux cooked v2 carries the interface index of the
+ * capturing host, not its name). Named by the topology when it says which interface that index
+ * was on that host (`host1-any@tap0`), else by the index (`host1-any@if7`): never by looking the
+ * index up on this machine, where it means something else.
+ */
+export function nameIfIndexHop(
+  path: string,
+  fileHop: string,
+  ifIndex: number,
+  overrides: HopOverrides,
+  taken: Set<string>,
+): { name: string; entry: TopologyHop | undefined } {
+  const file = basename(path);
+  const host = overrides.anyCaptures.find(
+    (c) => basename(c.file) === file || hopNameForFile(c.file) === fileHop,
+  )?.host;
+  const entry =
+    host !== undefined ? overrides.topology.find((e) => e.host === host && e.ifindex === ifIndex) : undefined;
+  const base = entry?.interface !== undefined ? `${fileHop}@${entry.interface}` : `${fileHop}@if${ifIndex}`;
+  let unique = base;
+  for (let n = 2; taken.has(unique); n++) unique = `${base}(${n})`;
+  taken.add(unique);
+  return { name: unique, entry };
 }
 
 /** `host1-phy0.pcap.gz` -> `host1-phy0`; stdin -> `stdin`. */
@@ -99,6 +134,7 @@ export function resolveIdentity(
   path: string,
   iface: CaptureInterface,
   overrides: HopOverrides,
+  topologyEntry?: TopologyHop,
 ): HopIdentity {
   const identity: HopIdentity = {
     name: hopName,
@@ -108,9 +144,9 @@ export function resolveIdentity(
     mtuSource: null,
     snaplen: iface.snaplen,
   };
-  const fromTopology = topologyEntryFor(overrides, path, hopName);
+  const fromTopology = topologyEntry ?? topologyEntryFor(overrides, path, hopName);
   const givenKind = overrides.kinds.get(hopName);
-  const namedKind = kindFromName(iface.name ?? hopName);
+  const namedKind = kindFromName(topologyEntry?.interface ?? iface.name ?? hopName);
   if (givenKind !== undefined) {
     identity.kind = givenKind;
     identity.kindSource = 'given';
@@ -162,12 +198,19 @@ export function buildOverrides(
     }
     overrides.mtus.set(name, mtu);
   }
-  if (topologyPath !== undefined) overrides.topology = loadTopology(topologyPath);
+  if (topologyPath !== undefined) {
+    const topology = loadTopology(topologyPath);
+    overrides.topology = topology.hops;
+    overrides.anyCaptures = topology.anyCaptures;
+  }
   return overrides;
 }
 
-/** Reads a topology file in the form the lab writes (`{ path: [{ file, host, interface, kind, mtu }] }`). */
-export function loadTopology(path: string): TopologyHop[] {
+/**
+ * Reads a topology file in the form the lab writes:
+ * `{ path: [{ file, host, interface, ifindex, kind, mtu }], anyCaptures: [{ file, host }] }`.
+ */
+export function loadTopology(path: string): { hops: TopologyHop[]; anyCaptures: TopologyAnyCapture[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -176,7 +219,16 @@ export function loadTopology(path: string): TopologyHop[] {
   }
   const list = (parsed as { path?: unknown } | null)?.path;
   if (!Array.isArray(list)) throw new TopologyError(`${path}: expected an object with a "path" array`);
-  return list.map((entry, index) => {
+  const anyList = (parsed as { anyCaptures?: unknown }).anyCaptures;
+  const anyCaptures: TopologyAnyCapture[] = Array.isArray(anyList)
+    ? anyList.flatMap((c) => {
+        const e = c as Record<string, unknown> | null;
+        return e !== null && typeof e?.file === 'string' && typeof e.host === 'string'
+          ? [{ file: e.file, host: e.host }]
+          : [];
+      })
+    : [];
+  const hops = list.map((entry, index) => {
     if (entry === null || typeof entry !== 'object') {
       throw new TopologyError(`${path}: path[${index}] is not an object`);
     }
@@ -187,6 +239,8 @@ export function loadTopology(path: string): TopologyHop[] {
     if (typeof e.interface === 'string') hop.interface = e.interface;
     if (typeof e.kind === 'string') hop.kind = e.kind;
     if (typeof e.mtu === 'number') hop.mtu = e.mtu;
+    if (typeof e.ifindex === 'number') hop.ifindex = e.ifindex;
     return hop;
   });
+  return { hops, anyCaptures };
 }

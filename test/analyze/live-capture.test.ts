@@ -167,8 +167,10 @@ describe.skipIf(skipReason !== null)('live captures on a veth pair (real kernel,
   it('reads tcpdump -i any (Linux cooked v2): outgoing super-frames, fragments reassembled', () => {
     const report = analyze(join(dir, 'any.pcap'));
     expect(report.captures[0]?.linkTypes).toEqual(['linux-sll2']);
-    const hop = report.hops[0];
-    expect(hop?.name).toBe('any');
+    // One hop per interface index of the capturing namespace (named by index: this machine's
+    // names for those indexes would be wrong).
+    for (const h of report.hops) expect(h.name).toMatch(/^any@if\d+$/);
+    const hop = report.hops.find((h) => h.superFrames.count > 0);
     expect(hop?.malformed).toBe(0);
     expect(hop?.superFrames.count, 'veth TSO super-frames').toBeGreaterThan(0);
     expect(hop?.superFrames.outgoing, 'SLL2 says they were outgoing').toBeGreaterThan(0);
