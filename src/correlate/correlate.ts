@@ -812,6 +812,7 @@ function checksumsAlongPath(flow: string, order: Seen[], sides: Sides[], finding
       {
         layers: 'TCP',
         pathPart: ` Along this flow's path they are partial at ${partial.join(', ')}: ignore tcpdump's "incorrect" there.${goodPart}${badPart}`,
+        summary: `Partial (offload, not errors) at ${partial.join(', ')}.${goodPart}${badPart}`,
       },
       evidence,
     ),

@@ -107,6 +107,20 @@ export function createDirectionTrace(): DirectionTrace {
 /** Adds [start, end) to a sorted, merged interval list; keeps at most MAX_INTERVALS ranges. */
 export function cover(intervals: number[], start: number, end: number): boolean {
   // Returns true when the range was already covered entirely (a repeat).
+  const n = intervals.length;
+  if (n >= 2) {
+    // The common case, in order data: it continues (or repeats inside) the last range. No splice.
+    const lastStart = intervals[n - 2] as number;
+    const lastEnd = intervals[n - 1] as number;
+    if (start >= lastStart && start <= lastEnd) {
+      if (end <= lastEnd) return true;
+      intervals[n - 1] = end;
+      return false;
+    }
+  } else if (n === 0) {
+    intervals.push(start, end);
+    return false;
+  }
   let i = 0;
   while (i < intervals.length && (intervals[i + 1] as number) < start) i += 2;
   if (i < intervals.length && (intervals[i] as number) <= start && (intervals[i + 1] as number) >= end)

@@ -77,6 +77,8 @@ export interface ReportFinding {
   fix: string;
   count: number;
   evidence: Array<{ hop: string; frame: number }>;
+  /** One sentence for the terminal summary, when the finding has one. */
+  summary?: string;
 }
 
 export interface Report {
@@ -158,6 +160,7 @@ function reportFinding(record: FindingRecord): ReportFinding {
     fix: fillTemplate(entry.fix, facts),
     count: record.count,
     evidence: record.evidenceHops ?? record.evidence.map((frame) => ({ hop: record.hop, frame })),
+    ...(typeof record.facts.summary === 'string' ? { summary: record.facts.summary } : {}),
   };
 }
 

@@ -92,10 +92,18 @@ function sizesText(sizes: ReadonlyArray<{ size: number; frames: number }>): stri
   return sizes.length === 0 ? 'no data' : sizes.map((s) => `${s.size} x${n(s.frames)}`).join(', ');
 }
 
+const pathBytes = (p: Report['paths'][number]) => Math.max(0, ...p.hops.map((h) => h.bytes));
+
+/** The flows worth a person's ten seconds: up to three, each with at least 1% of the busiest one's data. */
+function shownPaths(report: Report): Report['paths'] {
+  const top = report.paths[0] !== undefined ? pathBytes(report.paths[0]) : 0;
+  return report.paths.filter((p) => top > 0 && pathBytes(p) >= top / 100).slice(0, 3);
+}
+
 /** The path of the busiest flows as a chain of hops, with what changed between neighbours. */
 function renderPaths(report: Report, paint: Paint, width: number): string[] {
   const out: string[] = [];
-  const shown = report.paths.filter((p) => p.hops.some((h) => h.frames > 0)).slice(0, 3);
+  const shown = shownPaths(report);
   if (shown.length === 0) return out;
   out.push('');
   const offsets = Object.entries(report.clockOffsets).filter(([, s]) => Math.abs(s) >= 0.001);
@@ -233,7 +241,20 @@ export function renderText(report: Report, options: TextOptions): string {
   }
   const groups = groupFindings(report.findings);
   out.push(paint('bold', `Findings (${report.findings.length})`));
+  // Flow findings of flows too small to be drawn above are left to --verbose and --json.
+  const drawn = new Set(shownPaths(report).map((p) => p.flow));
+  // With a path drawn, its split/merge and path-wide checksum findings say what the per-hop notes
+  // about super-frames and partial checksums say, hop by hop: those are left to --verbose too.
+  const pathChecksums = report.findings.some((f) => f.code === 'checksum.partial' && f.flow !== null);
+  const hidden = groups.filter((g) => {
+    if (verbose) return false;
+    const flow = g.first.flow;
+    if (flow !== null && report.paths.some((p) => p.flow === flow) && !drawn.has(flow)) return true;
+    if (g.first.code === 'segment.super-frame' && [...drawn].some((d) => flow?.startsWith(d))) return true;
+    return g.first.code === 'checksum.partial' && flow === null && pathChecksums;
+  });
   for (const { first, members } of groups) {
+    if (hidden.some((g) => g.first === first)) continue;
     const label = paint(SEVERITY_STYLE[first.severity], first.severity.toUpperCase().padEnd(5));
     const hops = members.map((m) => `${m.hop} (${n(m.count)})`).join(', ');
     out.push('');
@@ -241,7 +262,9 @@ export function renderText(report: Report, options: TextOptions): string {
     out.push(wrap(`at ${hops}${first.flow !== null ? `: ${first.flow}` : ''}`, width, '      '));
     const detailed = verbose || first.severity === 'error' || first.severity === 'warn';
     if (detailed) out.push(wrap(first.explanation, width, '      '));
-    if (detailed || first.severity === 'note') out.push(wrap(`Fix: ${first.fix}`, width, '      '));
+    const summary = typeof first.summary === 'string' && first.summary !== '' ? first.summary : null;
+    if (!detailed && summary !== null) out.push(wrap(summary, width, '      '));
+    else if (detailed || first.severity === 'note') out.push(wrap(`Fix: ${first.fix}`, width, '      '));
     if (detailed) {
       const frames = first.evidence.map((e) => e.frame).join(', ');
       if (frames.length > 0) {
@@ -253,6 +276,12 @@ export function renderText(report: Report, options: TextOptions): string {
         );
       }
     }
+  }
+  if (hidden.length > 0) {
+    out.push('');
+    out.push(
+      paint('dim', `${hidden.length} more findings (per-hop details, small flows): --verbose or --json.`),
+    );
   }
   if (!verbose && groups.some((g) => g.first.severity === 'note' || g.first.severity === 'chat')) {
     out.push('');
