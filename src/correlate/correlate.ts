@@ -38,6 +38,8 @@ export interface PathReport {
   fragmentedAt: { hop: string; mtu: number | null; overhead: number | null; innerSize: number } | null;
   lostAt: { from: string; to: string; bytes: number; frames: number } | null;
   gaps: Array<{ hop: string; bytes: number; frames: number }>;
+  /** Hops the topology places on this path that no capture covers. */
+  missing: string[];
   /** How the order was decided. */
   orderedBy: 'path' | 'topology' | 'evidence';
 }
@@ -47,6 +49,8 @@ export interface CorrelationOptions {
   path?: string[];
   /** Capture file order from a topology file, as hop names. */
   topologyOrder?: string[];
+  /** Every hop the topology lists, captured or not: to say which ones are missing. */
+  expected?: string[];
 }
 
 export interface Correlation {
@@ -464,6 +468,7 @@ export function correlate(hops: readonly HopState[], options: CorrelationOptions
       : `${first.protocolName} ${first.endpointB} -> ${first.endpointA}`;
     const { order, orderedBy } = orderHops(seen, offsets, aSends, options);
     const report = describePath(flow, order, orderedBy, aSends, findings);
+    if (options.expected !== undefined) noteMissingHops(report, options.expected, hops, findings);
     paths.push({ ...report, totalBytes: Math.max(bytesA, bytesB) });
   }
   paths.sort((a, b) => b.totalBytes - a.totalBytes);
@@ -502,6 +507,7 @@ function describePath(
     fragmentedAt: null,
     lostAt: null,
     gaps: [],
+    missing: [],
     orderedBy,
   };
   if (withData.length < 2) return report;
@@ -817,4 +823,30 @@ function checksumsAlongPath(flow: string, order: Seen[], sides: Sides[], finding
       evidence,
     ),
   );
+}
+
+/**
+ * Hops the topology lists between this path's first and last captured hop that were not given:
+ * what happens there (a split, a loss) can only be placed between their captured neighbours.
+ */
+function noteMissingHops(
+  report: PathReport,
+  expected: readonly string[],
+  hops: readonly HopState[],
+  findings: FindingRecord[],
+): void {
+  const have = new Set(hops.map((h) => h.name));
+  const onPath = report.hops.map((h) => h.hop);
+  const first = expected.indexOf(onPath[0] ?? '');
+  const last = expected.indexOf(onPath[onPath.length - 1] ?? '');
+  if (first < 0 || last < 0 || last <= first) return;
+  report.missing = expected.slice(first + 1, last).filter((name) => !have.has(name));
+  for (const name of report.missing) {
+    const at = expected.indexOf(name);
+    const before = [...expected.slice(0, at)].reverse().find((n) => onPath.includes(n)) ?? '?';
+    const after = expected.slice(at + 1).find((n) => onPath.includes(n)) ?? '?';
+    findings.push(
+      newFinding('capture.hop-missing', before, report.flow, 1, { missing: name, before, after }, []),
+    );
+  }
 }

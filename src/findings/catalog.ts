@@ -159,6 +159,18 @@ export const CATALOG = [
       'a fast disk; check tcpdump’s "dropped by kernel" count.',
   },
   {
+    code: 'capture.hop-missing',
+    group: 'capture',
+    severity: 'chat',
+    scope: 'flow',
+    title: 'No capture of {missing}',
+    explanation:
+      'The topology places {missing} between {before} and {after} on this path, but no capture of it ' +
+      'was given: whatever happens there (a split, a merge, a loss) can only be placed between ' +
+      '{before} and {after}.',
+    fix: 'Capture {missing} too (tcpdump -i <dev> -w {missing}.pcap) and analyse it with the others.',
+  },
+  {
     code: 'fragment.ip',
     group: 'fragmentation',
     severity: 'warn',

@@ -77,14 +77,13 @@ export async function analyzeCaptures(
     result.captureFindings.push(...outcome.findings);
   }
   if (result.hops.length > 1) {
-    const topologyOrder = options.overrides.topology
-      .map((entry) =>
-        entry.file !== undefined ? hopNameForFile(entry.file) : `${entry.host}-${entry.interface}`,
-      )
-      .filter((name) => result.hops.some((hop) => hop.name === name));
+    const expected = options.overrides.topology.map((entry) =>
+      entry.file !== undefined ? hopNameForFile(entry.file) : `${entry.host}-${entry.interface}`,
+    );
+    const topologyOrder = expected.filter((name) => result.hops.some((hop) => hop.name === name));
     result.correlation = correlate(result.hops, {
       ...(options.path !== undefined ? { path: options.path } : {}),
-      ...(topologyOrder.length > 0 ? { topologyOrder } : {}),
+      ...(topologyOrder.length > 0 ? { topologyOrder, expected } : {}),
     });
   }
   return result;

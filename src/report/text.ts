@@ -137,6 +137,7 @@ function renderPaths(report: Report, paint: Paint, width: number): string[] {
       notes.push(`lost ${n(path.lostAt.bytes)} bytes between ${path.lostAt.from} and ${path.lostAt.to}`);
     }
     for (const gap of path.gaps) notes.push(`capture gap at ${gap.hop}: ${n(gap.bytes)} bytes`);
+    if (path.missing.length > 0) notes.push(`not captured: ${path.missing.join(', ')}`);
     if (path.orderedBy !== 'evidence')
       notes.push(`order from ${path.orderedBy === 'path' ? '--path' : 'the topology'}`);
     for (const note of notes) out.push(paint('cyan', `  * ${note}`));

@@ -191,6 +191,19 @@ describe.skipIf(!hasEditcap)('the same path from damaged or different captures',
     const path = bulk(report);
     expect(path.hops.map((h) => h.hop)).toEqual(names.filter((n) => n !== txNic));
     expect(path.splitAt).toMatchObject({ from: txTunnel, to: rxNic });
+    expect(path.missing).toEqual([]);
+    // With the topology it also says which capture point it could not see.
+    const told = await analyzeJson([
+      '--topology',
+      join(dir, 'topology.json'),
+      ...files.filter((f) => !f.endsWith(`${txNic}.pcap`)),
+    ]);
+    expect(bulk(told.report).missing).toEqual([txNic]);
+    const missing = told.report.findings.find(
+      (f) => f.code === 'capture.hop-missing' && f.flow === path.flow,
+    );
+    expect(missing?.title).toContain(txNic);
+    expect(missing?.explanation).toContain(`between ${txTunnel} and ${rxNic}`);
   });
 
   it('frames deleted from a middle capture are a capture gap there, not loss', async () => {
