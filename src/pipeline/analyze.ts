@@ -6,7 +6,6 @@
  * reused Packet; the rest runs once per capture or once per hop.
  */
 
-import type { Logger } from 'pino';
 import type {
   CaptureFormat,
   CaptureInterface,
@@ -21,6 +20,7 @@ import { decodeFrameAt } from '../decode/decode.js';
 import { createPacket } from '../decode/packet.js';
 import { CaptureOpenError } from '../errors.js';
 import { createFindingStore, type FindingRecord, type FindingStore, noteFinding } from '../findings/store.js';
+import type { Logger } from '../log.js';
 import { finishHop } from '../observe/finish.js';
 import { finishFragments } from '../observe/fragments.js';
 import { createHopState, type HopState, observeFrame } from '../observe/hop.js';
@@ -189,7 +189,8 @@ async function analyzeOne(
       // The reader's message already names the frame and offset.
       const line = `${path}: ${problem.message}`;
       capture.errors.push(line);
-      log.warn({ frame: problem.frame, offset: problem.offset, code: problem.code }, problem.message);
+      // Info, not warn: the problem is in the report and the summary already; the log is for tracing.
+      log.info({ frame: problem.frame, offset: problem.offset, code: problem.code }, problem.message);
       const record = noteFinding(fileFindings, problem.code, 0, problem.frame);
       if (record.count === 1) {
         record.facts.problem = line;
@@ -212,7 +213,7 @@ async function analyzeOne(
     if (!(error instanceof CaptureOpenError)) throw error;
     capture.readable = false;
     capture.errors.push(error.message);
-    log.error({ code: error.code }, error.message);
+    log.info({ code: error.code }, error.message);
   }
   for (const runtime of runtimes) {
     finishFragments(runtime.hop);

@@ -1,5 +1,6 @@
 // The command line as a user meets it: exit codes, one-line errors naming the file, overrides,
 // the JSON document's documented keys, and that a bad capture never stops the others.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,5 +139,38 @@ describe('hopscope analyze: hops', () => {
     expect(run.stdout).toContain('guest1-eth0');
     expect(run.stdout).toMatch(/Fix: /);
     expect(run.stderr).toBe('');
+  });
+});
+
+describe('hopscope analyze: the real binary', () => {
+  const bin = join(import.meta.dirname, '..', '..', 'bin', 'hopscope.js');
+  it('keeps stdout pure JSON and writes pino log lines only to stderr', () => {
+    const run = spawnSync(
+      'node',
+      [bin, 'analyze', '--json', '--log-level', 'debug', guest, join(scratch, 'nope.pcap')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status).toBe(1);
+    const report = JSON.parse(run.stdout) as { captures: unknown[] };
+    expect(report.captures).toHaveLength(2);
+    const logLines = run.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { name: string; level: number; msg: string; capture?: string });
+    expect(
+      logLines.some(
+        (l) => l.name === 'hopscope' && l.capture?.endsWith('nope.pcap') && /no such file/.test(l.msg),
+      ),
+    ).toBe(true);
+    expect(run.stderr).toContain(`hopscope: ${join(scratch, 'nope.pcap')}: no such file`);
+  });
+
+  it('by default logs nothing but the one-line error', () => {
+    const run = spawnSync('node', [bin, 'analyze', guest, join(scratch, 'nope.pcap')], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([`hopscope: ${join(scratch, 'nope.pcap')}: no such file`]);
+    expect(run.stdout).toContain('guest1-eth0');
   });
 });
