@@ -54,6 +54,18 @@ export const CATALOG = [
     fix: 'Nothing to fix; ignore these "incorrect" outer UDP checksums.',
   },
   {
+    code: 'checksum.gro-merged',
+    group: 'checksum',
+    severity: 'chat',
+    scope: 'hop',
+    title: 'Merged frames carry the first segment’s checksum (GRO/LRO)',
+    explanation:
+      '{count} TCP frames larger than the MSS do not verify as a whole: GRO in the kernel or LRO in ' +
+      'the NIC merged received segments and kept the first one’s checksum, after checking each ' +
+      'segment. Not corruption; counted as unverifiable.',
+    fix: 'Nothing to fix. To see the wire’s segments and their checksums: ethtool -K <dev> gro off lro off (for the test only).',
+  },
+  {
     code: 'checksum.bad',
     group: 'checksum',
     severity: 'error',

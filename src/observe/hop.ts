@@ -100,6 +100,8 @@ export interface HopState extends HopIdentity {
   pmtu: { messages: number; minMtu: number };
   /** Largest IP packet seen at level 0 that is not a super-frame: a lower bound of the MTU. */
   maxIpLength: number;
+  /** TCP checksums of merged (GRO/LRO) frames that only the merge made wrong. */
+  groMergedChecksums: number;
   /** Segment and ACK samples kept for correlation (bounded by SAMPLE_BUDGET). */
   samplesKept: number;
   flows: FlowTable;
@@ -138,6 +140,7 @@ export function createHopState(identity: HopIdentity): HopState {
     pmtu: { messages: 0, minMtu: -1 },
     maxIpLength: 0,
     samplesKept: 0,
+    groMergedChecksums: 0,
     flows: createFlowTable(),
     findings: createFindingStore(identity.name),
   };
@@ -210,11 +213,11 @@ export function observeLevels(
       observeFragment(hop, frame, packet, data, i);
       return;
     }
-    const checksum = observeTransportChecksum(hop, frame.number, packet, data, i, inner);
+    // A TCP checksum is counted by observeTcp, once it knows whether the segment is a merged one.
+    const isTcp = level.protocol === IpProto.TCP && level.l4Offset >= 0;
+    const checksum = observeTransportChecksum(hop, frame.number, packet, data, i, inner, !isTcp);
     if (level.icmpMtu >= 0) observePmtu(hop, frame.number, packet, data, i);
-    if (level.protocol === IpProto.TCP && level.l4Offset >= 0) {
-      observeTcp(hop, frame, packet, data, i, direction, checksum);
-    }
+    if (isTcp) observeTcp(hop, frame, packet, data, i, direction, checksum, LAYER.TCP << inner);
   }
 }
 
@@ -290,6 +293,7 @@ function observeTransportChecksum(
   data: Uint8Array,
   index: number,
   inner: number,
+  count: boolean,
 ): ChecksumClass | null {
   const level = packet.levels[index] as Level;
   if (level.l4Offset < 0 || level.l4Checksum < 0 || level.bigTcp) return null;
@@ -316,7 +320,7 @@ function observeTransportChecksum(
   ) {
     cls = 'lco';
   }
-  countChecksum(hop, cls, bit, frameNumber);
+  if (count) countChecksum(hop, cls, bit, frameNumber);
   return cls;
 }
 
@@ -440,6 +444,7 @@ function observeTcp(
   index: number,
   direction: DirectionValue,
   checksum: ChecksumClass | null,
+  checksumBit: number,
 ): void {
   const level = packet.levels[index] as Level;
   const flow = lookupFlow(hop.flows, data, level, frame.timeSec);
@@ -455,6 +460,7 @@ function observeTcp(
   }
   const payload = level.payloadLength;
   if (payload <= 0) {
+    if (checksum !== null) countChecksum(hop, checksum, checksumBit, frame.number);
     if (
       (level.tcpFlags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0 &&
       (level.tcpFlags & TcpFlag.ACK) !== 0
@@ -479,12 +485,23 @@ function observeTcp(
     isSuper = outer.ipTotalLength > hop.mtu || level.bigTcp;
   else isSuper = level.ipTotalLength > LARGEST_JUMBO || level.bigTcp;
 
+  // GRO/LRO keep the first segment's checksum on the merged frame: wrong for the whole, verified
+  // already by the receiver, not corruption. Counted as unverifiable and told apart.
+  let cls = checksum;
+  if (cls === 'bad' && isSuper && direction !== 2) {
+    cls = 'unverifiable';
+    hop.groMergedChecksums++;
+    const record = noteFinding(hop.findings, 'checksum.gro-merged', 0, frame.number);
+    if (record.count === 1) record.facts.firstFrame = frame.number;
+  }
+  if (cls !== null) countChecksum(hop, cls, checksumBit, frame.number);
+
   segment.seq = level.tcpSeq;
   segment.payload = payload;
   segment.time = time;
   segment.frame = frame.number;
   segment.isSuper = isSuper;
-  segment.checksum = checksum;
+  segment.checksum = cls;
   segment.fragmented = outer.carrier === Carrier.REASSEMBLED;
   segment.overhead =
     index > 0 && level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE
