@@ -144,6 +144,18 @@ function tracesOf(hop: HopState): Map<string, FlowTrace> {
   return map;
 }
 
+/** Flows used to estimate clocks: the busiest ones are plenty, and keep the pairwise work small. */
+const CLOCK_FLOWS = 64;
+/** Flows drawn as paths (busiest first); a capture of a million short flows does not need a million paths. */
+const MAX_PATHS = 500;
+
+function busiest(traces: Map<string, FlowTrace>, limit: number): Map<string, FlowTrace> {
+  if (traces.size <= limit) return traces;
+  const volume = (t: FlowTrace) =>
+    t.fromA.sampleSeq.length + t.fromB.sampleSeq.length + t.fromA.ackKey.length;
+  return new Map([...traces].sort((a, b) => volume(b[1]) - volume(a[1])).slice(0, limit));
+}
+
 /**
  * Offsets of every hop's clock against a reference (the hop sharing the most with the others),
  * chained through the best-matched pairs. Hops that share nothing get no offset (0, not derived).
@@ -441,7 +453,10 @@ export function correlate(hops: readonly HopState[], options: CorrelationOptions
   const traces = new Map<HopState, Map<string, FlowTrace>>();
   for (const hop of hops) traces.set(hop, tracesOf(hop));
   const active = hops.filter((hop) => (traces.get(hop)?.size ?? 0) > 0);
-  const offsets = estimateClocks(active, traces);
+  const clockTraces = new Map<HopState, Map<string, FlowTrace>>();
+  for (const hop of active)
+    clockTraces.set(hop, busiest(traces.get(hop) as Map<string, FlowTrace>, CLOCK_FLOWS));
+  const offsets = estimateClocks(active, clockTraces);
   const byFlow = new Map<string, Seen[]>();
   for (const hop of active) {
     for (const trace of (traces.get(hop) as Map<string, FlowTrace>).values()) {
@@ -452,6 +467,7 @@ export function correlate(hops: readonly HopState[], options: CorrelationOptions
   }
   const paths: Array<PathReport & { totalBytes: number }> = [];
   const findings: FindingRecord[] = [];
+  const shared: Array<{ seen: Seen[]; bytesA: number; bytesB: number }> = [];
   for (const seen of byFlow.values()) {
     if (seen.length < 2) continue;
     let bytesA = 0;
@@ -460,7 +476,10 @@ export function correlate(hops: readonly HopState[], options: CorrelationOptions
       bytesA += s.trace.fromA.bytes;
       bytesB += s.trace.fromB.bytes;
     }
-    if (bytesA + bytesB === 0) continue;
+    if (bytesA + bytesB > 0) shared.push({ seen, bytesA, bytesB });
+  }
+  shared.sort((x, y) => Math.max(y.bytesA, y.bytesB) - Math.max(x.bytesA, x.bytesB));
+  for (const { seen, bytesA, bytesB } of shared.slice(0, MAX_PATHS)) {
     const aSends = bytesA >= bytesB;
     const first = (seen[0] as Seen).trace;
     const flow = aSends

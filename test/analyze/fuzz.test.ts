@@ -64,16 +64,21 @@ function mutate(seed: number): Buffer {
 
 describe('fuzzing the whole analysis', () => {
   const logger = pino({ level: 'silent' });
-  it('survives 150 mutated captures with sane counts and a report that builds', async () => {
-    for (let seed = 1; seed <= 150; seed++) {
+  // HOPSCOPE_FUZZ_RUNS=5000 npx vitest run test/analyze/fuzz.test.ts for a longer hunt.
+  const runs = Number(process.env.HOPSCOPE_FUZZ_RUNS ?? 150);
+  it(`survives ${runs} mutated captures with sane counts and a report that builds`, async () => {
+    for (let seed = 1; seed <= runs; seed++) {
       const bytes = mutate(seed);
       const path = join(dir, `fuzz-${seed}.pcap`);
       writeFileSync(path, bytes);
       try {
-        const result = await analyzeCaptures([path], { overrides: emptyOverrides(), logger });
+        // Two copies as two hops, so correlation runs on hostile input too.
+        const twin = `${path}.twin.pcap`;
+        writeFileSync(twin, bytes);
+        const result = await analyzeCaptures([path, twin], { overrides: emptyOverrides(), logger });
         const frames = result.hops.reduce((sum, hop) => sum + hop.frames, 0);
-        expect(frames).toBeLessThanOrEqual(Math.ceil(bytes.length / 12));
-        expect(result.captures[0]?.frames ?? 0).toBe(result.captures[0]?.readable ? frames : 0);
+        expect(frames).toBeLessThanOrEqual(2 * Math.ceil(bytes.length / 12));
+        expect(result.captures[0]?.frames ?? 0).toBe(result.captures[1]?.frames ?? 0);
         const report = buildReport(result, 'fuzz');
         for (const finding of report.findings) {
           expect(finding.count).toBeGreaterThan(0);
