@@ -3,8 +3,10 @@
 // against the floor and against tcpdump/tshark measured in the same run.
 //
 //   node bench/run.mjs [--huge | --frames N] [--scenario NAME]
+//   --scenario single-capture | multi-hop   only that scenario (default: all of bench/cases/)
+//   --huge   single-capture: >= 10,000,000 frames; multi-hop: timed at 1M, plus one run on a 10x set
 //   BENCH_REPEAT=5          timed runs per case (median and spread reported)
-//   BENCH_CASES=floor,tcpdump  only these cases (floor, hopscope, tcpdump, tshark)
+//   BENCH_CASES=floor,tcpdump  only these cases (floor, hopscope, tcpdump, tshark; multi-hop: hopscope)
 //   BENCH_TSHARK_FRAMES=100000 tshark slice size
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,8 @@ const opt = (name) => {
   const i = argv.indexOf(name);
   return i < 0 ? undefined : argv[i + 1];
 };
-const frames = argv.includes('--huge') ? HUGE_FRAMES : Number(opt('--frames') ?? DEFAULT_FRAMES);
+const huge = argv.includes('--huge');
+const frames = huge ? HUGE_FRAMES : Number(opt('--frames') ?? DEFAULT_FRAMES);
 const repeat = Number(process.env.BENCH_REPEAT ?? 5);
 const only = process.env.BENCH_CASES?.split(',').map((s) => s.trim());
 if (!Number.isInteger(frames) || frames < 1 || !Number.isInteger(repeat) || repeat < 1) {
@@ -54,7 +57,7 @@ for (const file of readdirSync(dir)
   const scenario = await import(join(dir, file));
   if (wanted && scenario.name !== wanted) continue;
   console.log('');
-  scenarios.push(await scenario.run({ frames, repeat, only, log: (m) => console.log(m) }));
+  scenarios.push(await scenario.run({ frames, repeat, only, huge, log: (m) => console.log(m) }));
 }
 
 const results = join(import.meta.dirname, 'results');

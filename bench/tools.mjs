@@ -32,6 +32,14 @@ export const tools = {
           : 'not built yet',
     args: (file) => [process.env.BENCH_HOPSCOPE ?? hopscopeBin, 'analyze', '--json', file],
   },
+  // The same build on several captures of one run at once (the multi-hop scenario): `file` is the
+  // list of captures, in path order.
+  hopscopeHops: {
+    label: 'hopscope analyze --json (all hops)',
+    node: true,
+    available: () => tools.hopscope.available(),
+    args: (files) => [process.env.BENCH_HOPSCOPE ?? hopscopeBin, 'analyze', '--json', ...files],
+  },
   tcpdump: {
     label: 'tcpdump -nn -r',
     node: false,
