@@ -10,6 +10,7 @@ import { analyzeCaptures } from '../../src/pipeline/analyze.js';
 import { emptyOverrides } from '../../src/pipeline/hops.js';
 import { buildReport } from '../../src/report/model.js';
 import { renderText } from '../../src/report/text.js';
+import { prng } from '../helpers/prng.js';
 
 const samples = join(import.meta.dirname, '..', '..', 'samples');
 const sources = [
@@ -21,17 +22,6 @@ const sources = [
 const pcapng = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'pmtu-guest1-eth0.pcapng'));
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(seed: number): Buffer {
   const rand = prng(seed);

@@ -43,17 +43,7 @@ export function collect(): Collected {
   return out;
 }
 
-/** mulberry32: a small seeded PRNG, so failures replay. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../helpers/prng.js';
 
 /**
  * Pushes `bytes` in chunks whose sizes `nextSize` picks, each copied into one reused buffer that

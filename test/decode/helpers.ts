@@ -214,17 +214,7 @@ export function gre(
   return cat(be16(flags), be16(protocol), ...parts, inner);
 }
 
-/** Simple seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as rng } from '../helpers/prng.js';
 
 import { decodeFrame } from '../../src/decode/decode.js';
 import { createPacket, type Level, type Packet } from '../../src/decode/packet.js';
