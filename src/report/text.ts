@@ -148,6 +148,19 @@ function renderPaths(report: Report, paint: Paint, width: number): string[] {
   return out;
 }
 
+/** "host1-vxlan-97 frame 21; host1-phy0 frame 21": evidence frames grouped by hop, in order. */
+function evidenceText(evidence: ReadonlyArray<{ hop: string; frame: number }>): string {
+  const byHop = new Map<string, number[]>();
+  for (const e of evidence) {
+    const frames = byHop.get(e.hop);
+    if (frames === undefined) byHop.set(e.hop, [e.frame]);
+    else frames.push(e.frame);
+  }
+  return [...byHop]
+    .map(([hop, frames]) => `${hop} frame${frames.length === 1 ? '' : 's'} ${frames.join(', ')}`)
+    .join('; ');
+}
+
 interface FindingGroup {
   first: ReportFinding;
   members: ReportFinding[];
@@ -267,15 +280,8 @@ export function renderText(report: Report, options: TextOptions): string {
     if (!detailed && summary !== null) out.push(wrap(summary, width, '      '));
     else if (detailed || first.severity === 'note') out.push(wrap(`Fix: ${first.fix}`, width, '      '));
     if (detailed) {
-      const frames = first.evidence.map((e) => e.frame).join(', ');
-      if (frames.length > 0) {
-        out.push(
-          paint(
-            'dim',
-            `      Evidence: ${first.hop} frame${first.evidence.length === 1 ? '' : 's'} ${frames}`,
-          ),
-        );
-      }
+      const evidence = evidenceText(first.evidence);
+      if (evidence !== '') out.push(paint('dim', wrap(`Evidence: ${evidence}`, width, '      ')));
     }
   }
   if (hidden.length > 0) {
