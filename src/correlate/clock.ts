@@ -1,0 +1,138 @@
+/**
+ * Clock offsets between captures. Captures come from different machines. For two hops, the data
+ * segments they share give t_Y - t_X = offset + delay and the ACKs they share give offset - delay'
+ * (they travel the other way): the mean of the two medians is the clock offset and half their
+ * difference the one-way delay (NTP's idea). Offsets chain from a reference hop, so a guest whose
+ * clock is hours off is found, and nothing that follows depends on it.
+ */
+
+import type { HopState } from '../observe/hop.js';
+import type { FlowTrace } from './trace.js';
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function firstTimes(keys: readonly number[], times: readonly number[]): Map<number, number> {
+  const map = new Map<number, number>();
+  for (let i = 0; i < keys.length; i++)
+    if (!map.has(keys[i] as number)) map.set(keys[i] as number, times[i] as number);
+  return map;
+}
+
+/** t_Y - t_X for every key both have, first occurrence at each. */
+function differences(
+  xKeys: readonly number[],
+  xTimes: readonly number[],
+  yKeys: readonly number[],
+  yTimes: readonly number[],
+  out: number[],
+): void {
+  const x = firstTimes(xKeys, xTimes);
+  const seen = new Set<number>();
+  for (let i = 0; i < yKeys.length; i++) {
+    const key = yKeys[i] as number;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const tx = x.get(key);
+    if (tx !== undefined) out.push((yTimes[i] as number) - tx);
+  }
+}
+
+interface PairEstimate {
+  offset: number;
+  delay: number;
+  matches: number;
+  symmetric: boolean;
+}
+
+/** Clock offset of hop Y relative to hop X over every flow both saw. */
+function estimatePair(flowsX: Map<string, FlowTrace>, flowsY: Map<string, FlowTrace>): PairEstimate | null {
+  // Everything endpoint A sends (data and ACKs) travels A->B; everything B sends travels B->A.
+  // t_Y - t_X is offset + delay one way and offset - delay the other: their medians' mean is the offset.
+  const aToB: number[] = [];
+  const bToA: number[] = [];
+  for (const [key, tx] of flowsX) {
+    const ty = flowsY.get(key);
+    if (ty === undefined) continue;
+    differences(tx.fromA.sampleSeq, tx.fromA.sampleTime, ty.fromA.sampleSeq, ty.fromA.sampleTime, aToB);
+    differences(tx.fromA.ackKey, tx.fromA.ackTime, ty.fromA.ackKey, ty.fromA.ackTime, aToB);
+    differences(tx.fromB.sampleSeq, tx.fromB.sampleTime, ty.fromB.sampleSeq, ty.fromB.sampleTime, bToA);
+    differences(tx.fromB.ackKey, tx.fromB.ackTime, ty.fromB.ackKey, ty.fromB.ackTime, bToA);
+  }
+  if (aToB.length + bToA.length < 3) return null;
+  if (aToB.length === 0 || bToA.length === 0) {
+    // One direction only: the delay cannot be told from the offset; take the delay as zero.
+    const all = aToB.length > 0 ? aToB : bToA;
+    return { offset: median(all), delay: 0, matches: all.length, symmetric: false };
+  }
+  const forward = median(aToB);
+  const backward = median(bToA);
+  return {
+    offset: (forward + backward) / 2,
+    delay: (forward - backward) / 2,
+    matches: aToB.length + bToA.length,
+    symmetric: true,
+  };
+}
+
+/**
+ * Offsets of every hop's clock against a reference (the hop sharing the most with the others),
+ * chained through the best-matched pairs. Hops that share nothing get no offset (0, not derived).
+ */
+export function estimateClocks(
+  hops: readonly HopState[],
+  traces: Map<HopState, Map<string, FlowTrace>>,
+): Map<HopState, number> {
+  const offsets = new Map<HopState, number>();
+  if (hops.length === 0) return offsets;
+  const pairs = new Map<string, PairEstimate | null>();
+  const pairKey = (x: number, y: number) => `${x}:${y}`;
+  const estimate = (x: number, y: number): PairEstimate | null => {
+    const key = pairKey(x, y);
+    if (!pairs.has(key)) {
+      pairs.set(
+        key,
+        estimatePair(
+          traces.get(hops[x] as HopState) as Map<string, FlowTrace>,
+          traces.get(hops[y] as HopState) as Map<string, FlowTrace>,
+        ),
+      );
+    }
+    return pairs.get(key) ?? null;
+  };
+  let reference = 0;
+  let bestMatches = -1;
+  for (let x = 0; x < hops.length; x++) {
+    let total = 0;
+    for (let y = 0; y < hops.length; y++) if (x !== y) total += estimate(x, y)?.matches ?? 0;
+    if (total > bestMatches) {
+      bestMatches = total;
+      reference = x;
+    }
+  }
+  offsets.set(hops[reference] as HopState, 0);
+  const resolved = new Set<number>([reference]);
+  for (;;) {
+    let best: { y: number; offset: number; matches: number } | null = null;
+    for (const x of resolved) {
+      for (let y = 0; y < hops.length; y++) {
+        if (resolved.has(y)) continue;
+        const e = estimate(x, y);
+        if (e === null) continue;
+        if (best === null || e.matches > best.matches) {
+          best = { y, offset: (offsets.get(hops[x] as HopState) ?? 0) + e.offset, matches: e.matches };
+        }
+      }
+    }
+    if (best === null) break;
+    resolved.add(best.y);
+    offsets.set(hops[best.y] as HopState, best.offset);
+  }
+  for (const hop of hops) if (!offsets.has(hop)) offsets.set(hop, 0);
+  return offsets;
+}

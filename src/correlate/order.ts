@@ -1,0 +1,161 @@
+/**
+ * The order of the hops along a flow's path: by how long each hop's data waits for the ACK that
+ * covers it (clock-independent), with tunnel-carrying hops as the underlay and device kinds on
+ * each side; else by clock-corrected times; or as --path / the topology file say.
+ */
+
+import type { HopState } from '../observe/hop.js';
+import { firstTimes, median } from './clock.js';
+import type { DirectionTrace, FlowTrace } from './trace.js';
+import type { CorrelationOptions, PathReport } from './types.js';
+
+export interface Seen {
+  hop: HopState;
+  trace: FlowTrace;
+}
+
+/** The flow's data direction at one hop, and the other direction (ACKs). */
+export interface Sides {
+  data: DirectionTrace;
+  back: DirectionTrace;
+}
+
+export function sidesOf(trace: FlowTrace, aSends: boolean): Sides {
+  return aSends ? { data: trace.fromA, back: trace.fromB } : { data: trace.fromB, back: trace.fromA };
+}
+
+/**
+ * How long, at this hop, the data waits for its acknowledgement: the median of (time of the first
+ * ACK covering a segment - time of the segment), both on this hop's own clock. Near the sender it
+ * is the whole round trip, near the receiver almost nothing, so it orders the hops along the path
+ * whatever the clocks of different machines say (and wherever a capture point timestamps late).
+ */
+function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null {
+  const data = s.data;
+  const acks = s.back;
+  if (data.sampleSeq.length === 0 || acks.ackKey.length === 0) return null;
+  const waits: number[] = [];
+  let j = 0;
+  const base = data.sampleSeq[0] as number;
+  const done = new Set<number>();
+  for (let i = 0; i < data.sampleSeq.length; i++) {
+    const seq = data.sampleSeq[i] as number;
+    // Only segment starts every hop saw, each once: a super-frame and the first of the segments cut
+    // from it then wait for the same ACK (the first that covers their first byte).
+    if ((common !== null && !common.has(seq)) || done.has(seq)) continue;
+    done.add(seq);
+    const t = data.sampleTime[i] as number;
+    const end = ((seq + 1 - base) >>> 0) as number;
+    while (j < acks.ackKey.length && (acks.ackTime[j] as number) < t) j++;
+    for (let k = j; k < acks.ackKey.length; k++) {
+      const ack = Math.floor((acks.ackKey[k] as number) / 65536);
+      const rel = (ack - base) >>> 0;
+      if (rel >= end && rel < 0x80000000) {
+        waits.push((acks.ackTime[k] as number) - t);
+        break;
+      }
+    }
+  }
+  return waits.length >= 3 ? median(waits) : null;
+}
+
+/** Where a kind of device sits on one host's side of a tunnel, counted from the guest. */
+const KIND_RANK: Readonly<Record<string, number>> = {
+  guest: 0,
+  unknown: 0,
+  any: 0,
+  tap: 1,
+  bridge: 2,
+  vxlan: 3,
+  geneve: 3,
+  physical: 4,
+};
+
+/**
+ * Orders hops by the remaining round trip, corrected by what devices are: hops that carry the
+ * flow inside a tunnel are the underlay (sender's NIC first); the others belong to the sender's
+ * side when they wait longer than the last underlay hop, else to the receiver's. On each side a
+ * tap comes before the bridge and the bridge before the tunnel device (mirrored on the receiving
+ * side), whatever their timestamps say: a capture on a bridge device gets its copy late.
+ */
+function structuredOrder(seen: Seen[], waits: Map<Seen, number>, aSends: boolean): Seen[] {
+  const wait = (s: Seen) => waits.get(s) as number;
+  const byWait = (x: Seen, y: Seen) => wait(y) - wait(x);
+  const underlay = seen.filter((s) => sidesOf(s.trace, aSends).data.overhead >= 0).sort(byWait);
+  if (underlay.length === 0) return [...seen].sort(byWait);
+  const last = wait(underlay[underlay.length - 1] as Seen);
+  const overlay = seen.filter((s) => !underlay.includes(s));
+  const rank = (s: Seen) => KIND_RANK[s.hop.kind] ?? 0;
+  const sender = overlay.filter((s) => wait(s) > last).sort((x, y) => rank(x) - rank(y) || byWait(x, y));
+  const receiver = overlay.filter((s) => wait(s) <= last).sort((x, y) => rank(y) - rank(x) || byWait(x, y));
+  return [...sender, ...underlay, ...receiver];
+}
+
+export function orderHops(
+  seen: Seen[],
+  offsets: Map<HopState, number>,
+  aSends: boolean,
+  options: CorrelationOptions,
+): { order: Seen[]; orderedBy: PathReport['orderedBy'] } {
+  const given = options.path ?? options.topologyOrder;
+  if (given !== undefined && given.length > 0) {
+    const rank = (name: string) => {
+      const at = given.indexOf(name);
+      return at < 0 ? given.length : at;
+    };
+    if (seen.some((s) => given.includes(s.hop.name))) {
+      const order = [...seen].sort((x, y) => rank(x.hop.name) - rank(y.hop.name));
+      return { order, orderedBy: options.path !== undefined ? 'path' : 'topology' };
+    }
+  }
+  // First choice: the remaining round trip at each hop (clock-independent).
+  let common: Set<number> | null = null;
+  for (const s of seen) {
+    const seqs = sidesOf(s.trace, aSends).data.sampleSeq;
+    if (seqs.length === 0) continue;
+    const mine = new Set(seqs);
+    if (common === null) {
+      common = mine;
+    } else {
+      const both = new Set<number>();
+      for (const seq of common) if (mine.has(seq)) both.add(seq);
+      common = both;
+    }
+  }
+  if (common !== null && common.size < 3) common = null;
+  const waits = new Map<Seen, number | null>(
+    seen.map((s) => [s, remainingRoundTrip(sidesOf(s.trace, aSends), common)]),
+  );
+  if ([...waits.values()].every((w) => w !== null)) {
+    return { order: structuredOrder(seen, waits as Map<Seen, number>, aSends), orderedBy: 'evidence' };
+  }
+  // Otherwise: corrected times of the data each hop shares with the hop that saw the most of it.
+  const data = (s: Seen) => sidesOf(s.trace, aSends).data;
+  const ref = seen.reduce((best, s) => (data(s).sampleSeq.length > data(best).sampleSeq.length ? s : best));
+  const refOffset = offsets.get(ref.hop) ?? 0;
+  const refTimes = firstTimes(data(ref).sampleSeq, data(ref).sampleTime);
+  const position = new Map<Seen, number>();
+  for (const s of seen) {
+    const d = data(s);
+    const offset = offsets.get(s.hop) ?? 0;
+    const diffs: number[] = [];
+    const done = new Set<number>();
+    for (let i = 0; i < d.sampleSeq.length; i++) {
+      const seq = d.sampleSeq[i] as number;
+      if (done.has(seq)) continue;
+      done.add(seq);
+      const t = refTimes.get(seq);
+      if (t !== undefined) diffs.push((d.sampleTime[i] as number) - offset - (t - refOffset));
+    }
+    position.set(
+      s,
+      diffs.length > 0
+        ? median(diffs)
+        : d.firstTime >= 0
+          ? d.firstTime - offset - (data(ref).firstTime - refOffset)
+          : 0,
+    );
+  }
+  const order = [...seen].sort((x, y) => (position.get(x) ?? 0) - (position.get(y) ?? 0));
+  return { order, orderedBy: 'evidence' };
+}

@@ -1,0 +1,76 @@
+// Clock offsets from segments one way and ACKs the other, and the hole arithmetic of coverage, on
+// hand-made traces where the true offset and delay are known.
+import { describe, expect, it } from 'vitest';
+import { estimateClocks } from '../../src/correlate/clock.js';
+import { clip, missing } from '../../src/correlate/coverage.js';
+import { createFlowTrace, type FlowTrace, recordAck, recordSegment } from '../../src/correlate/trace.js';
+import type { HopState } from '../../src/observe/hop.js';
+
+function trace(clockOffset: number, oneWayDelay: number): FlowTrace {
+  // A sends 100 segments; B acknowledges each 50 µs after it arrives at the receiver. This hop is
+  // `oneWayDelay` further along the path than the reference, and its clock `clockOffset` ahead.
+  const t = createFlowTrace('TCP a <-> b', 'a', 'b', 'TCP');
+  for (let i = 0; i < 100; i++) {
+    const sent = 1000 + i * 0.001;
+    const segment = {
+      seq: 5000 + i * 1448,
+      payload: 1448,
+      time: sent + oneWayDelay + clockOffset,
+      frame: i + 1,
+      isSuper: false,
+      checksum: null,
+      fragmented: false,
+      overhead: -1,
+      ipLength: 1500,
+    };
+    recordSegment(t.fromA, segment, true);
+    // The ACK leaves the receiver 1 ms after the segment left the sender and passes this hop
+    // `oneWayDelay` earlier than the reference hop (it travels the other way).
+    recordAck(t.fromB, 5000 + (i + 1) * 1448, 777 + i, 512, sent + 0.001 - oneWayDelay + clockOffset, true);
+  }
+  return t;
+}
+
+describe('estimateClocks', () => {
+  it('separates an hour of clock offset from 80 µs of delay, in both directions of the path', () => {
+    const hops = [{ name: 'ref' }, { name: 'ahead' }, { name: 'behind' }] as HopState[];
+    const traces = new Map<HopState, Map<string, FlowTrace>>([
+      [hops[0] as HopState, new Map([['TCP a <-> b', trace(0, 0)]])],
+      [hops[1] as HopState, new Map([['TCP a <-> b', trace(3600, 80e-6)]])],
+      [hops[2] as HopState, new Map([['TCP a <-> b', trace(-7200, -80e-6)]])],
+    ]);
+    const offsets = estimateClocks(hops, traces);
+    const ref = offsets.get(hops[0] as HopState) ?? Number.NaN;
+    expect((offsets.get(hops[1] as HopState) ?? 0) - ref).toBeCloseTo(3600, 6);
+    expect((offsets.get(hops[2] as HopState) ?? 0) - ref).toBeCloseTo(-7200, 6);
+  });
+
+  it('gives no offset to a hop that shares nothing', () => {
+    const hops = [{ name: 'x' }, { name: 'y' }] as HopState[];
+    const other = createFlowTrace('TCP c <-> d', 'c', 'd', 'TCP');
+    const offsets = estimateClocks(
+      hops,
+      new Map([
+        [hops[0] as HopState, new Map([['TCP a <-> b', trace(0, 0)]])],
+        [hops[1] as HopState, new Map([['TCP c <-> d', other]])],
+      ]),
+    );
+    expect(offsets.get(hops[1] as HopState)).toBe(0);
+  });
+});
+
+describe('coverage holes', () => {
+  it('finds what one capture has and the other lacks, within the window both cover', () => {
+    const a = [0, 1000, 2000, 3000];
+    const b = [0, 400, 600, 1000, 2500, 3000];
+    expect(missing(a, b)).toEqual([
+      [400, 600],
+      [2000, 2500],
+    ]);
+    expect(missing(clip(a, 500, 2200), clip(b, 500, 2200))).toEqual([
+      [500, 600],
+      [2000, 2200],
+    ]);
+    expect(missing(a, a)).toEqual([]);
+  });
+});
