@@ -29,6 +29,7 @@ import {
   type FlowEntry,
   type FlowTable,
   flowTrace,
+  formatAddress,
   isFromA,
   lookupFlow,
 } from './flows.js';
@@ -384,7 +385,7 @@ function observePmtu(
   if (record.count !== 1) return;
   record.flow =
     flow !== null && quoted !== undefined ? describeFlow(flow, isFromA(flow, data, quoted)) : null;
-  const from = formatSource(data, level);
+  const from = formatAddress(data, level.srcOffset, level.ipVersion);
   record.facts.mtu = level.icmpMtu;
   record.facts.from = from;
   record.facts.quoteSize =
@@ -404,20 +405,6 @@ function sameAddress(data: Uint8Array, a: number, b: number, version: number): b
   const length = version === 4 ? 4 : 16;
   for (let i = 0; i < length; i++) if (data[a + i] !== data[b + i]) return false;
   return true;
-}
-
-function formatSource(data: Uint8Array, level: Level): string {
-  if (level.ipVersion === 4) {
-    const o = level.srcOffset;
-    return `${data[o]}.${data[o + 1]}.${data[o + 2]}.${data[o + 3]}`;
-  }
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) {
-    groups.push(
-      (((data[level.srcOffset + i] as number) << 8) | (data[level.srcOffset + i + 1] as number)).toString(16),
-    );
-  }
-  return groups.join(':');
 }
 
 /** Reused for every segment handed to the flow trace. */

@@ -1,36 +1,15 @@
 // `hopscope analyze` on every capture of every lab scenario: each hop must be explained the way
 // the lab recorded it. Expectations come from topology.json (knobs, MTUs) and from the guest's
 // SYN, never from our samples' sizes.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report, ReportHop } from '../../src/report/model.js';
+import { labScenarios, type Topology } from '../helpers/lab-signatures.js';
 import { analyzeJson } from './helpers.js';
 
 const samples = join(import.meta.dirname, '..', '..', 'samples');
-const scenarios = readdirSync(samples).filter((d) => {
-  try {
-    readFileSync(join(samples, d, 'topology.json'));
-    return true;
-  } catch {
-    return false;
-  }
-});
-
-interface Topology {
-  knobs: {
-    underlayMtu: number;
-    overlayMtu: number;
-    underlay: string;
-    encapsulation: string;
-    nicTunnelTso: string;
-    guestTso: string;
-    pmtuDiscovery: string;
-    snaplen: number;
-  };
-  addresses: Record<string, string>;
-  path: Array<{ file: string; host: string; interface: string; kind: string; mtu: number }>;
-}
+const scenarios = labScenarios();
 
 async function analyzeScenario(
   dir: string,

@@ -4,42 +4,23 @@
 // shifted by an hour, with a hop missing, with frames deleted, and as one pcapng of all hops.
 // Expectations come from topology.json (the lab's path order and knobs) and the guest's SYN.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PathReport } from '../../src/correlate/correlate.js';
 import type { Report } from '../../src/report/model.js';
 import { analyzeJson } from '../analyze/helpers.js';
+import { labScenarios, type Topology } from '../helpers/lab-signatures.js';
 import { summarizeCapture } from '../helpers/lab-summary.js';
 
 const samples = join(import.meta.dirname, '..', '..', 'samples');
-const scenarios = readdirSync(samples).filter((d) => {
-  try {
-    readFileSync(join(samples, d, 'topology.json'));
-    return true;
-  } catch {
-    return false;
-  }
-});
+const scenarios = labScenarios();
 const scratch = mkdtempSync(join(tmpdir(), 'hopscope-paths-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const hasEditcap = spawnSync('sh', ['-c', 'command -v editcap && command -v mergecap']).status === 0;
 if (!hasEditcap)
   console.warn('paths: editcap/mergecap missing (apt-get install wireshark-common): those cases skipped');
-
-interface Topology {
-  knobs: {
-    underlayMtu: number;
-    overlayMtu: number;
-    underlay: string;
-    encapsulation: string;
-    nicTunnelTso: string;
-    guestTso: string;
-    pmtuDiscovery: string;
-  };
-  path: Array<{ file: string; host: string; interface: string; kind: string; mtu: number }>;
-}
 
 function load(scenario: string): { dir: string; topology: Topology; names: string[]; files: string[] } {
   const dir = join(samples, scenario);

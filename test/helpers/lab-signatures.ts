@@ -1,14 +1,38 @@
 // Signature checks shared by the committed samples' tests and the fresh CI recording: the
 // relations each scenario must show, derived from the capture (MSS from the SYN, MTUs from
 // topology.json), not from our samples' sizes.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { type CaptureSummary, max, mode, summarizeCapture } from './lab-summary.js';
 
 export interface Topology {
-  knobs: { underlayMtu: number; overlayMtu: number; underlay: string; encapsulation: string };
+  knobs: {
+    underlayMtu: number;
+    overlayMtu: number;
+    underlay: string;
+    encapsulation: string;
+    nicTunnelTso: string;
+    guestTso: string;
+    pmtuDiscovery: string;
+    snaplen: number;
+  };
+  addresses: Record<string, string>;
   path: Array<{ file: string; host: string; interface: string; kind: string; mtu: number }>;
+}
+
+export const samplesDir = join(import.meta.dirname, '..', '..', 'samples');
+
+/** The committed lab scenarios: every folder of samples/ with a topology.json. */
+export function labScenarios(): string[] {
+  return readdirSync(samplesDir).filter((d) => {
+    try {
+      readFileSync(join(samplesDir, d, 'topology.json'));
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function loadScenario(dir: string): { topology: Topology; hops: Map<string, CaptureSummary> } {
