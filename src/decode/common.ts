@@ -9,7 +9,7 @@
  * `min(end, cursor.capEnd)` and never throws. It returns a status; on a problem it leaves the
  * problem text and offset in the cursor, and the driver (decode.ts) commits them to the Packet.
  */
-import { DecodeStatus, type Level, type Packet } from './packet.js';
+import { type CarrierValue, DecodeStatus, type Level, type Packet } from './packet.js';
 
 /** Internal status: stop decoding this level quietly (a fragment or ICMP quote ended early). */
 export const STOP = 4;
@@ -132,3 +132,46 @@ export const EtherType = {
   QINQ_OLD: 0x9100,
   TRANSPARENT_ETHERNET: 0x6558,
 } as const;
+
+/**
+ * Announces the packet a tunnel header or an ICMP error carries: the driver decodes it as the next
+ * level, from `link` (an inner Ethernet) or, when `link` is null, from the network layer
+ * `etherType`. One place for every carrier, so a new tunnel cannot forget a field.
+ */
+export function announceNext(
+  c: Cursor,
+  carrier: CarrierValue,
+  carrierOffset: number,
+  carrierLength: number,
+  link: Decoder | null,
+  etherType: number,
+  nextEnd: number,
+  vni: number,
+  geneveOptionsLength: number,
+  tunnelPort: number,
+): number {
+  c.hasNext = true;
+  c.nextOffset = carrierOffset + carrierLength;
+  c.nextEnd = nextEnd;
+  c.nextLink = link;
+  c.nextEtherType = link === null ? etherType : 0;
+  c.carrier = carrier;
+  c.carrierOffset = carrierOffset;
+  c.carrierLength = carrierLength;
+  c.vni = vni;
+  c.geneveOptionsLength = geneveOptionsLength;
+  c.tunnelPort = tunnelPort;
+  return DecodeStatus.OK;
+}
+
+/** The 8-byte ICMPv4/ICMPv6 header both versions share: type, code, checksum, the body after it. */
+export function readIcmpHeader(data: Uint8Array, offset: number, level: Level): number {
+  const type = data[offset] as number;
+  level.icmpType = type;
+  level.icmpCode = data[offset + 1] as number;
+  level.l4Checksum = u16(data, offset + 2);
+  level.l4ChecksumOffset = offset + 2;
+  level.payloadOffset = offset + 8;
+  level.payloadLength = level.l4Length - 8;
+  return type;
+}

@@ -17,7 +17,7 @@
  * Opt Len counts 4-byte words. Protocol 0x6558: inner Ethernet; 0x0800/0x86dd: inner IP.
  * Version other than 0: UNSUPPORTED. Other protocol types: the level ends there (OK).
  */
-import { type Cursor, EtherType, fail, short, u16, u24 } from './common.js';
+import { announceNext, type Cursor, EtherType, fail, short, u16, u24 } from './common.js';
 import { decodeEthernet } from './ethernet.js';
 import { Carrier, DecodeStatus, type Level, type Packet } from './packet.js';
 
@@ -47,21 +47,18 @@ export function decodeGeneve(
     p += olen;
   }
   const proto = u16(data, offset + 2);
-  c.carrier = Carrier.GENEVE;
-  c.carrierOffset = offset;
-  c.carrierLength = 8 + optLen;
-  c.vni = u24(data, offset + 4);
-  c.geneveOptionsLength = optLen;
-  c.tunnelPort = level.dstPort;
-  c.nextOffset = hdrEnd;
-  c.nextEnd = end;
-  if (proto === EtherType.TRANSPARENT_ETHERNET) {
-    c.nextLink = decodeEthernet;
-    c.nextEtherType = 0;
-  } else if (proto === EtherType.IPV4 || proto === EtherType.IPV6) {
-    c.nextLink = null;
-    c.nextEtherType = proto;
-  } else return DecodeStatus.OK;
-  c.hasNext = true;
-  return DecodeStatus.OK;
+  const link = proto === EtherType.TRANSPARENT_ETHERNET ? decodeEthernet : null;
+  if (link === null && proto !== EtherType.IPV4 && proto !== EtherType.IPV6) return DecodeStatus.OK;
+  return announceNext(
+    c,
+    Carrier.GENEVE,
+    offset,
+    hdrEnd - offset,
+    link,
+    proto,
+    end,
+    u24(data, offset + 4),
+    optLen,
+    level.dstPort,
+  );
 }

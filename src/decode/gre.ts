@@ -19,7 +19,7 @@
  * The GRE header is recorded as this level's transport (l4Offset, payload...); its optional
  * checksum is not copied into l4Checksum (it has no pseudo-header, unlike TCP/UDP).
  */
-import { type Cursor, EtherType, fail, short, u16, u32 } from './common.js';
+import { announceNext, type Cursor, EtherType, fail, short, u16, u32 } from './common.js';
 import { decodeEthernet } from './ethernet.js';
 import { Carrier, DecodeStatus, type Level, type Packet } from './packet.js';
 
@@ -49,23 +49,11 @@ export function decodeGre(
   level.payloadOffset = hdrEnd;
   level.payloadLength = level.l4Length - hl;
   const key = hasKey ? u32(data, keyAt) : -1;
-  c.carrierOffset = offset;
-  c.carrierLength = hl;
-  c.geneveOptionsLength = 0;
-  c.tunnelPort = 0;
-  c.nextOffset = hdrEnd;
-  c.nextEnd = end;
   if (proto === EtherType.TRANSPARENT_ETHERNET) {
-    c.nextLink = decodeEthernet;
-    c.nextEtherType = 0;
-    c.carrier = hasKey ? Carrier.NVGRE : Carrier.GRE;
-    c.vni = hasKey ? key >>> 8 : -1;
-  } else if (proto === EtherType.IPV4 || proto === EtherType.IPV6) {
-    c.nextLink = null;
-    c.nextEtherType = proto;
-    c.carrier = Carrier.GRE;
-    c.vni = key;
-  } else return DecodeStatus.OK;
-  c.hasNext = true;
-  return DecodeStatus.OK;
+    // NVGRE: the key's upper 24 bits are the virtual subnet id.
+    const carrier = hasKey ? Carrier.NVGRE : Carrier.GRE;
+    return announceNext(c, carrier, offset, hl, decodeEthernet, 0, end, hasKey ? key >>> 8 : -1, 0, 0);
+  }
+  if (proto !== EtherType.IPV4 && proto !== EtherType.IPV6) return DecodeStatus.OK;
+  return announceNext(c, Carrier.GRE, offset, hl, null, proto, end, key, 0, 0);
 }

@@ -15,7 +15,7 @@
  * problem) quote the offending packet: it becomes the next level, Carrier.ICMP_QUOTE. A non-zero
  * RFC 4884 length (32-bit words, types 3/11/12) bounds the quote before any extension objects.
  */
-import { type Cursor, EtherType, short, stopAt, u16 } from './common.js';
+import { announceNext, type Cursor, EtherType, readIcmpHeader, short, stopAt, u16 } from './common.js';
 import { Carrier, DecodeStatus, type Level, type Packet } from './packet.js';
 
 const P_ICMP4_SHORT = 'icmp: header incomplete';
@@ -36,30 +36,23 @@ export function decodeIcmp4(
 ): number {
   const stop = stopAt(c, end);
   if (offset + 8 > stop) return short(c, offset + 8, end, P_ICMP4_SHORT, offset);
-  const type = data[offset] as number;
-  const code = data[offset + 1] as number;
-  level.icmpType = type;
-  level.icmpCode = code;
-  level.l4Checksum = u16(data, offset + 2);
-  level.l4ChecksumOffset = offset + 2;
-  level.payloadOffset = offset + 8;
-  level.payloadLength = level.l4Length - 8;
-  if (type === 3 && code === 4) level.icmpMtu = u16(data, offset + 6);
+  const type = readIcmpHeader(data, offset, level);
+  if (type === 3 && level.icmpCode === 4) level.icmpMtu = u16(data, offset + 6);
   // A quote inside a quote is not followed (RFC 1122 forbids errors about errors anyway).
   if (!isIcmp4Error(type) || level.carrier === Carrier.ICMP_QUOTE) return DecodeStatus.OK;
   let qEnd = end;
   const ext = type === 5 || type === 4 ? 0 : (data[offset + 5] as number) * 4;
   if (ext !== 0 && offset + 8 + ext < qEnd) qEnd = offset + 8 + ext;
-  c.hasNext = true;
-  c.nextOffset = offset + 8;
-  c.nextEnd = qEnd;
-  c.nextLink = null;
-  c.nextEtherType = EtherType.IPV4;
-  c.carrier = Carrier.ICMP_QUOTE;
-  c.carrierOffset = offset;
-  c.carrierLength = ICMP_HEADER_LENGTH;
-  c.vni = -1;
-  c.geneveOptionsLength = 0;
-  c.tunnelPort = 0;
-  return DecodeStatus.OK;
+  return announceNext(
+    c,
+    Carrier.ICMP_QUOTE,
+    offset,
+    ICMP_HEADER_LENGTH,
+    null,
+    EtherType.IPV4,
+    qEnd,
+    -1,
+    0,
+    0,
+  );
 }

@@ -15,7 +15,7 @@
  * the next level, Carrier.ICMP_QUOTE. A non-zero RFC 4884 length (byte 4, 64-bit words, types 1
  * and 3) bounds the quote.
  */
-import { type Cursor, EtherType, short, stopAt, u16, u32 } from './common.js';
+import { announceNext, type Cursor, EtherType, readIcmpHeader, short, stopAt, u32 } from './common.js';
 import { Carrier, DecodeStatus, type Level, type Packet } from './packet.js';
 
 const P_ICMP6_SHORT = 'icmpv6: header incomplete';
@@ -30,28 +30,11 @@ export function decodeIcmp6(
 ): number {
   const stop = stopAt(c, end);
   if (offset + 8 > stop) return short(c, offset + 8, end, P_ICMP6_SHORT, offset);
-  const type = data[offset] as number;
-  level.icmpType = type;
-  level.icmpCode = data[offset + 1] as number;
-  level.l4Checksum = u16(data, offset + 2);
-  level.l4ChecksumOffset = offset + 2;
-  level.payloadOffset = offset + 8;
-  level.payloadLength = level.l4Length - 8;
+  const type = readIcmpHeader(data, offset, level);
   if (type === 2) level.icmpMtu = u32(data, offset + 4);
   if (type < 1 || type > 4 || level.carrier === Carrier.ICMP_QUOTE) return DecodeStatus.OK;
   let qEnd = end;
   const ext = type === 1 || type === 3 ? (data[offset + 4] as number) * 8 : 0;
   if (ext !== 0 && offset + 8 + ext < qEnd) qEnd = offset + 8 + ext;
-  c.hasNext = true;
-  c.nextOffset = offset + 8;
-  c.nextEnd = qEnd;
-  c.nextLink = null;
-  c.nextEtherType = EtherType.IPV6;
-  c.carrier = Carrier.ICMP_QUOTE;
-  c.carrierOffset = offset;
-  c.carrierLength = 8;
-  c.vni = -1;
-  c.geneveOptionsLength = 0;
-  c.tunnelPort = 0;
-  return DecodeStatus.OK;
+  return announceNext(c, Carrier.ICMP_QUOTE, offset, 8, null, EtherType.IPV6, qEnd, -1, 0, 0);
 }

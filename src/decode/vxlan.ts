@@ -12,7 +12,7 @@
  *
  * The I flag must be set (a receiver drops the packet otherwise): clear -> MALFORMED.
  */
-import { type Cursor, fail, short, u24 } from './common.js';
+import { announceNext, type Cursor, fail, short, u24 } from './common.js';
 import { decodeEthernet } from './ethernet.js';
 import { Carrier, DecodeStatus, type Level, type Packet } from './packet.js';
 
@@ -32,16 +32,16 @@ export function decodeVxlan(
   const hdrEnd = offset + VXLAN_HEADER_LENGTH;
   if (hdrEnd > end || hdrEnd > c.capEnd) return short(c, hdrEnd, end, P_VXLAN_SHORT, offset);
   if (((data[offset] as number) & 0x08) === 0) return fail(c, DecodeStatus.MALFORMED, P_VXLAN_I, offset);
-  c.hasNext = true;
-  c.nextOffset = hdrEnd;
-  c.nextEnd = end;
-  c.nextLink = decodeEthernet;
-  c.nextEtherType = 0;
-  c.carrier = Carrier.VXLAN;
-  c.carrierOffset = offset;
-  c.carrierLength = VXLAN_HEADER_LENGTH;
-  c.vni = u24(data, offset + 4);
-  c.geneveOptionsLength = 0;
-  c.tunnelPort = level.dstPort;
-  return DecodeStatus.OK;
+  return announceNext(
+    c,
+    Carrier.VXLAN,
+    offset,
+    VXLAN_HEADER_LENGTH,
+    decodeEthernet,
+    0,
+    end,
+    u24(data, offset + 4),
+    0,
+    level.dstPort,
+  );
 }
