@@ -24,12 +24,6 @@ export interface FlowEntry {
   addrB: Uint8Array;
   portA: number;
   portB: number;
-  /** MSS each endpoint announced in its SYN, -1 while not seen. */
-  mssFromA: number;
-  mssFromB: number;
-  /** Largest TCP payload seen from each side. */
-  maxPayloadFromA: number;
-  maxPayloadFromB: number;
   lastSeenSec: number;
   /** What this hop saw of the flow, for correlation across hops (TCP only; created on first use). */
   trace: FlowTrace | null;
@@ -139,10 +133,6 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     addrB: data.slice(b, b + length),
     portA: srcFirst ? level.srcPort : level.dstPort,
     portB: srcFirst ? level.dstPort : level.srcPort,
-    mssFromA: -1,
-    mssFromB: -1,
-    maxPayloadFromA: 0,
-    maxPayloadFromB: 0,
     lastSeenSec: nowSec,
     trace: null,
   };

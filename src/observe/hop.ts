@@ -64,8 +64,6 @@ const INNER_SHIFT = 5;
 export interface HopState extends HopIdentity {
   frames: number;
   bytes: number;
-  firstTimeSec: number;
-  lastTimeSec: number;
   linkTypes: number[];
   lastLinkType: number;
   checksums: ChecksumCounts;
@@ -99,8 +97,6 @@ export interface HopState extends HopIdentity {
     duplicates: number;
   };
   pmtu: { messages: number; minMtu: number };
-  /** Largest IP packet seen at level 0 that is not a super-frame: a lower bound of the MTU. */
-  maxIpLength: number;
   /** TCP checksums of merged (GRO/LRO) frames that only the merge made wrong. */
   groMergedChecksums: number;
   /** Segment and ACK samples kept for correlation (bounded by SAMPLE_BUDGET). */
@@ -115,8 +111,6 @@ export function createHopState(identity: HopIdentity): HopState {
     ...identity,
     frames: 0,
     bytes: 0,
-    firstTimeSec: -1,
-    lastTimeSec: -1,
     linkTypes: [],
     lastLinkType: -1,
     checksums: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
@@ -139,7 +133,6 @@ export function createHopState(identity: HopIdentity): HopState {
       duplicates: 0,
     },
     pmtu: { messages: 0, minMtu: -1 },
-    maxIpLength: 0,
     samplesKept: 0,
     groMergedChecksums: 0,
     flows: createFlowTable(),
@@ -165,8 +158,6 @@ const LARGEST_JUMBO = 9216;
 export function observeFrame(hop: HopState, frame: FrameMeta, packet: Packet, data: Uint8Array): void {
   hop.frames++;
   hop.bytes += frame.capturedLength;
-  if (hop.firstTimeSec < 0) hop.firstTimeSec = frame.timeSec;
-  hop.lastTimeSec = frame.timeSec;
   if (frame.linkType !== hop.lastLinkType) {
     hop.lastLinkType = frame.linkType;
     if (!hop.linkTypes.includes(frame.linkType)) hop.linkTypes.push(frame.linkType);
@@ -195,14 +186,6 @@ export function observeLevels(
     else if (level.carrier === Carrier.GENEVE) hop.tunnels.geneve++;
     else if (level.carrier === Carrier.GRE || level.carrier === Carrier.NVGRE) hop.tunnels.gre++;
     const inner = i > 0 ? INNER_SHIFT : 0;
-    if (
-      i === 0 &&
-      !level.bigTcp &&
-      level.ipTotalLength > hop.maxIpLength &&
-      level.ipTotalLength <= LARGEST_JUMBO
-    ) {
-      hop.maxIpLength = level.ipTotalLength;
-    }
 
     if (level.ipVersion === 4 && level.carrier !== Carrier.REASSEMBLED) {
       const ipClass = classifyIpv4Header(data, level.ipOffset, level.ipHeaderLength, packet.capturedEnd);
@@ -440,11 +423,7 @@ function observeTcp(
   const side = fromA ? trace.fromA : trace.fromB;
   const time = frame.timeSec + frame.timeNs / 1e9;
   const sample = hop.samplesKept < SAMPLE_BUDGET;
-  if ((level.tcpFlags & TcpFlag.SYN) !== 0 && level.tcpMss > 0) {
-    if (fromA) flow.mssFromA = level.tcpMss;
-    else flow.mssFromB = level.tcpMss;
-    side.mss = level.tcpMss;
-  }
+  if ((level.tcpFlags & TcpFlag.SYN) !== 0 && level.tcpMss > 0) side.mss = level.tcpMss;
   const payload = level.payloadLength;
   if (payload <= 0) {
     if (checksum !== null) countChecksum(hop, checksum, checksumBit, frame.number);
@@ -457,14 +436,11 @@ function observeTcp(
     }
     return;
   }
-  if (fromA) {
-    if (payload > flow.maxPayloadFromA) flow.maxPayloadFromA = payload;
-  } else if (payload > flow.maxPayloadFromB) flow.maxPayloadFromB = payload;
 
   // The receiver's announced MSS bounds what the sender may put in one segment; with only the
   // sender's SYN seen, assume a symmetric MSS (what Linux peers on one overlay announce).
-  const receiverMss = fromA ? flow.mssFromB : flow.mssFromA;
-  const mss = receiverMss > 0 ? receiverMss : fromA ? flow.mssFromA : flow.mssFromB;
+  const receiverMss = (fromA ? trace.fromB : trace.fromA).mss;
+  const mss = receiverMss > 0 ? receiverMss : side.mss;
   const outer = packet.levels[0] as Level;
   let isSuper: boolean;
   if (mss > 0) isSuper = payload > mss;
@@ -531,7 +507,6 @@ function observeTcp(
     facts.maxPayload = payload;
     facts.mss = mss > 0 ? mss : 'not seen (no SYN in the capture)';
     facts.mtuPart = hop.mtu !== null ? ` and the hop MTU of ${hop.mtu}` : '';
-    facts.sizeSamples = 0;
   } else if (payload > (facts.maxPayload as number)) {
     facts.maxPayload = payload;
   }
