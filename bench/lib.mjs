@@ -119,3 +119,23 @@ export function table(rows) {
     )
     .join('\n');
 }
+
+/**
+ * Times every case `repeat` times, round-robin so that a change of load hits all cases alike, then
+ * summarises each: median and spread of the seconds, peak RSS, frames per second.
+ */
+export async function timeRounds(cases, repeat, once) {
+  for (let i = 0; i < repeat; i++) {
+    for (const c of cases) {
+      const r = await once(c);
+      if (r) c.runs.push(r);
+    }
+  }
+  for (const c of cases) {
+    c.seconds = summarize(c.runs.map((r) => r.seconds));
+    const rss = c.runs.map((r) => r.rssKiB).filter((x) => x != null);
+    c.peakRssKiB = rss.length ? Math.max(...rss) : null;
+    c.peakRssKiBSamples = rss;
+    c.framesPerSecond = c.frames / c.seconds.median;
+  }
+}

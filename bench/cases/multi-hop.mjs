@@ -6,7 +6,7 @@
 // single-capture throughput (frames/s), peak RSS under 200 MB.
 // With --huge the timed runs stay at 1M frames and one extra run on a 10x set shows whether peak RSS
 // grows with the input (it should not: memory bounded).
-import { int, mb, ratio, rssMethod, runChild, summarize, table } from '../lib.mjs';
+import { int, mb, ratio, rssMethod, runChild, table, timeRounds } from '../lib.mjs';
 import { DEFAULT_FRAMES, HUGE_FRAMES, SET_FILES, synthesize, synthesizeSet } from '../synthesize.mjs';
 import { tools } from '../tools.mjs';
 
@@ -92,19 +92,7 @@ export async function run({ frames, repeat, only, huge, log }) {
       consistency.problems = checkReport(r.stdout);
     }
   }
-  for (let i = 0; i < repeat; i++) {
-    for (const c of active()) {
-      const r = await once(c);
-      if (r) c.runs.push(r);
-    }
-  }
-  for (const c of active()) {
-    c.seconds = summarize(c.runs.map((r) => r.seconds));
-    const rss = c.runs.map((r) => r.rssKiB).filter((x) => x != null);
-    c.peakRssKiB = rss.length ? Math.max(...rss) : null;
-    c.peakRssKiBSamples = rss;
-    c.framesPerSecond = c.frames / c.seconds.median;
-  }
+  await timeRounds(active(), repeat, once);
 
   // One run on a set 10x the size: peak RSS should stay where it was (bounded), not scale.
   let scale = null;

@@ -3,7 +3,7 @@
 // `hopscope analyze --json`, `tcpdump -nn -r` and a tshark slice, each in its own child process,
 // and checks the issue's bars: hopscope within 4x the floor, >= 3x faster than tcpdump -nn, peak RSS
 // under 200 MB.
-import { int, mb, ratio, rssMethod, runChild, summarize, table } from '../lib.mjs';
+import { int, mb, ratio, rssMethod, runChild, table, timeRounds } from '../lib.mjs';
 import { synthesize } from '../synthesize.mjs';
 import { tools } from '../tools.mjs';
 
@@ -55,18 +55,8 @@ export async function run({ frames, repeat, only, log }) {
       .join(', ')}`,
   );
   for (const c of active()) await once(c);
-  for (let i = 0; i < repeat; i++) {
-    for (const c of active()) {
-      const r = await once(c);
-      if (r) c.runs.push(r);
-    }
-  }
+  await timeRounds(active(), repeat, once);
   for (const c of active()) {
-    c.seconds = summarize(c.runs.map((r) => r.seconds));
-    const rss = c.runs.map((r) => r.rssKiB).filter((x) => x != null);
-    c.peakRssKiB = rss.length ? Math.max(...rss) : null;
-    c.peakRssKiBSamples = rss;
-    c.framesPerSecond = c.frames / c.seconds.median;
     c.secondsPerFrame = c.seconds.median / c.frames;
   }
   for (const c of Object.values(cases)) delete c.runs;
