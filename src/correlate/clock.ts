@@ -6,8 +6,8 @@
  * clock is hours off is found, and nothing that follows depends on it.
  */
 
-import type { HopState } from '../observe/hop.js';
-import type { FlowTrace } from './trace.js';
+import type { HopView } from '../observe/hop-view.js';
+import type { FlowTrace } from '../observe/trace.js';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -85,10 +85,10 @@ function estimatePair(flowsX: Map<string, FlowTrace>, flowsY: Map<string, FlowTr
  * chained through the best-matched pairs. Hops that share nothing get no offset (0, not derived).
  */
 export function estimateClocks(
-  hops: readonly HopState[],
-  traces: Map<HopState, Map<string, FlowTrace>>,
-): Map<HopState, number> {
-  const offsets = new Map<HopState, number>();
+  hops: readonly HopView[],
+  traces: Map<HopView, Map<string, FlowTrace>>,
+): Map<HopView, number> {
+  const offsets = new Map<HopView, number>();
   if (hops.length === 0) return offsets;
   const pairs = new Map<string, PairEstimate | null>();
   const pairKey = (x: number, y: number) => `${x}:${y}`;
@@ -98,8 +98,8 @@ export function estimateClocks(
       pairs.set(
         key,
         estimatePair(
-          traces.get(hops[x] as HopState) as Map<string, FlowTrace>,
-          traces.get(hops[y] as HopState) as Map<string, FlowTrace>,
+          traces.get(hops[x] as HopView) as Map<string, FlowTrace>,
+          traces.get(hops[y] as HopView) as Map<string, FlowTrace>,
         ),
       );
     }
@@ -115,7 +115,7 @@ export function estimateClocks(
       reference = x;
     }
   }
-  offsets.set(hops[reference] as HopState, 0);
+  offsets.set(hops[reference] as HopView, 0);
   const resolved = new Set<number>([reference]);
   for (;;) {
     let best: { y: number; offset: number; matches: number } | null = null;
@@ -125,13 +125,13 @@ export function estimateClocks(
         const e = estimate(x, y);
         if (e === null) continue;
         if (best === null || e.matches > best.matches) {
-          best = { y, offset: (offsets.get(hops[x] as HopState) ?? 0) + e.offset, matches: e.matches };
+          best = { y, offset: (offsets.get(hops[x] as HopView) ?? 0) + e.offset, matches: e.matches };
         }
       }
     }
     if (best === null) break;
     resolved.add(best.y);
-    offsets.set(hops[best.y] as HopState, best.offset);
+    offsets.set(hops[best.y] as HopView, best.offset);
   }
   for (const hop of hops) if (!offsets.has(hop)) offsets.set(hop, 0);
   return offsets;

@@ -3,7 +3,7 @@
  * [start, end) pairs, clipped to the window two captures share, and the holes between them.
  */
 
-import type { DirectionTrace } from './trace.js';
+import type { DirectionTrace } from '../observe/trace.js';
 
 /** Covered sequence ranges as absolute [start, end) pairs relative to `origin` (mod 2^32). */
 export function coverageFrom(d: DirectionTrace, origin: number): number[] {

@@ -4,13 +4,13 @@
  * each side; else by clock-corrected times; or as --path / the topology file say.
  */
 
-import type { HopState } from '../observe/hop.js';
+import type { HopView } from '../observe/hop-view.js';
+import type { DirectionTrace, FlowTrace } from '../observe/trace.js';
 import { firstTimes, median } from './clock.js';
-import type { DirectionTrace, FlowTrace } from './trace.js';
 import type { CorrelationOptions, PathReport } from './types.js';
 
 export interface Seen {
-  hop: HopState;
+  hop: HopView;
   trace: FlowTrace;
 }
 
@@ -25,18 +25,15 @@ export function sidesOf(trace: FlowTrace, aSends: boolean): Sides {
 }
 
 /**
- * How long, at this hop, the data waits for its acknowledgement: the median of (time of the first
- * ACK covering a segment - time of the segment), both on this hop's own clock. Near the sender it
- * is the whole round trip, near the receiver almost nothing, so it orders the hops along the path
- * whatever the clocks of different machines say (and wherever a capture point timestamps late).
+ * How long, at this hop, the data waits for its acknowledgement: the median over the sampled
+ * segments of (time of the first ACK covering the segment - time of the segment), both on this
+ * hop's own clock, measured as the ACKs passed (trace.ts). Near the sender it is the whole round
+ * trip, near the receiver almost nothing, so it orders the hops along the path whatever the
+ * clocks of different machines say (and wherever a capture point timestamps late).
  */
 function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null {
   const data = s.data;
-  const acks = s.back;
-  if (data.sampleSeq.length === 0 || acks.ackKey.length === 0) return null;
   const waits: number[] = [];
-  let j = 0;
-  const base = data.sampleSeq[0] as number;
   const done = new Set<number>();
   for (let i = 0; i < data.sampleSeq.length; i++) {
     const seq = data.sampleSeq[i] as number;
@@ -44,17 +41,8 @@ function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null
     // from it then wait for the same ACK (the first that covers their first byte).
     if ((common !== null && !common.has(seq)) || done.has(seq)) continue;
     done.add(seq);
-    const t = data.sampleTime[i] as number;
-    const end = ((seq + 1 - base) >>> 0) as number;
-    while (j < acks.ackKey.length && (acks.ackTime[j] as number) < t) j++;
-    for (let k = j; k < acks.ackKey.length; k++) {
-      const ack = Math.floor((acks.ackKey[k] as number) / 65536);
-      const rel = (ack - base) >>> 0;
-      if (rel >= end && rel < 0x80000000) {
-        waits.push((acks.ackTime[k] as number) - t);
-        break;
-      }
-    }
+    const wait = data.sampleWait[i] as number;
+    if (!Number.isNaN(wait)) waits.push(wait);
   }
   return waits.length >= 3 ? median(waits) : null;
 }
@@ -93,7 +81,7 @@ function structuredOrder(seen: Seen[], waits: Map<Seen, number>, aSends: boolean
 
 export function orderHops(
   seen: Seen[],
-  offsets: Map<HopState, number>,
+  offsets: Map<HopView, number>,
   aSends: boolean,
   options: CorrelationOptions,
 ): { order: Seen[]; orderedBy: PathReport['orderedBy'] } {

@@ -1,6 +1,7 @@
 /** What correlation reports: the shapes shared by the correlator, the report model and the tests. */
 
 import type { FindingRecord } from '../findings/store.js';
+import type { FlowKey } from '../observe/flow-key.js';
 
 export interface PathHop {
   hop: string;
@@ -10,16 +11,21 @@ export interface PathHop {
   superFrames: number;
 }
 
+/** How super-frames became wire-sized segments (the catalogue's segment.split words say it). */
+export type SplitMechanism = 'software-gso-tunnel' | 'software-gso' | 'nic-tso' | 'not-split';
+
 export interface PathReport {
+  /** "TCP 10.0.0.1:1234 -> 10.0.0.2:80", in the direction of the data. */
   flow: string;
+  flowKey: FlowKey;
   hops: PathHop[];
   mss: number | null;
-  splitAt: { from: string; to: string | null; segmentSize: number; mechanism: string } | null;
+  splitAt: { from: string; to: string | null; segmentSize: number; mechanism: SplitMechanism } | null;
   mergedAt: { from: string; to: string; maxPayload: number } | null;
   fragmentedAt: { hop: string; mtu: number | null; overhead: number | null; innerSize: number } | null;
   lostAt: { from: string; to: string; bytes: number; frames: number } | null;
   gaps: Array<{ hop: string; bytes: number; frames: number }>;
-  /** Hops the topology places on this path that no capture covers. */
+  /** Hops the topology lists on this path that no capture covers. */
   missing: string[];
   /** How the order was decided. */
   orderedBy: 'path' | 'topology' | 'evidence';

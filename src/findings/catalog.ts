@@ -1,17 +1,39 @@
 /**
  * The findings catalogue: every finding hopscope can report, registered once (Wireshark's expert
- * info, Zeek's weird table). Data, not code: a stable dotted code, a group, a severity and the
- * words an operator reads. Codes are part of the JSON interface and never change meaning once
- * released; a new finding is one new entry here.
+ * info, Zeek's weird table). Data, not code: a stable dotted code, a group, a severity, a scope
+ * and all the words an operator reads. Codes are part of the JSON interface and never change
+ * meaning once released; a new finding is one new entry here.
  *
- * Templates name facts in braces ({mss}, {mtu}, ...). The observers record facts as numbers or
- * short strings; the report fills the templates once, at the end, so nothing is formatted per frame.
+ * Observers and the correlator record facts only: numbers, hop names, enums (`mechanism:
+ * 'software-gso'`), lists. The words are templates filled from those facts when a report is made:
+ *
+ *   {name}        the fact's value ("1400"; a list is joined with ", ")
+ *   {name|list}   a list as "a, b and c"
+ *   {~phrase}     the entry's phrase chosen by the value of the fact it is keyed `by`: the exact
+ *                 value, else 'none' (fact absent, null or an empty list), else '*' (any other);
+ *                 a phrase is itself a template
+ *
+ * An unknown fact stays visible as {name}, so a gap is noticed in tests.
  */
 
 export type Severity = 'chat' | 'note' | 'warn' | 'error';
 export type FindingGroup = 'checksum' | 'segmentation' | 'fragmentation' | 'pmtu' | 'capture';
-/** What a finding is about: one capture file, one hop, or one flow at one hop. */
-export type FindingScope = 'capture' | 'hop' | 'flow';
+/**
+ * What a finding is about: one capture file, one hop as a whole, one flow at one hop, or one
+ * flow along its path (drawn across hops). Reported in the JSON; the summary names the flow of
+ * flow and path findings and groups hop findings across hops.
+ */
+export type FindingScope = 'capture' | 'hop' | 'flow' | 'path';
+
+export type FactValue = string | number | boolean | null | readonly (string | number)[];
+export type Facts = Record<string, FactValue>;
+
+export interface Phrase {
+  /** The fact whose value chooses the words. */
+  by: string;
+  /** Value (or 'none' / '*') -> template. */
+  values: Readonly<Record<string, string>>;
+}
 
 export interface CatalogEntry {
   code: string;
@@ -21,7 +43,16 @@ export interface CatalogEntry {
   title: string;
   explanation: string;
   fix: string;
+  /** One sentence for the terminal summary of notes, when the finding has one. */
+  summary?: string;
+  phrases?: Readonly<Record<string, Phrase>>;
 }
+
+/** How the MTU of a hop was learnt, in words (fragment findings). */
+const HOP_MTU: Phrase = {
+  by: 'mtuSource',
+  values: { inferred: 'about {mtu} (its largest fragment)', '*': '{mtu}' },
+};
 
 export const CATALOG = [
   {
@@ -31,14 +62,47 @@ export const CATALOG = [
     scope: 'hop',
     title: 'Checksums left for the NIC (transmit checksum offload)',
     explanation:
-      '{count} {layers} checksums hold exactly the folded pseudo-header sum, not a full checksum: the ' +
+      '{count} {layers|list} checksums hold exactly the folded pseudo-header sum, not a full checksum: the ' +
       'sending stack used checksum offload (CHECKSUM_PARTIAL) and the NIC, or the host on a virtual ' +
       'path, completes them later. tcpdump and Wireshark call these "incorrect"; they are not errors.' +
-      '{pathPart}',
+      '{~path}',
     fix:
       'Nothing to fix. Ignore the "incorrect" checksum warnings on this hop, or capture on the wire ' +
       'to see final checksums. To have captures show full sums, turn offload off for the test only: ' +
       'ethtool -K <dev> tx off.',
+    summary: '{~summary}',
+    phrases: {
+      // One flow followed along its path (the correlator's verdict), or one hop's counters.
+      path: {
+        by: 'along',
+        values: {
+          path:
+            ' Along this flow\'s path they are partial at {partialHops}: ignore tcpdump\'s "incorrect" ' +
+            'there.{~complete}{~errors}',
+          '*': '',
+        },
+      },
+      summary: {
+        by: 'along',
+        values: { path: 'Partial (offload, not errors) at {partialHops}.{~complete}{~errors}', '*': '' },
+      },
+      complete: {
+        by: 'goodHops',
+        values: {
+          none:
+            ' They stay partial along every captured hop: the path is virtual (veth, tap, bridge, ' +
+            'tunnel) and the sum is completed, or not needed, at the end.',
+          '*': ' They are complete and correct at {goodHops} (after the NIC).',
+        },
+      },
+      errors: {
+        by: 'badHops',
+        values: {
+          none: ' None of this flow’s TCP checksums is really wrong.',
+          '*': ' Real errors: {badHops} (see checksum.bad there).',
+        },
+      },
+    },
   },
   {
     code: 'checksum.lco',
@@ -72,7 +136,7 @@ export const CATALOG = [
     scope: 'hop',
     title: 'Checksums that are really wrong',
     explanation:
-      '{count} {layers} checksums match neither the full sum nor the partial pseudo-header sum of ' +
+      '{count} {layers|list} checksums match neither the full sum nor the partial pseudo-header sum of ' +
       'offload, on frames whose bytes were all captured. These packets were corrupted, or rewritten ' +
       'by something that did not update the checksum; receivers drop them.',
     fix:
@@ -87,7 +151,7 @@ export const CATALOG = [
     scope: 'hop',
     title: 'Checksums that cannot be checked (payload cut by the snap length)',
     explanation:
-      '{count} {layers} checksums are neither the partial offload sum nor checkable, because the ' +
+      '{count} {layers|list} checksums are neither the partial offload sum nor checkable, because the ' +
       'snap length ({snaplen} bytes) cut the payload off.',
     fix: 'Capture with a larger snap length (tcpdump -s 0) if these checksums matter.',
   },
@@ -96,31 +160,108 @@ export const CATALOG = [
     group: 'segmentation',
     severity: 'note',
     scope: 'flow',
-    title: 'TCP super-frames larger than the MSS ({direction})',
+    title: 'TCP super-frames larger than the MSS ({~direction})',
     explanation:
       '{count} TCP segments carry up to {maxPayload} payload bytes, more than the flow’s MSS of ' +
-      '{mss}{mtuPart}. {mechanism}',
+      '{~mss}{~hopMtu}. {~mechanism}',
     fix:
       'Nothing to fix by itself. To see where they are split, capture further along the path and ' +
       'analyse the captures together; to see wire-sized frames here, disable the offload for the ' +
       'test only: ethtool -K <dev> tso off gso off (sender) or gro off (receiver).',
+    phrases: {
+      direction: {
+        by: 'direction',
+        values: {
+          outgoing: 'TSO/GSO, outgoing',
+          'incoming-from-guest': 'the guest’s TSO/GSO, incoming',
+          incoming: 'GRO/LRO, incoming',
+          unknown: 'TSO/GSO or GRO',
+        },
+      },
+      mechanism: {
+        by: 'direction',
+        values: {
+          outgoing:
+            'The sender’s stack handed down super-frames (TSO/GSO); GSO or the NIC splits them into ' +
+            'MSS-sized segments after this point.',
+          'incoming-from-guest':
+            'The guest’s TSO/GSO made them and the tap (virtio) hands them to the host unsplit; the ' +
+            'host splits them later, or its NIC does.',
+          incoming:
+            'Received as super-frames: GRO (kernel) or LRO (NIC) merged segments, or a virtual device ' +
+            '(veth, tap) passed a sender’s super-frame on unsplit.',
+          unknown:
+            'Either the sender’s TSO/GSO has not split them yet, or GRO/LRO on the receiving side ' +
+            'merged them; this capture does not record the direction. Analyse captures of the ' +
+            'neighbouring hops together to tell which.',
+        },
+      },
+      mss: { by: 'mss', values: { none: 'not seen (no SYN in the capture)', '*': '{mss}' } },
+      hopMtu: { by: 'hopMtu', values: { none: '', '*': ' and the hop MTU of {hopMtu}' } },
+    },
   },
   {
     code: 'segment.split',
     group: 'segmentation',
     severity: 'note',
-    scope: 'flow',
-    title: 'Super-frames split into {segmentSize}-byte segments between {from} and {to} ({mechanism})',
+    scope: 'path',
+    title: 'Super-frames split into {segmentSize}-byte segments between {from} and {~to} ({~mechanism})',
     explanation:
       'The same TCP data is seen whole at {from} (up to {maxPayload} bytes per frame, {fromFrames} ' +
-      'frames) and as {segmentSize}-byte segments at {to} ({toFrames} frames). {why}',
-    fix: '{fixText}',
+      'frames) and as {segmentSize}-byte segments at {~to} ({~toFrames} frames). {~why}',
+    fix: '{~fix}',
+    phrases: {
+      to: { by: 'to', values: { none: 'the wire', '*': '{to}' } },
+      toFrames: { by: 'toFrames', values: { none: 'no capture', '*': '{toFrames}' } },
+      mechanism: {
+        by: 'mechanism',
+        values: {
+          'software-gso-tunnel': 'software GSO at the tunnel’s physical NIC',
+          'software-gso': 'software GSO',
+          'nic-tso': 'NIC hardware TSO after the capture point',
+          'not-split':
+            'not split between capture points (NIC TSO after the last one, or a virtual path end to end)',
+        },
+      },
+      why: {
+        by: 'mechanism',
+        values: {
+          'software-gso-tunnel':
+            "The kernel's GSO cut them after {from} and before or at {to}, in software: the NIC under " +
+            'the tunnel does not segment encapsulated TCP itself (tx-udp_tnl-segmentation off or ' +
+            "absent), so the host's CPU does it.",
+          'software-gso':
+            'The split happened between these two capture points, in software (GSO) or by a device ' +
+            'without TSO.',
+          'nic-tso':
+            "{from} is the last capture point before the wire and still shows super-frames: the NIC's " +
+            'TSO (tx-udp_tnl-segmentation for tunnels) splits them in hardware after the capture ' +
+            'point, so no capture on this host shows the wire-sized segments.',
+          'not-split':
+            'No capture point shows them split: the split happens after the last capture point (NIC ' +
+            'TSO), or the path is virtual from end to end and never needs it.',
+        },
+      },
+      fix: {
+        by: 'mechanism',
+        values: {
+          'nic-tso':
+            'Nothing to fix: hardware segmentation offload. Capture on the wire (a mirror port) to see the segments.',
+          'not-split':
+            'Nothing to fix: hardware segmentation offload. Capture on the wire (a mirror port) to see the segments.',
+          '*':
+            'Nothing to fix: this is segmentation offload working. Captures at {from} show frames ' +
+            "larger than the MTU because they are taken before the split. If the host's CPU is busy " +
+            'segmenting, a NIC with tx-udp_tnl-segmentation moves the work to hardware.',
+        },
+      },
+    },
   },
   {
     code: 'segment.merged',
     group: 'segmentation',
     severity: 'note',
-    scope: 'flow',
+    scope: 'path',
     title: 'Segments merged again between {from} and {to} (GRO/LRO)',
     explanation:
       'The TCP data arrives as segments of up to {segmentSize} bytes at {from} ({fromFrames} frames) and ' +
@@ -133,22 +274,45 @@ export const CATALOG = [
     code: 'mtu.overlay-exceeds-underlay',
     group: 'pmtu',
     severity: 'error',
-    scope: 'flow',
+    scope: 'path',
     title:
       'Overlay MTU {overlayMtu} + {overhead} bytes of encapsulation exceeds the underlay MTU {underlayMtu}',
     explanation:
-      'The guest sends packets of up to {overlayMtu} bytes (MSS {mss}); {tunnel} adds {overhead} bytes, ' +
-      'so the underlay must carry {needed} bytes but its MTU is {underlayMtu}. {consequence}',
+      'The guest sends packets of up to {overlayMtu} bytes (MSS {~mss}); the tunnel adds {overhead} bytes, ' +
+      'so the underlay must carry {needed} bytes but its MTU is {underlayMtu}. {~consequence}',
     fix:
       'Set the guest/overlay MTU to {maxOverlayMtu} or less (OpenStack: global_physnet_mtu / path_mtu; ' +
       'DHCP option 26 hands it to guests), or raise the underlay MTU to {needed} or more (jumbo ' +
       'frames), or clamp the TCP MSS to {clampMss} ({clampPayload} bytes of payload with TCP timestamps).',
+    phrases: {
+      mss: { by: 'mss', values: { none: 'not seen', '*': '{mss}' } },
+      consequence: {
+        by: 'via',
+        values: {
+          fragments:
+            "The tunnel's outer packets are IP-fragmented at {hop}: {fragmentedSegments} segments of " +
+            'this flow arrived there in fragments{~inferred}.',
+          icmp:
+            'No fragment is seen because the tunnel answers the guest with ICMP "fragmentation needed" ' +
+            '(MTU {icmpMtu}, {icmpMessages} messages at {hop}) and the guest lowers its segments; ' +
+            'guests or firewalls that drop that ICMP stall instead (a PMTU black hole).{~assumed}',
+        },
+      },
+      inferred: {
+        by: 'underlayMtuSource',
+        values: { inferred: ' (underlay MTU inferred from the largest fragment, {underlayMtu})', '*': '' },
+      },
+      assumed: {
+        by: 'overheadSource',
+        values: { assumed: ' The overhead ({overhead}) is assumed: no capture shows the tunnel.', '*': '' },
+      },
+    },
   },
   {
     code: 'loss.between-hops',
     group: 'capture',
     severity: 'error',
-    scope: 'flow',
+    scope: 'path',
     title: 'Data lost between {from} and {to}',
     explanation:
       '{bytes} bytes of TCP data (about {frames} segments) seen at {from} never appear at {to} or any ' +
@@ -161,20 +325,21 @@ export const CATALOG = [
     code: 'capture.gap',
     group: 'capture',
     severity: 'warn',
-    scope: 'flow',
+    scope: 'path',
     title: 'The capture at {hop} missed frames that the path carried',
     explanation:
       '{bytes} bytes of TCP data (about {frames} segments) are missing at {hop} but seen before it ' +
-      '({from}) and after it ({after}): the capture point dropped them, not the network.',
+      '({from}) and after it ({~after}): the capture point dropped them, not the network.',
     fix:
       'Capture with a larger buffer (tcpdump -B 16384), a snap length as small as needed, and write to ' +
       'a fast disk; check tcpdump’s "dropped by kernel" count.',
+    phrases: { after: { by: 'after', values: { none: 'later hops', '*': '{after}' } } },
   },
   {
     code: 'capture.hop-missing',
     group: 'capture',
     severity: 'chat',
-    scope: 'flow',
+    scope: 'path',
     title: 'No capture of {missing}',
     explanation:
       'The topology places {missing} between {before} and {after} on this path, but no capture of it ' +
@@ -203,13 +368,14 @@ export const CATALOG = [
     explanation:
       '{count} outer fragments in {datagrams} {tunnel} packets ({reassembled} reassembled): an inner ' +
       'packet of {innerSize} bytes (TCP payload {innerPayload}) plus {overhead} bytes of encapsulation ' +
-      'makes {outerSize}-byte outer packets, more than the underlay MTU of {mtu}. The host ' +
+      'makes {outerSize}-byte outer packets, more than the underlay MTU of {~mtu}. The host ' +
       'fragments every full-size segment: double the packets, CPU on both hosts, and lost ' +
       'fragments lose whole segments.',
     fix:
-      'Set the guest/overlay MTU to {maxInnerMtu} or less (OpenStack: global_physnet_mtu / path_mtu, ' +
-      'DHCP option 26), or raise the underlay MTU to {minUnderlayMtu} or more, or clamp the TCP MSS ' +
+      'Set the guest/overlay MTU to {maxOverlayMtu} or less (OpenStack: global_physnet_mtu / path_mtu, ' +
+      'DHCP option 26), or raise the underlay MTU to {needed} or more, or clamp the TCP MSS ' +
       'to {clampMss} ({clampPayload} bytes of payload with TCP timestamps).',
+    phrases: { mtu: HOP_MTU },
   },
   {
     code: 'fragment.incomplete',
@@ -250,11 +416,24 @@ export const CATALOG = [
     title: 'ICMP "fragmentation needed" / "packet too big": path MTU {mtu}',
     explanation:
       '{count} ICMP messages from {from} tell the sender of this flow that the path carries at most ' +
-      '{mtu} bytes{quoteSize}. {who}',
+      '{mtu} bytes{~quoted}. {~who}',
     fix:
       'If {mtu} is the tunnel’s MTU (underlay MTU minus encapsulation), set the guest/overlay MTU to ' +
       '{mtu} (DHCP option 26, OpenStack path_mtu) so guests do not depend on ICMP, or raise the ' +
       'underlay MTU. Make sure firewalls pass these ICMP messages.',
+    phrases: {
+      quoted: { by: 'quotedSize', values: { none: '', '*': ' (the quoted packet was {quotedSize} bytes)' } },
+      who: {
+        by: 'sender',
+        values: {
+          'flow-destination':
+            "The message comes from the flow's own destination address: on a VXLAN/Geneve bridge this " +
+            "is the host's tunnel device answering for the guest, because inner packet + " +
+            'encapsulation exceed the underlay MTU ({mtu} = underlay MTU - overhead).',
+          '*': 'A router or tunnel on the path sent it; the sender lowers its packets to this size.',
+        },
+      },
+    },
   },
   {
     code: 'capture.malformed',
@@ -291,9 +470,43 @@ export const CODE_INDEX: Readonly<Record<FindingCode, number>> = Object.fromEntr
 
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { chat: 0, note: 1, warn: 2, error: 3 };
 
-/** Fills {name} placeholders; an unknown fact stays visible as {name} so a gap is noticed. */
-export function fillTemplate(template: string, facts: Readonly<Record<string, string | number>>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in facts ? String(facts[name]) : whole,
-  );
+function valueText(value: FactValue | undefined, asList: boolean): string {
+  if (Array.isArray(value)) {
+    const items = value.map(String);
+    if (!asList || items.length <= 1) return items.join(', ');
+    return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+  }
+  return String(value);
+}
+
+/** The key a phrase is chosen by: the value itself, or 'none' when there is none. */
+function phraseKey(value: FactValue | undefined): string {
+  if (value === undefined || value === null) return 'none';
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : '*';
+  return String(value);
+}
+
+/** Fills a template from facts and the entry's phrases (see the top of this file). */
+export function fillTemplate(
+  template: string,
+  facts: Readonly<Facts>,
+  phrases: Readonly<Record<string, Phrase>> = {},
+  depth = 0,
+): string {
+  return template.replace(/\{(~?)(\w+)(\|list)?\}/g, (whole, tilde: string, name: string, list?: string) => {
+    if (tilde === '~') {
+      const phrase = phrases[name];
+      if (phrase === undefined || depth > 4) return whole;
+      const key = phraseKey(facts[phrase.by]);
+      const words = phrase.values[key] ?? phrase.values['*'];
+      return words === undefined ? whole : fillTemplate(words, facts, phrases, depth + 1);
+    }
+    return name in facts ? valueText(facts[name], list !== undefined) : whole;
+  });
+}
+
+/** The words of one phrase of an entry for these facts (for renderers that quote a fact in words). */
+export function phraseText(code: FindingCode, phrase: string, facts: Readonly<Facts>): string {
+  const entry = catalogEntry(code);
+  return fillTemplate(`{~${phrase}}`, facts, entry.phrases ?? {});
 }

@@ -5,12 +5,15 @@
  * Both directions share one entry (endpoints stored in a fixed order), so a data segment can find
  * the MSS its receiver announced in its SYN. Lookups hash the bytes in place and compare them, so
  * a frame of an existing flow allocates nothing; a new flow allocates one entry. Memory is
- * bounded: beyond `maxFlows` the oldest-created flows are dropped (a weeks-long live capture sees
- * millions of short flows).
+ * bounded by flows and time, not by capture length: flows idle for `idleSec` of capture time are
+ * retired (swept now and then, see retireIdleFlows), and beyond `maxFlows` the oldest-created
+ * flows are dropped (a weeks-long live capture sees millions of short flows). What they counted
+ * stays in the hop's counters and findings.
  */
 
-import { createFlowTrace, type FlowTrace } from '../correlate/trace.js';
 import type { Level } from '../decode/packet.js';
+import { endpointText, type FlowKey, protocolName } from './flow-key.js';
+import { createFlowTrace, type FlowTrace } from './trace.js';
 
 export interface FlowEntry {
   /** Small integer id, unique within the hop for the run (never reused). */
@@ -24,7 +27,10 @@ export interface FlowEntry {
   addrB: Uint8Array;
   portA: number;
   portB: number;
+  /** Capture time of the flow's last frame (s), for retiring idle flows. */
   lastSeenSec: number;
+  /** False once retired or evicted (the creation-order list drops it lazily). */
+  alive: boolean;
   /** What this hop saw of the flow, for correlation across hops (TCP only; created on first use). */
   trace: FlowTrace | null;
 }
@@ -37,13 +43,29 @@ export interface FlowTable {
   /** Creation order, for eviction; entries that were evicted are skipped lazily. */
   order: FlowEntry[];
   orderHead: number;
-  evicted: number;
   /** The flow found last (a one-entry cache). */
   last: FlowEntry | null;
+  /** Flows retired for idleness or evicted for room, over the run. */
+  retired: number;
+  /** Trace samples that left with removed flows, not yet taken off the hop's budget. */
+  freedSamples: number;
 }
 
-export function createFlowTable(maxFlows = 100_000): FlowTable {
-  return { byHash: new Map(), size: 0, nextId: 1, maxFlows, order: [], orderHead: 0, evicted: 0, last: null };
+/** Flows kept per hop at most; ordinary hypervisor hops carry far fewer at once. */
+export const MAX_FLOWS = 20_000;
+
+export function createFlowTable(maxFlows = MAX_FLOWS): FlowTable {
+  return {
+    byHash: new Map(),
+    size: 0,
+    nextId: 1,
+    maxFlows,
+    order: [],
+    orderHead: 0,
+    last: null,
+    retired: 0,
+    freedSamples: 0,
+  };
 }
 
 /** -1 when the source endpoint sorts before the destination, 1 after, 0 when equal. */
@@ -134,6 +156,7 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     portA: srcFirst ? level.srcPort : level.dstPort,
     portB: srcFirst ? level.dstPort : level.srcPort,
     lastSeenSec: nowSec,
+    alive: true,
     trace: null,
   };
   if (bucket === undefined) {
@@ -147,9 +170,8 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
   return entry;
 }
 
-function evictOldest(table: FlowTable): void {
-  const victim = table.order[table.orderHead++];
-  if (victim === undefined) return;
+function removeFlow(table: FlowTable, victim: FlowEntry): void {
+  victim.alive = false;
   if (table.last === victim) table.last = null;
   const bucket = table.byHash.get(victim.hash);
   if (bucket !== undefined) {
@@ -158,12 +180,46 @@ function evictOldest(table: FlowTable): void {
     if (bucket.length === 0) table.byHash.delete(victim.hash);
   }
   table.size--;
-  table.evicted++;
-  // Compact the creation-order list now and then so it does not grow without bound.
-  if (table.orderHead > 4096 && table.orderHead * 2 > table.order.length) {
-    table.order = table.order.slice(table.orderHead);
+  table.retired++;
+  const t = victim.trace;
+  if (t !== null) {
+    table.freedSamples +=
+      t.fromA.sampleSeq.length + t.fromB.sampleSeq.length + t.fromA.ackKey.length + t.fromB.ackKey.length;
+  }
+}
+
+function evictOldest(table: FlowTable): void {
+  let victim = table.order[table.orderHead++];
+  while (victim !== undefined && !victim.alive) victim = table.order[table.orderHead++];
+  if (victim === undefined) return;
+  removeFlow(table, victim);
+  compactOrder(table);
+}
+
+/** Drops retired entries from the creation-order list now and then, so it stays bounded. */
+function compactOrder(table: FlowTable): void {
+  if (table.order.length > 2 * table.size + 4096) {
+    table.order = table.order.filter((entry, i) => i >= table.orderHead && entry.alive);
     table.orderHead = 0;
   }
+}
+
+/**
+ * Retires the flows not seen for `idleSec` of capture time before `nowSec` (their traces go with
+ * them). Called now and then, not per frame: O(flows).
+ */
+export function retireIdleFlows(table: FlowTable, nowSec: number, idleSec: number): number {
+  const before = nowSec - idleSec;
+  let retired = 0;
+  for (const bucket of [...table.byHash.values()]) {
+    for (const entry of [...bucket]) {
+      if (entry.lastSeenSec >= before) continue;
+      removeFlow(table, entry);
+      retired++;
+    }
+  }
+  if (retired > 0) compactOrder(table);
+  return retired;
 }
 
 export function formatAddress(bytes: Uint8Array, offset: number, version: number): string {
@@ -196,28 +252,27 @@ export function formatAddress(bytes: Uint8Array, offset: number, version: number
   return `${head}::${tail}`;
 }
 
-function endpoint(address: string, version: number, port: number): string {
-  if (port < 0) return address;
-  return version === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+/** The flow's key in the direction given (endpoint A as source when `fromA`). */
+export function flowKeyOf(entry: FlowEntry, fromA: boolean, withVni = true): FlowKey {
+  const a = formatAddress(entry.addrA, 0, entry.ipVersion);
+  const b = formatAddress(entry.addrB, 0, entry.ipVersion);
+  return {
+    protocol: entry.protocol,
+    ipVersion: entry.ipVersion === 6 ? 6 : 4,
+    src: fromA ? a : b,
+    dst: fromA ? b : a,
+    srcPort: fromA ? entry.portA : entry.portB,
+    dstPort: fromA ? entry.portB : entry.portA,
+    vni: withVni && entry.vni >= 0 ? entry.vni : null,
+  };
 }
-
-const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6' };
 
 /** The flow's trace, created once: keyed by endpoints and protocol only, the same at every hop. */
 export function flowTrace(entry: FlowEntry): FlowTrace {
   if (entry.trace !== null) return entry.trace;
-  const a = endpoint(formatAddress(entry.addrA, 0, entry.ipVersion), entry.ipVersion, entry.portA);
-  const b = endpoint(formatAddress(entry.addrB, 0, entry.ipVersion), entry.ipVersion, entry.portB);
-  const name = PROTOCOL_NAMES[entry.protocol] ?? `IP proto ${entry.protocol}`;
-  entry.trace = createFlowTrace(`${name} ${a} <-> ${b}`, a, b, name);
+  const key = flowKeyOf(entry, true, false);
+  const a = endpointText(key.src, key.ipVersion, key.srcPort);
+  const b = endpointText(key.dst, key.ipVersion, key.dstPort);
+  entry.trace = createFlowTrace(`${protocolName(key.protocol)} ${a} <-> ${b}`, key);
   return entry.trace;
-}
-
-/** "TCP 10.97.0.150:41234 -> 10.97.0.103:5201 (VNI 97)", in the direction given. */
-export function describeFlow(entry: FlowEntry, fromA: boolean): string {
-  const a = endpoint(formatAddress(entry.addrA, 0, entry.ipVersion), entry.ipVersion, entry.portA);
-  const b = endpoint(formatAddress(entry.addrB, 0, entry.ipVersion), entry.ipVersion, entry.portB);
-  const name = PROTOCOL_NAMES[entry.protocol] ?? `IP proto ${entry.protocol}`;
-  const vni = entry.vni >= 0 ? ` (VNI ${entry.vni})` : '';
-  return fromA ? `${name} ${a} -> ${b}${vni}` : `${name} ${b} -> ${a}${vni}`;
 }

@@ -1,17 +1,16 @@
 /**
- * Fragments at one hop: every IPv4/IPv6 fragment goes to the hop's reassembler; a completed
- * datagram is decoded again from its rebuilt IP header, so a fragmented tunnel packet's inner
- * frame is observed whole (its checksums, its TCP segment) exactly once, and the finding can say
- * what was fragmented: a plain IP flow (`fragment.ip`) or a tunnel's outer packets
- * (`fragment.outer`, with the inner size, the overhead, the MTU and the numbers of the fix).
+ * Fragments at one hop: every IPv4/IPv6 fragment goes to the hop's reassembler (reassembly.ts);
+ * a completed datagram is decoded again from its rebuilt IP header and handed back to the hop's
+ * observer, so a fragmented tunnel packet's inner frame is observed whole (its checksums, its TCP
+ * segment) exactly once. noteFragmentedFlow records what was fragmented: a plain IP flow
+ * (`fragment.ip`) or a tunnel's outer packets (`fragment.outer`, with the inner size and the
+ * overhead; the MTU advice is worked out when a report is made).
  */
 
 import { decodeIpAt } from '../decode/decode.js';
 import { Carrier, createPacket, DecodeStatus, IpProto, type Level, type Packet } from '../decode/packet.js';
-import { type FindingRecord, noteFinding } from '../findings/store.js';
-import { describeFlow, isFromA, lookupFlow } from './flows.js';
-import type { FrameMeta, HopState } from './hop.js';
-import { observeLevels } from './hop.js';
+import { type FindingRecord, type FindingStore, MAX_EVIDENCE, noteFinding } from '../findings/store.js';
+import { type FlowTable, flowKeyOf, isFromA, lookupFlow } from './flows.js';
 import {
   createFragmentInput,
   createReassembler,
@@ -21,70 +20,108 @@ import {
   type Reassembler,
 } from './reassembly.js';
 
+export interface FragmentCounts {
+  count: number;
+  datagrams: number;
+  reassembled: number;
+  maxFragment: number;
+  overlaps: number;
+  tooBig: number;
+  timedOut: number;
+  evicted: number;
+}
+
+export function createFragmentCounts(): FragmentCounts {
+  return {
+    count: 0,
+    datagrams: 0,
+    reassembled: 0,
+    maxFragment: 0,
+    overlaps: 0,
+    tooBig: 0,
+    timedOut: 0,
+    evicted: 0,
+  };
+}
+
+/** A datagram the reassembler completed, decoded again (valid until the next fragment). */
+export interface RebuiltDatagram {
+  packet: Packet;
+  bytes: Uint8Array;
+  length: number;
+  frames: readonly number[];
+  fragmentCount: number;
+}
+
 export interface FragmentState {
   reassembler: Reassembler;
   input: FragmentInput;
   /** The rebuilt datagram decoded again (reused). */
   scratch: Packet;
-  /** Frame metadata for observing the rebuilt datagram (reused). */
-  meta: FrameMeta;
+  rebuilt: RebuiltDatagram;
+  /** Capture time of the fragment being fed (problems found while adding it happen then). */
+  now: number;
 }
 
-export function createFragmentState(hop: HopState): FragmentState {
-  return {
-    reassembler: createReassembler({ onProblem: (problem) => onFragmentProblem(hop, problem) }),
+export function createFragmentState(counts: FragmentCounts, findings: FindingStore): FragmentState {
+  const scratch = createPacket();
+  const state: FragmentState = {
+    reassembler: createReassembler({
+      onProblem: (problem) => onFragmentProblem(counts, findings, problem, state.now),
+    }),
     input: createFragmentInput(),
-    scratch: createPacket(),
-    meta: { number: 0, timeSec: 0, timeNs: 0, direction: 0, capturedLength: 0, linkType: 0 },
+    scratch,
+    rebuilt: { packet: scratch, bytes: new Uint8Array(0), length: 0, frames: [], fragmentCount: 0 },
+    now: -1,
   };
+  return state;
 }
 
-function onFragmentProblem(hop: HopState, problem: FragmentProblem): void {
+function onFragmentProblem(
+  counts: FragmentCounts,
+  findings: FindingStore,
+  problem: FragmentProblem,
+  time: number,
+): void {
   const frame = problem.frame > 0 ? problem.frame : (problem.frames[0] ?? 0);
   let record: FindingRecord;
   if (problem.kind === 'overlap' && !problem.identical) {
-    hop.fragments.overlaps++;
-    record = noteFinding(hop.findings, 'fragment.overlap', 0, frame);
+    counts.overlaps++;
+    record = noteFinding(findings, 'fragment.overlap', 0, frame, time);
   } else if (problem.kind === 'too-big') {
-    hop.fragments.tooBig++;
-    record = noteFinding(hop.findings, 'fragment.too-big', 0, frame);
+    counts.tooBig++;
+    record = noteFinding(findings, 'fragment.too-big', 0, frame, time);
   } else if (problem.kind === 'timeout' || problem.kind === 'evicted') {
-    if (problem.kind === 'timeout') hop.fragments.timedOut++;
-    else hop.fragments.evicted++;
-    record = noteFinding(hop.findings, 'fragment.incomplete', 0, frame);
+    if (problem.kind === 'timeout') counts.timedOut++;
+    else counts.evicted++;
+    record = noteFinding(findings, 'fragment.incomplete', 0, frame, time);
     for (const f of problem.frames)
-      if (record.evidence.length < 10 && !record.evidence.includes(f)) record.evidence.push(f);
+      if (record.evidence.length < MAX_EVIDENCE && !record.evidence.includes(f)) record.evidence.push(f);
   } else {
     return;
   }
   if (record.count === 1) record.facts.reason = problem.reason;
 }
 
-const TUNNEL_NAMES: Readonly<Record<number, string>> = {
-  [Carrier.VXLAN]: 'VXLAN',
-  [Carrier.GENEVE]: 'Geneve',
-  [Carrier.GRE]: 'GRE',
-  [Carrier.NVGRE]: 'NVGRE',
-};
-
-/** Feeds one fragment (level `index` of `packet`) to the reassembler and observes what completes. */
-export function observeFragment(
-  hop: HopState,
-  frame: FrameMeta,
+/** Feeds one fragment (level `index` of `packet`); returns the datagram it completed, or null. */
+export function feedFragment(
+  state: FragmentState,
+  counts: FragmentCounts,
+  frameNumber: number,
+  time: number,
   packet: Packet,
   data: Uint8Array,
   index: number,
-): void {
-  const state = hop.reassembly;
+): RebuiltDatagram | null {
   const level = packet.levels[index] as Level;
-  hop.fragments.count++;
-  if (level.ipTotalLength > hop.fragments.maxFragment) hop.fragments.maxFragment = level.ipTotalLength;
-  if (level.fragmentOffset === 0) hop.fragments.datagrams++;
-  const time = frame.timeSec + frame.timeNs / 1e9;
-  if (!fillFragmentInput(state.input, data, packet.capturedEnd, level, frame.number, time)) return;
+  counts.count++;
+  if (level.ipTotalLength > counts.maxFragment) counts.maxFragment = level.ipTotalLength;
+  if (level.fragmentOffset === 0) counts.datagrams++;
+  state.now = time;
+  if (!fillFragmentInput(state.input, data, packet.capturedEnd, level, frameNumber, time)) return null;
   const result = state.reassembler.add(state.input);
-  if (result.status !== 'complete') return;
-  hop.fragments.reassembled++;
+  if (result.status !== 'complete') return null;
+  counts.reassembled++;
 
   const scratch = state.scratch;
   scratch.status = DecodeStatus.OK;
@@ -99,86 +136,79 @@ export function observeFragment(
   scratch.etherType = packet.etherType;
   scratch.levelCount = 0;
   decodeIpAt(result.bytes, 0, result.capturedPrefix, scratch, Carrier.REASSEMBLED);
-  if (scratch.levelCount === 0) return;
-
-  const meta = state.meta;
-  meta.number = frame.number;
-  meta.timeSec = frame.timeSec;
-  meta.timeNs = frame.timeNs;
-  meta.direction = frame.direction;
-  meta.capturedLength = result.capturedPrefix;
-  meta.linkType = frame.linkType;
-  observeLevels(hop, meta, scratch, result.bytes, 0);
-  noteFragmentedFlow(
-    hop,
-    scratch,
-    result.bytes,
-    result.length,
-    result.frames,
-    result.fragmentCount,
-    frame.timeSec,
-  );
+  if (scratch.levelCount === 0) return null;
+  const rebuilt = state.rebuilt;
+  rebuilt.bytes = result.bytes;
+  rebuilt.length = result.length;
+  rebuilt.frames = result.frames;
+  rebuilt.fragmentCount = result.fragmentCount;
+  return rebuilt;
 }
 
-function noteFragmentedFlow(
-  hop: HopState,
-  datagram: Packet,
-  bytes: Uint8Array,
-  length: number,
-  frames: readonly number[],
-  fragmentCount: number,
-  nowSec: number,
+const TUNNEL_NAMES: Readonly<Record<number, string>> = {
+  [Carrier.VXLAN]: 'VXLAN',
+  [Carrier.GENEVE]: 'Geneve',
+  [Carrier.GRE]: 'GRE',
+  [Carrier.NVGRE]: 'NVGRE',
+};
+
+/** Records which flow a rebuilt datagram belongs to, and for tunnels the sizes the fix needs. */
+export function noteFragmentedFlow(
+  flows: FlowTable,
+  findings: FindingStore,
+  datagram: RebuiltDatagram,
+  time: number,
 ): void {
-  const outer = datagram.levels[0] as Level;
-  const inner = datagram.levelCount > 1 ? (datagram.levels[1] as Level) : null;
+  const packet = datagram.packet;
+  const bytes = datagram.bytes;
+  const outer = packet.levels[0] as Level;
+  const inner = packet.levelCount > 1 ? (packet.levels[1] as Level) : null;
   const tunnelled =
     inner !== null &&
     inner.carrier >= Carrier.VXLAN &&
     inner.carrier <= Carrier.NVGRE &&
     inner.ipVersion !== 0;
   const flowLevel = tunnelled && inner !== null ? inner : outer;
-  const flow = flowLevel.ipVersion !== 0 ? lookupFlow(hop.flows, bytes, flowLevel, nowSec) : null;
+  const flow = flowLevel.ipVersion !== 0 ? lookupFlow(flows, bytes, flowLevel, time) : null;
   const code = tunnelled ? 'fragment.outer' : 'fragment.ip';
   let record: FindingRecord | null = null;
-  for (let i = 0; i < fragmentCount; i++) {
+  const frames = datagram.frames;
+  for (let i = 0; i < datagram.fragmentCount; i++) {
     record = noteFinding(
-      hop.findings,
+      findings,
       code,
       flow === null ? 0 : flow.id,
       frames[Math.min(i, frames.length - 1)] ?? 0,
+      time,
     );
   }
   if (record === null) return;
   const facts = record.facts;
-  if (record.count === fragmentCount) {
-    record.flow = flow !== null ? describeFlow(flow, isFromA(flow, bytes, flowLevel)) : null;
+  if (record.count === datagram.fragmentCount) {
+    if (flow !== null && !record.otherFlows) record.flow = flowKeyOf(flow, isFromA(flow, bytes, flowLevel));
     facts.datagrams = 0;
     facts.reassembled = 0;
-    facts.maxFragment = 0;
     facts.outerSize = 0;
   }
   facts.reassembled = (facts.reassembled as number) + 1;
   facts.datagrams = (facts.datagrams as number) + 1;
-  if (length > (facts.outerSize as number)) facts.outerSize = length;
+  if (datagram.length > (facts.outerSize as number)) facts.outerSize = datagram.length;
   if (tunnelled && inner !== null) {
     const innerSize = inner.ipTotalLength;
-    // Overhead counted against the underlay MTU: outer IP datagram minus the inner IP packet
-    // (outer IP + UDP + tunnel header + inner Ethernet: 50 for VXLAN over IPv4).
-    const overhead = length - innerSize;
     if (innerSize > ((facts.innerSize as number | undefined) ?? 0)) {
       facts.innerSize = innerSize;
       facts.innerPayload =
         inner.protocol === IpProto.TCP && inner.l4Offset >= 0 ? inner.payloadLength : innerSize;
-      facts.overhead = overhead;
+      // Overhead counted against the underlay MTU: outer IP datagram minus the inner IP packet
+      // (outer IP + UDP + tunnel header + inner Ethernet: 50 for VXLAN over IPv4).
+      facts.overhead = datagram.length - innerSize;
       facts.tunnel = TUNNEL_NAMES[inner.carrier] ?? 'tunnel';
       facts.innerHeaders = inner.ipHeaderLength + (inner.protocol === IpProto.TCP ? 20 : 8);
     }
   }
 }
 
-/** At the end of a capture: fragments still waiting are incomplete; fill the MTU facts. */
-export function finishFragments(hop: HopState): void {
-  hop.reassembly.reassembler.expire(Number.POSITIVE_INFINITY);
-  const stats = hop.reassembly.reassembler.stats;
-  hop.fragments.duplicates = stats.duplicates;
+/** The source ended: fragments still waiting will never complete. */
+export function endFragments(state: FragmentState): void {
+  state.reassembler.expire(Number.POSITIVE_INFINITY);
 }

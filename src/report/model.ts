@@ -5,17 +5,20 @@
  */
 
 import { LinkType } from '../capture/frame.js';
-import type { PathReport } from '../correlate/correlate.js';
+import type { PathReport } from '../correlate/types.js';
 import {
   catalogEntry,
+  type Facts,
   type FindingCode,
+  type FindingScope,
   fillTemplate,
   SEVERITY_RANK,
   type Severity,
 } from '../findings/catalog.js';
 import type { FindingRecord } from '../findings/store.js';
-import type { HopState } from '../observe/hop.js';
-import type { AnalysisResult } from '../pipeline/analyze.js';
+import { type FlowKey, formatFlow } from '../observe/flow-key.js';
+import { type HopView, hopFindings } from '../observe/hop-view.js';
+import type { AnalysisResult } from '../pipeline/session.js';
 
 export const REPORT_VERSION = 1;
 
@@ -70,13 +73,24 @@ export interface ReportFinding {
   code: FindingCode;
   severity: Severity;
   group: string;
+  /** What the finding is about: a capture file, a hop, a flow at a hop, or a flow along its path. */
+  scope: FindingScope;
   hop: string;
+  /** The flow in words ("TCP 10.0.0.1:1234 -> 10.0.0.2:80 (VNI 97)"), and as data. */
   flow: string | null;
+  flowKey: FlowKey | null;
   title: string;
   explanation: string;
   fix: string;
   count: number;
   evidence: Array<{ hop: string; frame: number }>;
+  /** The numbers, hop names and enums the words were made from (for scripts: no English to parse). */
+  facts: Facts;
+  /** Facts hopscope computed or assumed rather than read off the wire (Wireshark's generated fields). */
+  derived: string[];
+  /** Capture time of the first and the last occurrence (ISO 8601, the hop's clock), when known. */
+  firstSeen: string | null;
+  lastSeen: string | null;
   /** One sentence for the terminal summary, when the finding has one. */
   summary?: string;
 }
@@ -108,19 +122,20 @@ export function linkTypeName(linkType: number): string {
   return LINK_TYPE_NAMES[linkType] ?? `linktype-${linkType}`;
 }
 
-function reportHop(hop: HopState): ReportHop {
+function reportHop(view: HopView): ReportHop {
+  const hop = view.state;
   const sf = hop.superFrames;
   const fr = hop.fragments;
   return {
-    name: hop.name,
-    kind: hop.kind,
-    kindSource: hop.kindSource,
-    mtu: hop.mtu,
-    mtuSource: hop.mtuSource,
+    name: view.name,
+    kind: view.kind,
+    kindSource: view.kindSource,
+    mtu: view.mtu,
+    mtuSource: view.mtuSource,
     frames: hop.frames,
     bytes: hop.bytes,
     linkTypes: hop.linkTypes.map(linkTypeName),
-    checksums: { ...hop.checksums },
+    checksums: { ...hop.checksums.counts },
     superFrames: {
       count: sf.count,
       maxPayload: sf.maxPayload,
@@ -146,30 +161,44 @@ function reportHop(hop: HopState): ReportHop {
   };
 }
 
+/** Latest instant a Date holds (ECMA-262: 8.64e15 ms); a hostile capture's timestamps may lie beyond. */
+const LAST_DATE_SEC = 8.64e12;
+
+function isoTime(seconds: number): string | null {
+  if (!(seconds >= 0 && seconds <= LAST_DATE_SEC)) return null;
+  return new Date(Math.round(seconds * 1000)).toISOString();
+}
+
 function reportFinding(record: FindingRecord): ReportFinding {
   const entry = catalogEntry(record.code);
-  const facts = { count: record.count, ...record.facts };
+  const facts: Facts = { count: record.count, ...record.facts };
+  const phrases = entry.phrases ?? {};
+  const summary = entry.summary !== undefined ? fillTemplate(entry.summary, facts, phrases) : '';
   return {
     code: record.code,
     severity: entry.severity,
     group: entry.group,
+    scope: record.scope ?? (entry.scope === 'hop' && record.flow !== null ? 'flow' : entry.scope),
     hop: record.hop,
-    flow: record.flow,
-    title: fillTemplate(entry.title, facts),
-    explanation: fillTemplate(entry.explanation, facts),
-    fix: fillTemplate(entry.fix, facts),
+    flow: record.flow !== null ? formatFlow(record.flow) : null,
+    flowKey: record.flow,
+    title: fillTemplate(entry.title, facts, phrases),
+    explanation: fillTemplate(entry.explanation, facts, phrases),
+    fix: fillTemplate(entry.fix, facts, phrases),
     count: record.count,
     evidence: record.evidenceHops ?? record.evidence.map((frame) => ({ hop: record.hop, frame })),
-    ...(typeof record.facts.summary === 'string' ? { summary: record.facts.summary } : {}),
+    facts,
+    derived: record.derived,
+    firstSeen: isoTime(record.firstTime),
+    lastSeen: isoTime(record.lastTime),
+    ...(summary !== '' ? { summary } : {}),
   };
 }
 
 export function buildReport(result: AnalysisResult, version: string): Report {
   const hopOrder = new Map(result.hops.map((hop, index) => [hop.name, index]));
   const records: FindingRecord[] = [...result.captureFindings];
-  for (const hop of result.hops) {
-    for (const byFlow of hop.findings.byCode) for (const record of byFlow.values()) records.push(record);
-  }
+  for (const hop of result.hops) records.push(...hopFindings(hop));
   records.push(...result.correlation.findings);
   const findings = records.map(reportFinding);
   findings.sort(

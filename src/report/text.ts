@@ -4,6 +4,8 @@
  * be read in ten seconds; colour only when writing to a terminal.
  */
 
+import { phraseText } from '../findings/catalog.js';
+import { sameFlow } from '../observe/flow-key.js';
 import type { Report, ReportFinding, ReportHop } from './model.js';
 
 export interface TextOptions {
@@ -122,10 +124,11 @@ function renderPaths(report: Report, paint: Paint, width: number): string[] {
     out.push(wrap(chain, width, '  '));
     const notes: string[] = [];
     if (path.splitAt !== null) {
+      const mechanism = phraseText('segment.split', 'mechanism', { mechanism: path.splitAt.mechanism });
       notes.push(
         path.splitAt.to !== null
-          ? `split ${path.splitAt.from} -> ${path.splitAt.to} into ${path.splitAt.segmentSize}-byte segments (${path.splitAt.mechanism})`
-          : `still whole at ${path.splitAt.from}: ${path.splitAt.mechanism}`,
+          ? `split ${path.splitAt.from} -> ${path.splitAt.to} into ${path.splitAt.segmentSize}-byte segments (${mechanism})`
+          : `still whole at ${path.splitAt.from}: ${mechanism}`,
       );
     }
     if (path.mergedAt !== null) notes.push(`merged ${path.mergedAt.from} -> ${path.mergedAt.to} (GRO/LRO)`);
@@ -256,7 +259,8 @@ export function renderText(report: Report, options: TextOptions): string {
   const groups = groupFindings(report.findings);
   out.push(paint('bold', `Findings (${report.findings.length})`));
   // Flow findings of flows too small to be drawn above are left to --verbose and --json.
-  const drawn = new Set(shownPaths(report).map((p) => p.flow));
+  const shown = shownPaths(report);
+  const drawn = new Set(shown.map((p) => p.flow));
   // With a path drawn, its split/merge and path-wide checksum findings say what the per-hop notes
   // about super-frames and partial checksums say, hop by hop: those are left to --verbose too.
   const pathChecksums = report.findings.some((f) => f.code === 'checksum.partial' && f.flow !== null);
@@ -264,7 +268,9 @@ export function renderText(report: Report, options: TextOptions): string {
     if (verbose) return false;
     const flow = g.first.flow;
     if (flow !== null && report.paths.some((p) => p.flow === flow) && !drawn.has(flow)) return true;
-    if (g.first.code === 'segment.super-frame' && [...drawn].some((d) => flow?.startsWith(d))) return true;
+    const key = g.first.flowKey;
+    if (g.first.code === 'segment.super-frame' && key !== null && shown.some((p) => sameFlow(p.flowKey, key)))
+      return true;
     return g.first.code === 'checksum.partial' && flow === null && pathChecksums;
   });
   for (const { first, members } of groups) {

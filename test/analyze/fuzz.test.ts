@@ -66,7 +66,7 @@ describe('fuzzing the whole analysis', () => {
         const twin = `${path}.twin.pcap`;
         writeFileSync(twin, bytes);
         const result = await analyzeCaptures([path, twin], { overrides: emptyOverrides(), logger });
-        const frames = result.hops.reduce((sum, hop) => sum + hop.frames, 0);
+        const frames = result.hops.reduce((sum, hop) => sum + hop.state.frames, 0);
         expect(frames).toBeLessThanOrEqual(2 * Math.ceil(bytes.length / 12));
         expect(result.captures[0]?.frames ?? 0).toBe(result.captures[1]?.frames ?? 0);
         const report = buildReport(result, 'fuzz');

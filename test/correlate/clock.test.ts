@@ -3,13 +3,24 @@
 import { describe, expect, it } from 'vitest';
 import { estimateClocks } from '../../src/correlate/clock.js';
 import { clip, missing } from '../../src/correlate/coverage.js';
-import { createFlowTrace, type FlowTrace, recordAck, recordSegment } from '../../src/correlate/trace.js';
-import type { HopState } from '../../src/observe/hop.js';
+import type { FlowKey } from '../../src/observe/flow-key.js';
+import type { HopView } from '../../src/observe/hop-view.js';
+import { createFlowTrace, type FlowTrace, recordAck, recordSegment } from '../../src/observe/trace.js';
+
+const flowKey = (src: string, dst: string): FlowKey => ({
+  protocol: 6,
+  ipVersion: 4,
+  src,
+  dst,
+  srcPort: 1,
+  dstPort: 2,
+  vni: null,
+});
 
 function trace(clockOffset: number, oneWayDelay: number): FlowTrace {
   // A sends 100 segments; B acknowledges each 50 µs after it arrives at the receiver. This hop is
   // `oneWayDelay` further along the path than the reference, and its clock `clockOffset` ahead.
-  const t = createFlowTrace('TCP a <-> b', 'a', 'b', 'TCP');
+  const t = createFlowTrace('TCP a <-> b', flowKey('a', 'b'));
   for (let i = 0; i < 100; i++) {
     const sent = 1000 + i * 0.001;
     const segment = {
@@ -26,36 +37,44 @@ function trace(clockOffset: number, oneWayDelay: number): FlowTrace {
     recordSegment(t.fromA, segment, true);
     // The ACK leaves the receiver 1 ms after the segment left the sender and passes this hop
     // `oneWayDelay` earlier than the reference hop (it travels the other way).
-    recordAck(t.fromB, 5000 + (i + 1) * 1448, 777 + i, 512, sent + 0.001 - oneWayDelay + clockOffset, true);
+    recordAck(
+      t.fromB,
+      t.fromA,
+      5000 + (i + 1) * 1448,
+      777 + i,
+      512,
+      sent + 0.001 - oneWayDelay + clockOffset,
+      true,
+    );
   }
   return t;
 }
 
 describe('estimateClocks', () => {
   it('separates an hour of clock offset from 80 µs of delay, in both directions of the path', () => {
-    const hops = [{ name: 'ref' }, { name: 'ahead' }, { name: 'behind' }] as HopState[];
-    const traces = new Map<HopState, Map<string, FlowTrace>>([
-      [hops[0] as HopState, new Map([['TCP a <-> b', trace(0, 0)]])],
-      [hops[1] as HopState, new Map([['TCP a <-> b', trace(3600, 80e-6)]])],
-      [hops[2] as HopState, new Map([['TCP a <-> b', trace(-7200, -80e-6)]])],
+    const hops = [{ name: 'ref' }, { name: 'ahead' }, { name: 'behind' }] as HopView[];
+    const traces = new Map<HopView, Map<string, FlowTrace>>([
+      [hops[0] as HopView, new Map([['TCP a <-> b', trace(0, 0)]])],
+      [hops[1] as HopView, new Map([['TCP a <-> b', trace(3600, 80e-6)]])],
+      [hops[2] as HopView, new Map([['TCP a <-> b', trace(-7200, -80e-6)]])],
     ]);
     const offsets = estimateClocks(hops, traces);
-    const ref = offsets.get(hops[0] as HopState) ?? Number.NaN;
-    expect((offsets.get(hops[1] as HopState) ?? 0) - ref).toBeCloseTo(3600, 6);
-    expect((offsets.get(hops[2] as HopState) ?? 0) - ref).toBeCloseTo(-7200, 6);
+    const ref = offsets.get(hops[0] as HopView) ?? Number.NaN;
+    expect((offsets.get(hops[1] as HopView) ?? 0) - ref).toBeCloseTo(3600, 6);
+    expect((offsets.get(hops[2] as HopView) ?? 0) - ref).toBeCloseTo(-7200, 6);
   });
 
   it('gives no offset to a hop that shares nothing', () => {
-    const hops = [{ name: 'x' }, { name: 'y' }] as HopState[];
-    const other = createFlowTrace('TCP c <-> d', 'c', 'd', 'TCP');
+    const hops = [{ name: 'x' }, { name: 'y' }] as HopView[];
+    const other = createFlowTrace('TCP c <-> d', flowKey('c', 'd'));
     const offsets = estimateClocks(
       hops,
       new Map([
-        [hops[0] as HopState, new Map([['TCP a <-> b', trace(0, 0)]])],
-        [hops[1] as HopState, new Map([['TCP c <-> d', other]])],
+        [hops[0] as HopView, new Map([['TCP a <-> b', trace(0, 0)]])],
+        [hops[1] as HopView, new Map([['TCP c <-> d', other]])],
       ]),
     );
-    expect(offsets.get(hops[1] as HopState)).toBe(0);
+    expect(offsets.get(hops[1] as HopView)).toBe(0);
   });
 });
 

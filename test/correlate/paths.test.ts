@@ -73,11 +73,18 @@ describe.each(scenarios)('the path of %s, analysed as a whole', (scenario) => {
       expect(path.splitAt).toBeNull();
     } else if (topology.knobs.nicTunnelTso === 'on') {
       expect(path.splitAt).toMatchObject({ from: txNic, to: null });
-      expect(path.splitAt?.mechanism).toMatch(/hardware TSO/);
+      expect(path.splitAt?.mechanism).toBe('nic-tso');
+      const split = report.findings.find((f) => f.code === 'segment.split' && f.flow === path.flow);
+      expect(split?.facts).toMatchObject({ mechanism: 'nic-tso', from: txNic, to: null });
+      expect(split?.title).toMatch(/hardware TSO/);
     } else {
       expect(path.splitAt).toMatchObject({ from: txTunnel, to: txNic, segmentSize: expectedSegment });
-      expect(path.splitAt?.mechanism).toMatch(/software GSO/);
+      // The tunnel's own physical NIC: the facts say the mechanism, the catalogue the words.
+      expect(path.splitAt?.mechanism).toBe('software-gso-tunnel');
       const split = report.findings.find((f) => f.code === 'segment.split' && f.flow === path.flow);
+      expect(split?.facts).toMatchObject({ mechanism: 'software-gso-tunnel', segmentSize: expectedSegment });
+      expect(split?.title).toMatch(/software GSO at the tunnel/);
+      expect(split?.firstSeen).not.toBeNull();
       expect(split?.evidence.map((e) => e.hop)).toEqual([txTunnel, txNic]);
     }
     if (topology.knobs.nicTunnelTso === 'on') {

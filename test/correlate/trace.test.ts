@@ -1,6 +1,6 @@
 // The sequence-space coverage a hop keeps per flow: merged, sorted, bounded, and telling repeats.
 import { describe, expect, it } from 'vitest';
-import { cover, MAX_INTERVALS } from '../../src/correlate/trace.js';
+import { cover, MAX_INTERVALS } from '../../src/observe/trace.js';
 
 describe('cover', () => {
   it('extends in-order data in place and tells repeats', () => {

@@ -1,0 +1,174 @@
+/**
+ * Checksum classes at one hop: every IPv4 header and every TCP, UDP and ICMP checksum, outer and
+ * inner layers alike, counted per class with the layers each class was seen on and its first
+ * frames. The arithmetic (partial sums, LCO) is in checksum.ts; this file applies it to a
+ * decoded packet and counts. Findings are drawn from the counters when a report is made.
+ */
+
+import { Carrier, IpProto, type Level, type Packet } from '../decode/packet.js';
+import { MAX_EVIDENCE } from '../findings/store.js';
+import {
+  type ChecksumClass,
+  classifyChecksum,
+  completedChecksum,
+  fold,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumWords,
+  verifiesWithCompletedInner,
+} from './checksum.js';
+
+export interface ChecksumCounts {
+  good: number;
+  partial: number;
+  lco: number;
+  zero: number;
+  bad: number;
+  unverifiable: number;
+}
+
+/** The classes findings are drawn for, with their first frames. */
+export type NotableClass = 'partial' | 'lco' | 'bad' | 'unverifiable';
+
+export interface HopChecksums {
+  counts: ChecksumCounts;
+  /** Per class, a bit mask of the layers it was seen on (outer bits low, inner bits << INNER_SHIFT). */
+  layers: Record<ChecksumClass, number>;
+  /** First frames of each notable class, for the findings' evidence. */
+  evidence: Record<NotableClass, number[]>;
+  /** Capture time of each notable class's first and last occurrence. */
+  firstTime: Record<NotableClass, number>;
+  lastTime: Record<NotableClass, number>;
+}
+
+/** Layer bits, to say which checksums a class was seen on. */
+export const LAYER = { IPV4: 1, TCP: 2, UDP: 4, ICMP: 8, ICMPV6: 16 } as const;
+export const INNER_SHIFT = 5;
+
+export function createHopChecksums(): HopChecksums {
+  const none = () => ({ partial: -1, lco: -1, bad: -1, unverifiable: -1 });
+  return {
+    counts: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
+    layers: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
+    evidence: { partial: [], lco: [], bad: [], unverifiable: [] },
+    firstTime: none(),
+    lastTime: none(),
+  };
+}
+
+function noteNotable(c: HopChecksums, cls: NotableClass, frame: number, time: number): void {
+  const frames = c.evidence[cls];
+  if (frames.length < MAX_EVIDENCE && frames[frames.length - 1] !== frame) frames.push(frame);
+  if (c.firstTime[cls] < 0) c.firstTime[cls] = time;
+  c.lastTime[cls] = time;
+}
+
+/** Counts one checksum. Per-class counters and evidence, no finding lookups: this runs for every layer. */
+export function countChecksum(
+  c: HopChecksums,
+  cls: ChecksumClass,
+  layerBit: number,
+  frame: number,
+  time: number,
+): void {
+  c.counts[cls]++;
+  c.layers[cls] |= layerBit;
+  if (cls !== 'good' && cls !== 'zero') noteNotable(c, cls, frame, time);
+}
+
+export function transportLayerBit(protocol: number): number {
+  if (protocol === IpProto.TCP) return LAYER.TCP;
+  if (protocol === IpProto.UDP) return LAYER.UDP;
+  if (protocol === IpProto.ICMP) return LAYER.ICMP;
+  if (protocol === IpProto.ICMPV6) return LAYER.ICMPV6;
+  return 0;
+}
+
+function pseudoSum(data: Uint8Array, level: Level): number {
+  return level.ipVersion === 4
+    ? pseudoHeaderSumV4(data, level.ipOffset, level.protocol, level.l4Length)
+    : pseudoHeaderSumV6(data, level.ipOffset, level.protocol, level.l4Length);
+}
+
+/** Unfolded sum over the whole transport segment, or -1 when the capture does not hold all of it. */
+function segmentSum(data: Uint8Array, level: Level, capturedEnd: number): number {
+  const end = level.l4Offset + level.l4Length;
+  if (end > capturedEnd || level.l4Length <= 0) return -1;
+  return sumWords(data, level.l4Offset, end);
+}
+
+function isTunnel(level: Level): boolean {
+  return level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE;
+}
+
+/** The class of level `index`'s transport checksum, or null when it has none to check. */
+export function classifyTransport(packet: Packet, data: Uint8Array, index: number): ChecksumClass | null {
+  const level = packet.levels[index] as Level;
+  if (level.l4Offset < 0 || level.l4Checksum < 0 || level.bigTcp) return null;
+  if (transportLayerBit(level.protocol) === 0) return null;
+  const sum = segmentSum(data, level, packet.capturedEnd);
+  if (level.protocol === IpProto.ICMP) {
+    // ICMPv4 has no pseudo-header and no offload.
+    return sum < 0 ? 'unverifiable' : fold(sum) === 0xffff ? 'good' : 'bad';
+  }
+  const pseudo = pseudoSum(data, level);
+  const cls = classifyChecksum(
+    level.l4Checksum,
+    pseudo,
+    sum < 0 ? null : sum,
+    level.protocol === IpProto.UDP && level.ipVersion === 4,
+  );
+  if (
+    cls === 'bad' &&
+    level.protocol === IpProto.UDP &&
+    isLocalChecksumOffload(packet, data, index, pseudo, sum)
+  )
+    return 'lco';
+  return cls;
+}
+
+/**
+ * An outer UDP checksum that verifies once the inner transport checksum (stored partial) is
+ * completed: local checksum offload (see domain.md). Needs the whole outer datagram captured.
+ */
+function isLocalChecksumOffload(
+  packet: Packet,
+  data: Uint8Array,
+  index: number,
+  outerPseudo: number,
+  outerSum: number,
+): boolean {
+  const innerLevel = packet.levels[index + 1];
+  if (innerLevel === undefined || index + 1 >= packet.levelCount || !isTunnel(innerLevel)) return false;
+  if (innerLevel.l4ChecksumOffset < 0 || innerLevel.isFragment || innerLevel.protocol !== IpProto.TCP) {
+    if (innerLevel.protocol !== IpProto.UDP || innerLevel.l4ChecksumOffset < 0) return false;
+  }
+  const innerSum = segmentSum(data, innerLevel, packet.capturedEnd);
+  if (innerSum < 0) return false;
+  const innerPseudo = pseudoSum(data, innerLevel);
+  let stored = innerLevel.l4Checksum;
+  let completed = completedChecksum(innerPseudo, innerSum, stored);
+  const outer = packet.levels[index] as Level;
+  if ((innerLevel.l4ChecksumOffset - outer.l4Offset) % 2 !== 0) {
+    // The field straddles the outer sum's word boundaries: its bytes count swapped there.
+    stored = ((stored & 0xff) << 8) | (stored >> 8);
+    completed = ((completed & 0xff) << 8) | (completed >> 8);
+  }
+  return verifiesWithCompletedInner(outerPseudo, outerSum, stored, completed);
+}
+
+/** The layers of a mask by name, e.g. ["TCP", "outer UDP"] (facts for the catalogue's {layers|list}). */
+export function layerNames(mask: number): string[] {
+  const names: string[] = [];
+  const outer: Array<[number, string]> = [
+    [LAYER.IPV4, 'IPv4 header'],
+    [LAYER.TCP, 'TCP'],
+    [LAYER.UDP, 'UDP'],
+    [LAYER.ICMP, 'ICMP'],
+    [LAYER.ICMPV6, 'ICMPv6'],
+  ];
+  const hasInner = mask >> INNER_SHIFT !== 0;
+  for (const [bit, name] of outer) if ((mask & bit) !== 0) names.push(hasInner ? `outer ${name}` : name);
+  for (const [bit, name] of outer) if (((mask >> INNER_SHIFT) & bit) !== 0) names.push(`inner ${name}`);
+  return names;
+}

@@ -1,0 +1,131 @@
+/**
+ * TCP at one hop: the MSS each side announced, super-frames (segments larger than the MSS: TSO/GSO
+ * before the split, GRO/LRO after a merge), the checksum of merged frames, and the flow trace the
+ * correlator later follows across hops (trace.ts).
+ */
+
+import type { DirectionValue } from '../capture/frame.js';
+import { Carrier, type Level, type Packet, TcpFlag } from '../decode/packet.js';
+import { noteFinding } from '../findings/store.js';
+import type { ChecksumClass } from './checksum.js';
+import { countChecksum } from './checksums.js';
+import { flowKeyOf, flowTrace, isFromA, lookupFlow } from './flows.js';
+import type { HopState } from './hop.js';
+import { recordAck, recordSegment, type SegmentFacts } from './trace.js';
+
+/** No Ethernet link carries IP packets above this; anything larger is a super-frame even without an MSS. */
+const LARGEST_JUMBO = 9216;
+
+/** Samples (segments and ACKs) a hop keeps for correlation across all its flows. */
+export const SAMPLE_BUDGET = 1_000_000;
+
+/** Reused for every segment handed to the flow trace. */
+const segment: SegmentFacts = {
+  seq: 0,
+  payload: 0,
+  time: 0,
+  frame: 0,
+  isSuper: false,
+  checksum: null,
+  fragmented: false,
+  overhead: -1,
+  ipLength: 0,
+};
+
+const DIRECTION_NAMES = ['unknown', 'incoming', 'outgoing'] as const;
+
+export function observeTcp(
+  hop: HopState,
+  frameNumber: number,
+  time: number,
+  packet: Packet,
+  data: Uint8Array,
+  index: number,
+  direction: DirectionValue,
+  checksum: ChecksumClass | null,
+  checksumBit: number,
+): void {
+  const level = packet.levels[index] as Level;
+  const flow = lookupFlow(hop.flows, data, level, time);
+  if (hop.flows.freedSamples !== 0) {
+    // Flows retired or evicted took their samples with them.
+    hop.samplesKept -= hop.flows.freedSamples;
+    hop.flows.freedSamples = 0;
+  }
+  const fromA = isFromA(flow, data, level);
+  const trace = flowTrace(flow);
+  const side = fromA ? trace.fromA : trace.fromB;
+  const room = hop.samplesKept < SAMPLE_BUDGET;
+  if ((level.tcpFlags & TcpFlag.SYN) !== 0 && level.tcpMss > 0) side.mss = level.tcpMss;
+  const payload = level.payloadLength;
+  if (payload <= 0) {
+    if (checksum !== null) countChecksum(hop.checksums, checksum, checksumBit, frameNumber, time);
+    if (
+      (level.tcpFlags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0 &&
+      (level.tcpFlags & TcpFlag.ACK) !== 0
+    ) {
+      const other = fromA ? trace.fromB : trace.fromA;
+      hop.samplesKept += recordAck(side, other, level.tcpAck, level.tcpTsVal, level.tcpWindow, time, room);
+    }
+    return;
+  }
+
+  // The receiver's announced MSS bounds what the sender may put in one segment; with only the
+  // sender's SYN seen, assume a symmetric MSS (what Linux peers on one overlay announce).
+  const receiverMss = (fromA ? trace.fromB : trace.fromA).mss;
+  const mss = receiverMss > 0 ? receiverMss : side.mss;
+  const outer = packet.levels[0] as Level;
+  let isSuper: boolean;
+  if (mss > 0) isSuper = payload > mss;
+  else if (hop.mtu !== null && hop.mtuSource !== 'inferred')
+    isSuper = outer.ipTotalLength > hop.mtu || level.bigTcp;
+  else isSuper = level.ipTotalLength > LARGEST_JUMBO || level.bigTcp;
+
+  // GRO/LRO keep the first segment's checksum on the merged frame: wrong for the whole, verified
+  // already by the receiver, not corruption. Counted as unverifiable and told apart.
+  let cls = checksum;
+  if (cls === 'bad' && isSuper && direction !== 2) {
+    cls = 'unverifiable';
+    hop.groMergedChecksums++;
+    const record = noteFinding(hop.findings, 'checksum.gro-merged', 0, frameNumber, time);
+    if (record.count === 1) record.facts.firstFrame = frameNumber;
+  }
+  if (cls !== null) countChecksum(hop.checksums, cls, checksumBit, frameNumber, time);
+
+  segment.seq = level.tcpSeq;
+  segment.payload = payload;
+  segment.time = time;
+  segment.frame = frameNumber;
+  segment.isSuper = isSuper;
+  segment.checksum = cls;
+  segment.fragmented = outer.carrier === Carrier.REASSEMBLED;
+  segment.overhead =
+    index > 0 && level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE
+      ? outer.ipTotalLength - level.ipTotalLength
+      : -1;
+  segment.ipLength = level.ipTotalLength;
+  hop.samplesKept += recordSegment(side, segment, room);
+  if (!isSuper) return;
+
+  const sf = hop.superFrames;
+  sf.count++;
+  if (payload > sf.maxPayload) sf.maxPayload = payload;
+  if (mss > 0 && (sf.mss < 0 || mss < sf.mss)) sf.mss = mss;
+  if (direction === 2) sf.outgoing++;
+  else if (direction === 1) sf.incoming++;
+  else sf.unknownDirection++;
+
+  const record = noteFinding(hop.findings, 'segment.super-frame', flow.id * 4 + direction, frameNumber, time);
+  const facts = record.facts;
+  if (record.count === 1) {
+    if (!record.otherFlows) record.flow = flowKeyOf(flow, fromA);
+    // A tap's incoming frames come from the guest: its TSO/GSO, not a merge.
+    facts.direction =
+      direction === 1 && hop.kind === 'tap' ? 'incoming-from-guest' : DIRECTION_NAMES[direction];
+    facts.maxPayload = payload;
+    facts.mss = mss > 0 ? mss : null;
+    facts.hopMtu = hop.mtu;
+  } else if (payload > (facts.maxPayload as number)) {
+    facts.maxPayload = payload;
+  }
+}

@@ -1,0 +1,373 @@
+/**
+ * What one hop remembers of one TCP flow so that the same bytes can be found at other hops later:
+ * per direction, counters (frames, bytes, payload sizes, checksum classes, fragments), the
+ * sequence space covered, and a bounded sample of segments (sequence number -> time, frame, and
+ * how long the hop waited for the ACK that covered it) and of pure ACKs.
+ *
+ * Samples are chosen by a hash of the sequence number (of the ACK key for ACKs), the same
+ * choice at every hop: a segment sampled at one hop is sampled wherever it is seen, so the hops'
+ * samples still match after thinning. When a direction's sample is full, the hash threshold is
+ * halved and the samples that no longer pass are dropped (Flajolet's adaptive sampling): the
+ * sample then spans the flow's whole life, not its first seconds, in constant memory. Samples
+ * older than WINDOW_SEC before the newest are dropped too, so a flow that runs for a week is
+ * sampled over its last hour.
+ *
+ * The wait for the ACK is measured here, as the ACKs pass, not later: near the sender it is the
+ * whole round trip, near the receiver almost nothing (see correlate/order.ts).
+ *
+ * The flow is identified across hops by its inner endpoints only (after tunnels are stripped and
+ * fragments reassembled): a VNI is visible on the underlay and not in the guest.
+ */
+
+import type { FlowKey } from './flow-key.js';
+
+/** Segments (and, apart, ACKs) sampled per direction at most. */
+export const MAX_SAMPLES = 2048;
+/** Disjoint covered ranges per direction; beyond it the closest two are merged (coverage turns approximate). */
+export const MAX_INTERVALS = 256;
+/** Distinct payload sizes counted per direction; others are counted together. */
+export const MAX_SIZES = 64;
+/** Samples older than this before a direction's newest are dropped when it is thinned (seconds). */
+export const WINDOW_SEC = 3600;
+
+export interface DirectionTrace {
+  /** Data segments and their payload bytes. */
+  frames: number;
+  bytes: number;
+  /** Payload size -> frames. */
+  sizes: Map<number, number>;
+  otherSizes: number;
+  maxPayload: number;
+  /** Frames larger than the flow's MSS at this hop, the first of them and its sequence number. */
+  superFrames: number;
+  firstSuperFrame: number;
+  firstSuperSeq: number;
+  /** MSS this side announced in its SYN (-1 when not seen). */
+  mss: number;
+  /** First sequence number seen; coverage is relative to it (mod 2^32). */
+  base: number;
+  /** Covered [start, end) pairs relative to base, sorted and merged. */
+  intervals: number[];
+  /** Segments whose bytes were all seen before at this hop (retransmissions or duplicates). */
+  repeats: number;
+  /** Sampled segments: sequence number (absolute), payload, time (s, this capture's clock), frame. */
+  sampleSeq: number[];
+  sampleLen: number[];
+  sampleTime: number[];
+  sampleFrame: number[];
+  /** Seconds until the first ACK that covered the segment's first byte, at this hop; NaN until then. */
+  sampleWait: number[];
+  /** Sampled segments from this index on still wait for their ACK. */
+  pendingFrom: number;
+  /** Sampling level: a key is kept when the top `level` bits of its hash are zero. */
+  level: number;
+  /** Sampled pure ACKs from this side: a key of (ack, TCP timestamp or window) -> time. */
+  ackKey: number[];
+  ackTime: number[];
+  ackLevel: number;
+  /** TCP checksum classes of this side's segments. */
+  checksumPartial: number;
+  checksumGood: number;
+  checksumBad: number;
+  checksumOther: number;
+  firstPartialFrame: number;
+  firstBadFrame: number;
+  /** Segments that arrived in IP fragments (reassembled at this hop), and the first frame. */
+  fragmented: number;
+  firstFragmentedFrame: number;
+  /** Tunnel overhead seen at this hop: outer IP length - inner IP length (-1: not tunnelled here). */
+  overhead: number;
+  /** Largest inner IP packet of this side (the guest/overlay MTU at least). */
+  maxIpLength: number;
+  /** Capture time of the first and the last data segment (-1: none). */
+  firstTime: number;
+  lastTime: number;
+}
+
+export interface FlowTrace {
+  /** "TCP 10.0.0.1:1234 <-> 10.0.0.2:80": the same at every hop, for matching. */
+  key: string;
+  /** The flow from endpoint A (sorting first) to B, without a tunnel id. */
+  flow: FlowKey;
+  fromA: DirectionTrace;
+  fromB: DirectionTrace;
+}
+
+export function createDirectionTrace(): DirectionTrace {
+  return {
+    frames: 0,
+    bytes: 0,
+    sizes: new Map(),
+    otherSizes: 0,
+    maxPayload: 0,
+    superFrames: 0,
+    firstSuperFrame: 0,
+    firstSuperSeq: -1,
+    mss: -1,
+    base: -1,
+    intervals: [],
+    repeats: 0,
+    sampleSeq: [],
+    sampleLen: [],
+    sampleTime: [],
+    sampleFrame: [],
+    sampleWait: [],
+    pendingFrom: 0,
+    level: 0,
+    ackKey: [],
+    ackTime: [],
+    ackLevel: 0,
+    checksumPartial: 0,
+    checksumGood: 0,
+    checksumBad: 0,
+    checksumOther: 0,
+    firstPartialFrame: 0,
+    firstBadFrame: 0,
+    fragmented: 0,
+    firstFragmentedFrame: 0,
+    overhead: -1,
+    maxIpLength: 0,
+    firstTime: -1,
+    lastTime: -1,
+  };
+}
+
+export function createFlowTrace(key: string, flow: FlowKey): FlowTrace {
+  return { key, flow, fromA: createDirectionTrace(), fromB: createDirectionTrace() };
+}
+
+/** murmur3's finaliser: spreads sequence numbers (arithmetic progressions) over all 32 bits. */
+export function mix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** True when `key` is sampled at `level` (the same answer at every hop). */
+export function sampled(key: number, level: number): boolean {
+  return level === 0 || mix32(key) >>> (32 - level) === 0;
+}
+
+/** Adds [start, end) to a sorted, merged interval list; keeps at most MAX_INTERVALS ranges. */
+export function cover(intervals: number[], start: number, end: number): boolean {
+  // Returns true when the range was already covered entirely (a repeat).
+  const n = intervals.length;
+  if (n >= 2) {
+    // The common case, in order data: it continues (or repeats inside) the last range. No splice.
+    const lastStart = intervals[n - 2] as number;
+    const lastEnd = intervals[n - 1] as number;
+    if (start >= lastStart && start <= lastEnd) {
+      if (end <= lastEnd) return true;
+      intervals[n - 1] = end;
+      return false;
+    }
+  } else if (n === 0) {
+    intervals.push(start, end);
+    return false;
+  }
+  let i = 0;
+  while (i < intervals.length && (intervals[i + 1] as number) < start) i += 2;
+  if (i < intervals.length && (intervals[i] as number) <= start && (intervals[i + 1] as number) >= end)
+    return true;
+  let s = start;
+  let e = end;
+  let j = i;
+  while (j < intervals.length && (intervals[j] as number) <= e) {
+    s = Math.min(s, intervals[j] as number);
+    e = Math.max(e, intervals[j + 1] as number);
+    j += 2;
+  }
+  intervals.splice(i, j - i, s, e);
+  if (intervals.length > MAX_INTERVALS * 2) {
+    // Merge across the smallest gap: coverage becomes approximate rather than unbounded.
+    let best = 1;
+    let bestGap = Number.POSITIVE_INFINITY;
+    for (let k = 1; k + 1 < intervals.length; k += 2) {
+      const gap = (intervals[k + 1] as number) - (intervals[k] as number);
+      if (gap < bestGap) {
+        bestGap = gap;
+        best = k;
+      }
+    }
+    intervals.splice(best, 2);
+  }
+  return false;
+}
+
+export interface SegmentFacts {
+  seq: number;
+  payload: number;
+  time: number;
+  frame: number;
+  isSuper: boolean;
+  checksum: 'good' | 'partial' | 'lco' | 'zero' | 'bad' | 'unverifiable' | null;
+  fragmented: boolean;
+  overhead: number;
+  ipLength: number;
+}
+
+/**
+ * Thins a full segment sample: raises the level until at most half the sample remains (and
+ * drops what is older than the window). Returns how many samples were dropped.
+ */
+function thinSegments(t: DirectionTrace, now: number): number {
+  const before = t.sampleSeq.length;
+  const oldest = now - WINDOW_SEC;
+  let kept = before;
+  while (kept > before / 2 && t.level < 32) {
+    t.level++;
+    kept = 0;
+    for (let i = 0; i < before; i++) {
+      if ((t.sampleTime[i] as number) >= oldest && sampled(t.sampleSeq[i] as number, t.level)) kept++;
+    }
+  }
+  let w = 0;
+  let pending = -1;
+  for (let i = 0; i < before; i++) {
+    if ((t.sampleTime[i] as number) < oldest || !sampled(t.sampleSeq[i] as number, t.level)) continue;
+    t.sampleSeq[w] = t.sampleSeq[i] as number;
+    t.sampleLen[w] = t.sampleLen[i] as number;
+    t.sampleTime[w] = t.sampleTime[i] as number;
+    t.sampleFrame[w] = t.sampleFrame[i] as number;
+    t.sampleWait[w] = t.sampleWait[i] as number;
+    if (pending < 0 && i >= t.pendingFrom) pending = w;
+    w++;
+  }
+  t.sampleSeq.length = w;
+  t.sampleLen.length = w;
+  t.sampleTime.length = w;
+  t.sampleFrame.length = w;
+  t.sampleWait.length = w;
+  t.pendingFrom = pending < 0 ? w : pending;
+  return before - w;
+}
+
+function thinAcks(t: DirectionTrace, now: number): number {
+  const before = t.ackKey.length;
+  const oldest = now - WINDOW_SEC;
+  let kept = before;
+  while (kept > before / 2 && t.ackLevel < 32) {
+    t.ackLevel++;
+    kept = 0;
+    for (let i = 0; i < before; i++) {
+      if ((t.ackTime[i] as number) >= oldest && sampled(ackHashKey(t.ackKey[i] as number), t.ackLevel))
+        kept++;
+    }
+  }
+  let w = 0;
+  for (let i = 0; i < before; i++) {
+    const key = t.ackKey[i] as number;
+    if ((t.ackTime[i] as number) < oldest || !sampled(ackHashKey(key), t.ackLevel)) continue;
+    t.ackKey[w] = key;
+    t.ackTime[w] = t.ackTime[i] as number;
+    w++;
+  }
+  t.ackKey.length = w;
+  t.ackTime.length = w;
+  return before - w;
+}
+
+/** 32 bits of an ACK key (ack * 65536 + 16 bits of timestamp or window) for sampling. */
+function ackHashKey(key: number): number {
+  return (Math.floor(key / 65536) ^ Math.imul(key % 65536, 0x9e3779b1)) >>> 0;
+}
+
+/**
+ * Records one data segment (payload > 0) of one direction. `room` false when the hop's sample
+ * budget is spent. Returns the change in samples kept (+1, 0, or negative after thinning).
+ */
+export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: boolean): number {
+  trace.frames++;
+  trace.bytes += s.payload;
+  if (trace.firstTime < 0) trace.firstTime = s.time;
+  if (s.time > trace.lastTime) trace.lastTime = s.time;
+  const sizes = trace.sizes;
+  const known = sizes.get(s.payload);
+  if (known !== undefined) sizes.set(s.payload, known + 1);
+  else if (sizes.size < MAX_SIZES) sizes.set(s.payload, 1);
+  else trace.otherSizes++;
+  if (s.payload > trace.maxPayload) trace.maxPayload = s.payload;
+  if (s.isSuper) {
+    if (trace.superFrames === 0) {
+      trace.firstSuperFrame = s.frame;
+      trace.firstSuperSeq = s.seq;
+    }
+    trace.superFrames++;
+  }
+  if (s.ipLength > trace.maxIpLength) trace.maxIpLength = s.ipLength;
+  if (s.overhead >= 0) trace.overhead = s.overhead;
+  if (s.fragmented) {
+    if (trace.fragmented === 0) trace.firstFragmentedFrame = s.frame;
+    trace.fragmented++;
+  }
+  if (s.checksum === 'partial') {
+    if (trace.checksumPartial === 0) trace.firstPartialFrame = s.frame;
+    trace.checksumPartial++;
+  } else if (s.checksum === 'good') trace.checksumGood++;
+  else if (s.checksum === 'bad') {
+    if (trace.checksumBad === 0) trace.firstBadFrame = s.frame;
+    trace.checksumBad++;
+  } else if (s.checksum !== null) trace.checksumOther++;
+
+  if (trace.base < 0) trace.base = s.seq;
+  const start = (s.seq - trace.base) >>> 0;
+  // Sequence numbers before the base (reordering) wrap to huge values: keep them out of coverage.
+  if (start < 0x80000000) {
+    if (cover(trace.intervals, start, start + s.payload)) trace.repeats++;
+  }
+  if (!room || !sampled(s.seq, trace.level)) return 0;
+  let delta = 0;
+  if (trace.sampleSeq.length >= MAX_SAMPLES) {
+    delta -= thinSegments(trace, s.time);
+    if (!sampled(s.seq, trace.level)) return delta;
+  }
+  trace.sampleSeq.push(s.seq);
+  trace.sampleLen.push(s.payload);
+  trace.sampleTime.push(s.time);
+  trace.sampleFrame.push(s.frame);
+  trace.sampleWait.push(Number.NaN);
+  return delta + 1;
+}
+
+/**
+ * Records a pure ACK sent by one side (`acks`), which acknowledges the other side's data
+ * (`data`): the data's sampled segments it covers learn how long they waited for it.
+ */
+export function recordAck(
+  acks: DirectionTrace,
+  data: DirectionTrace,
+  ack: number,
+  tsVal: number,
+  window: number,
+  time: number,
+  room: boolean,
+): number {
+  const seqs = data.sampleSeq;
+  let p = data.pendingFrom;
+  while (p < seqs.length) {
+    // Covered when the ACK is past the segment's first byte (mod 2^32, within half the space).
+    const ahead = (ack - (seqs[p] as number)) >>> 0;
+    if (ahead === 0 || ahead >= 0x80000000) break;
+    data.sampleWait[p] = time - (data.sampleTime[p] as number);
+    p++;
+  }
+  data.pendingFrom = p;
+  if (!room) return 0;
+  // ack (32 bits) and 16 bits of the timestamp (or window): exact in a double.
+  const key = ack * 65536 + ((tsVal !== 0 ? tsVal : window) & 0xffff);
+  if (!sampled(ackHashKey(key), acks.ackLevel)) return 0;
+  let delta = 0;
+  if (acks.ackKey.length >= MAX_SAMPLES) {
+    delta -= thinAcks(acks, time);
+    if (!sampled(ackHashKey(key), acks.ackLevel)) return delta;
+  }
+  acks.ackKey.push(key);
+  acks.ackTime.push(time);
+  return delta + 1;
+}
+
+/** Payload sizes, most frequent first: [[size, frames], ...]. */
+export function topSizes(trace: DirectionTrace, limit: number): Array<[number, number]> {
+  return [...trace.sizes.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0]).slice(0, limit);
+}

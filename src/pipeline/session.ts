@@ -1,0 +1,277 @@
+/**
+ * One analysis session: sources are added to it (a capture file, stdin, a live interface), each
+ * feeds its frames through capture -> decode -> observe into the hops it holds, and `snapshot()`
+ * turns everything seen so far into the report model at any moment, as often as asked, without
+ * disturbing the analysis: hop views are derived, hop findings copied, correlation run on the
+ * traces as they stand.
+ *
+ * Each hop's state belongs to one source, so sources can feed frames in any interleaving (live
+ * interfaces deliver at the same time; files may be read concurrently) and the snapshot is the
+ * same as if they had been read one after the other. All per-frame work happens in a source's
+ * `onFrame` with one reused Packet per source.
+ */
+
+import type {
+  CaptureFormat,
+  CaptureInterface,
+  CaptureProblem,
+  CaptureSink,
+  Frame,
+} from '../capture/frame.js';
+import { LinkType } from '../capture/frame.js';
+import { type CaptureSummary, type ReadCaptureOptions, readCapture } from '../capture/read.js';
+import { type Correlation, correlate } from '../correlate/correlate.js';
+import { decodeFrameAt } from '../decode/decode.js';
+import { createPacket, type Packet } from '../decode/packet.js';
+import { CaptureOpenError } from '../errors.js';
+import {
+  createFindingStore,
+  type FindingRecord,
+  type FindingStore,
+  noteFinding,
+  storeRecords,
+} from '../findings/store.js';
+import type { Logger } from '../log.js';
+import { endFragments } from '../observe/fragments.js';
+import { createHopState, type HopState, observeFrame } from '../observe/hop.js';
+import { type HopView, viewHop } from '../observe/hop-view.js';
+import { buildReport, type Report } from '../report/model.js';
+import { type HopOverrides, hopNameForFile, nameHop, nameIfIndexHop, resolveIdentity } from './hops.js';
+
+export interface CaptureResult {
+  path: string;
+  /** Hops this capture holds (one per interface that had frames or was declared). */
+  hops: string[];
+  format: CaptureFormat | null;
+  compressed: boolean;
+  linkTypes: number[];
+  frames: number;
+  snaplen: number | null;
+  /** One line per problem: file, frame/offset, what was wrong. */
+  errors: string[];
+  /** False when the capture could not be read at all. */
+  readable: boolean;
+}
+
+export interface AnalysisResult {
+  captures: CaptureResult[];
+  hops: HopView[];
+  /** Findings about capture files themselves (truncated files), hop named. */
+  captureFindings: FindingRecord[];
+  /** The same data followed across hops (empty with a single hop). */
+  correlation: Correlation;
+}
+
+export interface SessionOptions {
+  overrides: HopOverrides;
+  /** Hop names in path order (--path); otherwise the topology's order or the evidence. */
+  path?: string[];
+  logger: Logger;
+}
+
+/** What a source is fed with: the capture layer's sink, and how the source ended. */
+export interface SourceFeed extends CaptureSink {
+  readonly capture: CaptureResult;
+  /** The source is done (end of file, capture stopped): fragments still waiting are incomplete. */
+  end(summary?: Pick<CaptureSummary, 'format' | 'compressed' | 'frames' | 'interfaces'>): void;
+  /** The source could not be read at all. */
+  fail(error: CaptureOpenError): void;
+}
+
+export interface Session {
+  /** A new source named `path` (a file, `-`, an interface); frames are pushed into what it returns. */
+  addSource(path: string): SourceFeed;
+  /** Adds a capture file (or `-`) and reads it to its end. */
+  readFile(path: string, options?: ReadCaptureOptions): Promise<CaptureResult>;
+  /** Everything seen so far; derived values fresh, the analysis undisturbed. */
+  result(): AnalysisResult;
+  /** The report model (the JSON document) of everything seen so far. */
+  snapshot(version: string): Report;
+}
+
+interface Source {
+  feed: SourceFeed;
+  hops: HopState[];
+  problems: FindingStore;
+}
+
+export function createSession(options: SessionOptions): Session {
+  const taken = new Set<string>();
+  const sources: Source[] = [];
+
+  const session: Session = {
+    addSource(path) {
+      const source = openSource(path, options, taken);
+      sources.push(source);
+      return source.feed;
+    },
+    async readFile(path, readOptions = {}) {
+      const feed = session.addSource(path);
+      try {
+        feed.end(await readCapture(path, feed, readOptions));
+      } catch (error) {
+        if (!(error instanceof CaptureOpenError)) throw error;
+        feed.fail(error);
+      }
+      return feed.capture;
+    },
+    result() {
+      const hops = sources.flatMap((s) => s.hops).map(viewHop);
+      const captureFindings: FindingRecord[] = [];
+      for (const source of sources) {
+        const capture = source.feed.capture;
+        const hopName =
+          capture.hops.length === 1 ? (capture.hops[0] as string) : hopNameForFile(capture.path);
+        for (const stored of storeRecords(source.problems)) {
+          captureFindings.push({
+            ...stored,
+            hop: hopName,
+            facts: { ...stored.facts },
+            evidence: [...stored.evidence],
+          });
+        }
+      }
+      let correlation: Correlation = { paths: [], clockOffsets: {}, findings: [] };
+      if (hops.length > 1) {
+        const expected = options.overrides.topology.map((entry) =>
+          entry.file !== undefined ? hopNameForFile(entry.file) : `${entry.host}-${entry.interface}`,
+        );
+        const topologyOrder = expected.filter((name) => hops.some((hop) => hop.name === name));
+        correlation = correlate(hops, {
+          ...(options.path !== undefined ? { path: options.path } : {}),
+          ...(topologyOrder.length > 0 ? { topologyOrder, expected } : {}),
+        });
+      }
+      return { captures: sources.map((s) => ({ ...s.feed.capture })), hops, captureFindings, correlation };
+    },
+    snapshot(version) {
+      return buildReport(session.result(), version);
+    },
+  };
+  return session;
+}
+
+function openSource(path: string, options: SessionOptions, taken: Set<string>): Source {
+  const log = options.logger.child({ capture: path });
+  const capture: CaptureResult = {
+    path,
+    hops: [],
+    format: null,
+    compressed: false,
+    linkTypes: [],
+    frames: 0,
+    snaplen: null,
+    errors: [],
+    readable: true,
+  };
+  const packet: Packet = createPacket();
+  const hops: HopState[] = [];
+  const problems = createFindingStore(path);
+  const byInterface: Array<HopState | undefined> = [];
+  const interfaces: CaptureInterface[] = [];
+  const byIfIndex = new Map<number, HopState>();
+  const splitInterfaces = new Set<number>();
+  let lastTime = -1;
+
+  const addHop = (hop: HopState): HopState => {
+    hops.push(hop);
+    capture.hops.push(hop.name);
+    return hop;
+  };
+
+  const hopFor = (interfaceId: number): HopState => {
+    let hop = byInterface[interfaceId];
+    if (hop === undefined) {
+      const iface = interfaces[interfaceId] ?? {
+        interfaceId,
+        linkType: LinkType.ETHERNET,
+        snaplen: 262144,
+        name: null,
+        description: null,
+      };
+      const name = nameHop(path, iface, Math.max(1, interfaces.length), taken);
+      hop = addHop(createHopState(resolveIdentity(name, path, iface, options.overrides)));
+      byInterface[interfaceId] = hop;
+      log.debug({ hop: name, interfaceId, linkType: iface.linkType }, 'hop');
+    }
+    return hop;
+  };
+
+  // tcpdump -i any (Linux cooked v2): each interface index of the capturing host is a hop.
+  const ifIndexHopFor = (interfaceId: number, ifIndex: number): HopState => {
+    const key = interfaceId * 0x100000000 + ifIndex;
+    let hop = byIfIndex.get(key);
+    if (hop === undefined) {
+      const iface = interfaces[interfaceId] ?? {
+        interfaceId,
+        linkType: LinkType.LINUX_SLL2,
+        snaplen: 262144,
+        name: null,
+        description: null,
+      };
+      const fileHop = iface.name !== null && iface.name !== '' ? iface.name : hopNameForFile(path);
+      const { name, entry } = nameIfIndexHop(path, fileHop, ifIndex, options.overrides, taken);
+      hop = addHop(createHopState(resolveIdentity(name, path, iface, options.overrides, entry)));
+      byIfIndex.set(key, hop);
+      splitInterfaces.add(interfaceId);
+    }
+    return hop;
+  };
+
+  const feed: SourceFeed = {
+    capture,
+    onInterface(iface: CaptureInterface): void {
+      interfaces[iface.interfaceId] = iface;
+      if (!capture.linkTypes.includes(iface.linkType)) capture.linkTypes.push(iface.linkType);
+      if (capture.snaplen === null || iface.snaplen > capture.snaplen) capture.snaplen = iface.snaplen;
+    },
+    onFrame(frame: Frame): void {
+      capture.frames++;
+      // Decoded in place in the reader's buffer: no copy and no view per frame.
+      decodeFrameAt(
+        frame.linkType,
+        frame.buffer,
+        frame.dataOffset,
+        frame.capturedLength,
+        frame.originalLength,
+        packet,
+      );
+      const hop =
+        packet.ifIndex >= 0 && frame.linkType === LinkType.LINUX_SLL2
+          ? ifIndexHopFor(frame.interfaceId, packet.ifIndex)
+          : (byInterface[frame.interfaceId] ?? hopFor(frame.interfaceId));
+      lastTime = frame.timeSec + frame.timeNs / 1e9;
+      observeFrame(hop, frame, packet, frame.buffer);
+    },
+    onProblem(problem: CaptureProblem): void {
+      // The reader's message already names the frame and offset.
+      const line = `${path}: ${problem.message}`;
+      capture.errors.push(line);
+      // Info, not warn: the problem is in the report and the summary already; the log is for tracing.
+      log.info({ frame: problem.frame, offset: problem.offset, code: problem.code }, problem.message);
+      const record = noteFinding(problems, problem.code, 0, problem.frame, lastTime);
+      if (record.count === 1) {
+        record.facts.problem = line;
+        record.facts.firstFrame = problem.frame;
+      }
+    },
+    end(summary) {
+      if (summary !== undefined) {
+        capture.format = summary.format;
+        capture.compressed = summary.compressed;
+        capture.frames = summary.frames;
+        // A capture with interfaces but no frames still names its hops.
+        for (const iface of summary.interfaces)
+          if (!splitInterfaces.has(iface.interfaceId)) hopFor(iface.interfaceId);
+      }
+      for (const hop of hops) endFragments(hop.reassembly);
+    },
+    fail(error) {
+      capture.readable = false;
+      capture.errors.push(error.message);
+      log.info({ code: error.code }, error.message);
+      for (const hop of hops) endFragments(hop.reassembly);
+    },
+  };
+  return { feed, hops, problems };
+}
