@@ -5,6 +5,7 @@
  * encapsulation exceeds the underlay: mtu.overlay-exceeds-underlay, with the fix in numbers.
  */
 
+import { CODE_INDEX } from '../findings/catalog.js';
 import { MTU_ADVICE_FACTS, mtuAdvice } from '../findings/mtu-advice.js';
 import type { FindingRecord } from '../findings/store.js';
 import { sameFlow } from '../observe/flow-key.js';
@@ -17,13 +18,11 @@ import type { PathReport } from './types.js';
 /** VXLAN/Geneve without options adds this much to an inner IP packet over an IPv4 / IPv6 underlay. */
 const DEFAULT_OVERHEAD = { 4: 50, 6: 70 } as const;
 
+/** The hop's ICMP need-to-frag finding about this flow, if it saw one. */
 function pmtuRecord(hop: HopView, shape: PathShape): FindingRecord | null {
-  const byFlow = hop.state.findings.byCode;
-  for (const records of byFlow) {
-    for (const record of records.values()) {
-      if (record.code === 'pmtu.frag-needed' && record.flow !== null && sameFlow(record.flow, shape.flow))
-        return record;
-    }
+  const records = hop.state.findings.byCode[CODE_INDEX['pmtu.frag-needed']];
+  for (const record of records?.values() ?? []) {
+    if (record.flow !== null && sameFlow(record.flow, shape.flow)) return record;
   }
   return null;
 }

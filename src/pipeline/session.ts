@@ -32,7 +32,7 @@ import {
   storeRecords,
 } from '../findings/store.js';
 import type { Logger } from '../log.js';
-import { endFragments } from '../observe/fragments.js';
+import { createFragmentState, endFragments } from '../observe/fragments.js';
 import { createHopState, type HopState, observeFrame } from '../observe/hop.js';
 import { type HopView, viewHop } from '../observe/hop-view.js';
 import { buildReport, type Report } from '../report/model.js';
@@ -78,9 +78,24 @@ export interface SourceFeed extends CaptureSink {
   fail(error: CaptureOpenError): void;
 }
 
+/**
+ * A finished source as plain data (structured-cloneable): what a worker thread that read a capture
+ * hands to the session that reports (see parallel.ts). The reassembler, which holds functions and
+ * has nothing left to do, stays behind.
+ */
+export interface SourceData {
+  capture: CaptureResult;
+  hops: Array<Omit<HopState, 'reassembly'>>;
+  problems: FindingStore;
+}
+
 export interface Session {
   /** A new source named `path` (a file, `-`, an interface); frames are pushed into what it returns. */
   addSource(path: string): SourceFeed;
+  /** A source another session read to its end (in a worker thread). Hop names stay unique. */
+  adoptSource(data: SourceData): void;
+  /** Every source as data, to hand to another session; only once all sources have ended. */
+  exportSources(): SourceData[];
   /** Adds a capture file (or `-`) and reads it to its end. */
   readFile(path: string, options?: ReadCaptureOptions): Promise<CaptureResult>;
   /** Everything seen so far; derived values fresh, the analysis undisturbed. */
@@ -95,6 +110,36 @@ interface Source {
   problems: FindingStore;
 }
 
+/** Renames an adopted hop whose name an earlier source took (the way nameHop makes names unique). */
+function uniqueName(hop: HopState, taken: Set<string>): void {
+  let unique = hop.name;
+  for (let n = 2; taken.has(unique); n++) unique = `${hop.name}(${n})`;
+  taken.add(unique);
+  if (unique === hop.name) return;
+  hop.name = unique;
+  hop.findings.hop = unique;
+  for (const byFlow of hop.findings.byCode) for (const record of byFlow.values()) record.hop = unique;
+}
+
+function adopted(data: SourceData, taken: Set<string>): Source {
+  const hops = data.hops.map((stored) => {
+    const hop = stored as HopState;
+    hop.reassembly = createFragmentState(hop.fragments, hop.findings);
+    uniqueName(hop, taken);
+    return hop;
+  });
+  const capture = { ...data.capture, hops: hops.map((hop) => hop.name) };
+  const feed: SourceFeed = {
+    capture,
+    onInterface() {},
+    onFrame() {},
+    onProblem() {},
+    end() {},
+    fail() {},
+  };
+  return { feed, hops, problems: data.problems };
+}
+
 export function createSession(options: SessionOptions): Session {
   const taken = new Set<string>();
   const sources: Source[] = [];
@@ -104,6 +149,16 @@ export function createSession(options: SessionOptions): Session {
       const source = openSource(path, options, taken);
       sources.push(source);
       return source.feed;
+    },
+    adoptSource(data) {
+      sources.push(adopted(data, taken));
+    },
+    exportSources() {
+      return sources.map((source) => ({
+        capture: source.feed.capture,
+        hops: source.hops.map(({ reassembly: _r, ...hop }) => hop),
+        problems: source.problems,
+      }));
     },
     async readFile(path, readOptions = {}) {
       const feed = session.addSource(path);
