@@ -7,7 +7,7 @@
  */
 
 import type { HopView } from '../observe/hop-view.js';
-import type { FlowTrace } from '../observe/trace.js';
+import { ACK_STRIDE, type FlowTrace, SEGMENT_STRIDE } from '../observe/trace.js';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -17,29 +17,41 @@ export function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-export function firstTimes(keys: readonly number[], times: readonly number[]): Map<number, number> {
+/**
+ * Key -> time of its first occurrence, from a trace's strided sample array (segments: key and
+ * time at 0 and 2 of SEGMENT_STRIDE; ACKs: 0 and 1 of ACK_STRIDE).
+ */
+export function firstTimes(
+  values: readonly number[] | null,
+  stride: number,
+  timeAt: number,
+): Map<number, number> {
   const map = new Map<number, number>();
-  for (let i = 0; i < keys.length; i++)
-    if (!map.has(keys[i] as number)) map.set(keys[i] as number, times[i] as number);
+  if (values === null) return map;
+  for (let i = 0; i < values.length; i += stride) {
+    const key = values[i] as number;
+    if (!map.has(key)) map.set(key, values[i + timeAt] as number);
+  }
   return map;
 }
 
 /** t_Y - t_X for every key both have, first occurrence at each. */
 function differences(
-  xKeys: readonly number[],
-  xTimes: readonly number[],
-  yKeys: readonly number[],
-  yTimes: readonly number[],
+  x: readonly number[] | null,
+  y: readonly number[] | null,
+  stride: number,
+  timeAt: number,
   out: number[],
 ): void {
-  const x = firstTimes(xKeys, xTimes);
+  if (x === null || y === null) return;
+  const first = firstTimes(x, stride, timeAt);
   const seen = new Set<number>();
-  for (let i = 0; i < yKeys.length; i++) {
-    const key = yKeys[i] as number;
+  for (let i = 0; i < y.length; i += stride) {
+    const key = y[i] as number;
     if (seen.has(key)) continue;
     seen.add(key);
-    const tx = x.get(key);
-    if (tx !== undefined) out.push((yTimes[i] as number) - tx);
+    const tx = first.get(key);
+    if (tx !== undefined) out.push((y[i + timeAt] as number) - tx);
   }
 }
 
@@ -59,10 +71,10 @@ function estimatePair(flowsX: Map<string, FlowTrace>, flowsY: Map<string, FlowTr
   for (const [key, tx] of flowsX) {
     const ty = flowsY.get(key);
     if (ty === undefined) continue;
-    differences(tx.fromA.sampleSeq, tx.fromA.sampleTime, ty.fromA.sampleSeq, ty.fromA.sampleTime, aToB);
-    differences(tx.fromA.ackKey, tx.fromA.ackTime, ty.fromA.ackKey, ty.fromA.ackTime, aToB);
-    differences(tx.fromB.sampleSeq, tx.fromB.sampleTime, ty.fromB.sampleSeq, ty.fromB.sampleTime, bToA);
-    differences(tx.fromB.ackKey, tx.fromB.ackTime, ty.fromB.ackKey, ty.fromB.ackTime, bToA);
+    differences(tx.fromA.samples, ty.fromA.samples, SEGMENT_STRIDE, 2, aToB);
+    differences(tx.fromA.acks, ty.fromA.acks, ACK_STRIDE, 1, aToB);
+    differences(tx.fromB.samples, ty.fromB.samples, SEGMENT_STRIDE, 2, bToA);
+    differences(tx.fromB.acks, ty.fromB.acks, ACK_STRIDE, 1, bToA);
   }
   if (aToB.length + bToA.length < 3) return null;
   if (aToB.length === 0 || bToA.length === 0) {

@@ -14,9 +14,10 @@
  */
 
 import type { FindingRecord } from '../findings/store.js';
-import { formatFlow, reverseFlow } from '../observe/flow-key.js';
+import { type FlowKey, formatFlow, reverseFlow } from '../observe/flow-key.js';
+import { namedTrace } from '../observe/flows.js';
 import type { HopView } from '../observe/hop-view.js';
-import { type FlowTrace, topSizes } from '../observe/trace.js';
+import { type FlowTrace, topSizes, traceSamples } from '../observe/trace.js';
 import { checksumsAlongPath } from './checksums.js';
 import { estimateClocks } from './clock.js';
 import { pathFinding } from './finding.js';
@@ -31,7 +32,10 @@ export type { Correlation, CorrelationOptions, PathHop, PathReport } from './typ
 function tracesOf(hop: HopView): Map<string, FlowTrace> {
   const map = new Map<string, FlowTrace>();
   for (const bucket of hop.state.flows.byHash.values()) {
-    for (const entry of bucket) if (entry.trace !== null) map.set(entry.trace.key, entry.trace);
+    for (const entry of bucket) {
+      const trace = namedTrace(entry);
+      if (trace !== null) map.set(trace.key, trace);
+    }
   }
   return map;
 }
@@ -43,8 +47,7 @@ const MAX_PATHS = 500;
 
 function busiest(traces: Map<string, FlowTrace>, limit: number): Map<string, FlowTrace> {
   if (traces.size <= limit) return traces;
-  const volume = (t: FlowTrace) =>
-    t.fromA.sampleSeq.length + t.fromB.sampleSeq.length + t.fromA.ackKey.length;
+  const volume = (t: FlowTrace) => traceSamples(t);
   return new Map([...traces].sort((a, b) => volume(b[1]) - volume(a[1])).slice(0, limit));
 }
 
@@ -80,7 +83,7 @@ export function correlate(hops: readonly HopView[], options: CorrelationOptions 
   const findings: FindingRecord[] = [];
   for (const { seen, bytesA, bytesB } of shared.slice(0, MAX_PATHS)) {
     const aSends = bytesA >= bytesB;
-    const first = (seen[0] as Seen).trace.flow;
+    const first = (seen[0] as Seen).trace.flow as FlowKey;
     const flow = aSends ? first : reverseFlow(first);
     const { order, orderedBy } = orderHops(seen, offsets, aSends, options);
     const report = describePath(flow, order, orderedBy, aSends, findings);

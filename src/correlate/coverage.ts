@@ -10,9 +10,10 @@ export function coverageFrom(d: DirectionTrace, origin: number): number[] {
   const out: number[] = [];
   if (d.base < 0) return out;
   const shift = (d.base - origin) >>> 0;
-  for (let i = 0; i < d.intervals.length; i += 2) {
-    const start = ((d.intervals[i] as number) + shift) >>> 0;
-    out.push(start, start + ((d.intervals[i + 1] as number) - (d.intervals[i] as number)));
+  const intervals = d.intervals ?? [];
+  for (let i = 0; i < intervals.length; i += 2) {
+    const start = ((intervals[i] as number) + shift) >>> 0;
+    out.push(start, start + ((intervals[i + 1] as number) - (intervals[i] as number)));
   }
   return out.sort((a, b) => a - b);
 }

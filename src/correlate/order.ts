@@ -5,7 +5,15 @@
  */
 
 import type { HopView } from '../observe/hop-view.js';
-import type { DirectionTrace, FlowTrace } from '../observe/trace.js';
+import {
+  type DirectionTrace,
+  type FlowTrace,
+  SEGMENT_STRIDE,
+  sampleCount,
+  sampleSeq,
+  sampleTime,
+  sampleWait,
+} from '../observe/trace.js';
 import { firstTimes, median } from './clock.js';
 import type { CorrelationOptions, PathReport } from './types.js';
 
@@ -35,13 +43,13 @@ function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null
   const data = s.data;
   const waits: number[] = [];
   const done = new Set<number>();
-  for (let i = 0; i < data.sampleSeq.length; i++) {
-    const seq = data.sampleSeq[i] as number;
+  for (let i = 0; i < sampleCount(data); i++) {
+    const seq = sampleSeq(data, i);
     // Only segment starts every hop saw, each once: a super-frame and the first of the segments cut
     // from it then wait for the same ACK (the first that covers their first byte).
     if ((common !== null && !common.has(seq)) || done.has(seq)) continue;
     done.add(seq);
-    const wait = data.sampleWait[i] as number;
+    const wait = sampleWait(data, i);
     if (!Number.isNaN(wait)) waits.push(wait);
   }
   return waits.length >= 3 ? median(waits) : null;
@@ -99,9 +107,10 @@ export function orderHops(
   // First choice: the remaining round trip at each hop (clock-independent).
   let common: Set<number> | null = null;
   for (const s of seen) {
-    const seqs = sidesOf(s.trace, aSends).data.sampleSeq;
-    if (seqs.length === 0) continue;
-    const mine = new Set(seqs);
+    const d = sidesOf(s.trace, aSends).data;
+    if (sampleCount(d) === 0) continue;
+    const mine = new Set<number>();
+    for (let i = 0; i < sampleCount(d); i++) mine.add(sampleSeq(d, i));
     if (common === null) {
       common = mine;
     } else {
@@ -119,21 +128,21 @@ export function orderHops(
   }
   // Otherwise: corrected times of the data each hop shares with the hop that saw the most of it.
   const data = (s: Seen) => sidesOf(s.trace, aSends).data;
-  const ref = seen.reduce((best, s) => (data(s).sampleSeq.length > data(best).sampleSeq.length ? s : best));
+  const ref = seen.reduce((best, s) => (sampleCount(data(s)) > sampleCount(data(best)) ? s : best));
   const refOffset = offsets.get(ref.hop) ?? 0;
-  const refTimes = firstTimes(data(ref).sampleSeq, data(ref).sampleTime);
+  const refTimes = firstTimes(data(ref).samples, SEGMENT_STRIDE, 2);
   const position = new Map<Seen, number>();
   for (const s of seen) {
     const d = data(s);
     const offset = offsets.get(s.hop) ?? 0;
     const diffs: number[] = [];
     const done = new Set<number>();
-    for (let i = 0; i < d.sampleSeq.length; i++) {
-      const seq = d.sampleSeq[i] as number;
+    for (let i = 0; i < sampleCount(d); i++) {
+      const seq = sampleSeq(d, i);
       if (done.has(seq)) continue;
       done.add(seq);
       const t = refTimes.get(seq);
-      if (t !== undefined) diffs.push((d.sampleTime[i] as number) - offset - (t - refOffset));
+      if (t !== undefined) diffs.push(sampleTime(d, i) - offset - (t - refOffset));
     }
     position.set(
       s,

@@ -6,7 +6,7 @@
 
 import type { FindingRecord } from '../findings/store.js';
 import type { FlowKey } from '../observe/flow-key.js';
-import type { DirectionTrace } from '../observe/trace.js';
+import { type DirectionTrace, sampleCount, sampleFrame, sampleSeq, sizePairs } from '../observe/trace.js';
 import { pathFinding } from './finding.js';
 import type { Seen, Sides } from './order.js';
 import type { PathReport, SplitMechanism } from './types.js';
@@ -14,15 +14,16 @@ import type { PathReport, SplitMechanism } from './types.js';
 /** Frames of one direction larger than `limit` (the MSS, or the wire-sized segment). */
 export function superCount(d: DirectionTrace, limit: number): number {
   let n = 0;
-  for (const [size, frames] of d.sizes) if (size > limit) n += frames;
+  for (const [size, frames] of sizePairs(d)) if (size > limit) n += frames;
   return n;
 }
 
 /** The frame at `to` that carries the sequence number the super-frame at `from` started with. */
 function matchingFrame(from: DirectionTrace, to: DirectionTrace): number {
   if (from.firstSuperSeq < 0) return 0;
-  const there = to.sampleSeq.indexOf(from.firstSuperSeq);
-  return there < 0 ? 0 : (to.sampleFrame[there] as number);
+  for (let i = 0; i < sampleCount(to); i++)
+    if (sampleSeq(to, i) === from.firstSuperSeq) return sampleFrame(to, i);
+  return 0;
 }
 
 export interface PathShape {

@@ -13,7 +13,7 @@
 
 import type { Level } from '../decode/packet.js';
 import { endpointText, type FlowKey, protocolName } from './flow-key.js';
-import { createFlowTrace, type FlowTrace } from './trace.js';
+import { createFlowTrace, type FlowTrace, traceSamples } from './trace.js';
 
 export interface FlowEntry {
   /** Small integer id, unique within the hop for the run (never reused). */
@@ -23,8 +23,8 @@ export interface FlowEntry {
   protocol: number;
   vni: number;
   /** Endpoint A is the one whose address bytes sort first (then port). */
-  addrA: Uint8Array;
-  addrB: Uint8Array;
+  /** Both addresses in one array (A then B, 4 or 16 bytes each): one allocation per flow. */
+  addr: Uint8Array;
   portA: number;
   portB: number;
   /** Capture time of the flow's last frame (s), for retiring idle flows. */
@@ -52,7 +52,9 @@ export interface FlowTable {
 }
 
 /** Flows kept per hop at most; ordinary hypervisor hops carry far fewer at once. */
-export const MAX_FLOWS = 20_000;
+export const MAX_FLOWS = 10_000;
+/** A flow seen this recently (capture time, s) is not evicted for room while older ones can go. */
+const RECENT_SEC = 30;
 
 export function createFlowTable(maxFlows = MAX_FLOWS): FlowTable {
   return {
@@ -91,15 +93,22 @@ function hashFlow(data: Uint8Array, level: Level, length: number): number {
   return ((hs ^ hd ^ Math.imul(level.protocol + 1, 0x9e3779b1) ^ level.vni) >>> 0) & 0x3fffffff;
 }
 
-function sameBytes(a: Uint8Array, data: Uint8Array, offset: number, length: number): boolean {
-  for (let i = 0; i < length; i++) if (a[i] !== data[offset + i]) return false;
+function sameBytes(a: Uint8Array, at: number, data: Uint8Array, offset: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[at + i] !== data[offset + i]) return false;
   return true;
+}
+
+function bothAddresses(data: Uint8Array, a: number, b: number, length: number): Uint8Array {
+  const addr = new Uint8Array(2 * length);
+  addr.set(data.subarray(a, a + length), 0);
+  addr.set(data.subarray(b, b + length), length);
+  return addr;
 }
 
 /** True when the level's source is the entry's endpoint A. */
 export function isFromA(entry: FlowEntry, data: Uint8Array, level: Level): boolean {
   const length = entry.ipVersion === 4 ? 4 : 16;
-  return entry.portA === level.srcPort && sameBytes(entry.addrA, data, level.srcOffset, length);
+  return entry.portA === level.srcPort && sameBytes(entry.addr, 0, data, level.srcOffset, length);
 }
 
 function matches(entry: FlowEntry, data: Uint8Array, level: Level, length: number): boolean {
@@ -109,14 +118,14 @@ function matches(entry: FlowEntry, data: Uint8Array, level: Level, length: numbe
   const srcIsA =
     entry.portA === level.srcPort &&
     entry.portB === level.dstPort &&
-    sameBytes(entry.addrA, data, level.srcOffset, length) &&
-    sameBytes(entry.addrB, data, level.dstOffset, length);
+    sameBytes(entry.addr, 0, data, level.srcOffset, length) &&
+    sameBytes(entry.addr, length, data, level.dstOffset, length);
   if (srcIsA) return true;
   return (
     entry.portB === level.srcPort &&
     entry.portA === level.dstPort &&
-    sameBytes(entry.addrB, data, level.srcOffset, length) &&
-    sameBytes(entry.addrA, data, level.dstOffset, length)
+    sameBytes(entry.addr, length, data, level.srcOffset, length) &&
+    sameBytes(entry.addr, 0, data, level.dstOffset, length)
   );
 }
 
@@ -141,7 +150,7 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
       }
     }
   }
-  if (table.size >= table.maxFlows) evictOldest(table);
+  if (table.size >= table.maxFlows) evictOldest(table, nowSec);
   const srcFirst = compareEndpoints(data, level, length) <= 0;
   const a = srcFirst ? level.srcOffset : level.dstOffset;
   const b = srcFirst ? level.dstOffset : level.srcOffset;
@@ -151,8 +160,7 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     ipVersion: level.ipVersion,
     protocol: level.protocol,
     vni: level.vni,
-    addrA: data.slice(a, a + length),
-    addrB: data.slice(b, b + length),
+    addr: bothAddresses(data, a, b, length),
     portA: srcFirst ? level.srcPort : level.dstPort,
     portB: srcFirst ? level.dstPort : level.srcPort,
     lastSeenSec: nowSec,
@@ -181,25 +189,37 @@ function removeFlow(table: FlowTable, victim: FlowEntry): void {
   }
   table.size--;
   table.retired++;
-  const t = victim.trace;
-  if (t !== null) {
-    table.freedSamples +=
-      t.fromA.sampleSeq.length + t.fromB.sampleSeq.length + t.fromA.ackKey.length + t.fromB.ackKey.length;
-  }
+  if (victim.trace !== null) table.freedSamples += traceSamples(victim.trace);
+  // The creation-order list may still hold the entry for a while: let the trace go now.
+  victim.trace = null;
 }
 
-function evictOldest(table: FlowTable): void {
-  let victim = table.order[table.orderHead++];
-  while (victim !== undefined && !victim.alive) victim = table.order[table.orderHead++];
-  if (victim === undefined) return;
-  removeFlow(table, victim);
+/**
+ * Makes room: the oldest-created flow goes, unless it was seen in the last RECENT_SEC (a
+ * long-lived transfer), which moves to the back of the line instead (a bounded number of times).
+ */
+function evictOldest(table: FlowTable, nowSec: number): void {
+  for (let tries = 0; tries < 64; tries++) {
+    const victim = table.order[table.orderHead++];
+    if (victim === undefined) return;
+    if (!victim.alive) continue;
+    if (tries < 63 && victim.lastSeenSec > nowSec - RECENT_SEC) {
+      table.order.push(victim);
+      continue;
+    }
+    removeFlow(table, victim);
+    break;
+  }
   compactOrder(table);
 }
 
 /** Drops retired entries from the creation-order list now and then, so it stays bounded. */
 function compactOrder(table: FlowTable): void {
   if (table.order.length > 2 * table.size + 4096) {
-    table.order = table.order.filter((entry, i) => i >= table.orderHead && entry.alive);
+    // A flow moved to the back appears twice: keep its last place.
+    const kept = table.order.filter((entry, i) => i >= table.orderHead && entry.alive);
+    const last = new Map(kept.map((entry, i) => [entry, i]));
+    table.order = kept.filter((entry, i) => last.get(entry) === i);
     table.orderHead = 0;
   }
 }
@@ -254,8 +274,8 @@ export function formatAddress(bytes: Uint8Array, offset: number, version: number
 
 /** The flow's key in the direction given (endpoint A as source when `fromA`). */
 export function flowKeyOf(entry: FlowEntry, fromA: boolean, withVni = true): FlowKey {
-  const a = formatAddress(entry.addrA, 0, entry.ipVersion);
-  const b = formatAddress(entry.addrB, 0, entry.ipVersion);
+  const a = formatAddress(entry.addr, 0, entry.ipVersion);
+  const b = formatAddress(entry.addr, entry.ipVersion === 4 ? 4 : 16, entry.ipVersion);
   return {
     protocol: entry.protocol,
     ipVersion: entry.ipVersion === 6 ? 6 : 4,
@@ -267,12 +287,20 @@ export function flowKeyOf(entry: FlowEntry, fromA: boolean, withVni = true): Flo
   };
 }
 
-/** The flow's trace, created once: keyed by endpoints and protocol only, the same at every hop. */
+/** The flow's trace, created once (unnamed: see namedTrace). */
 export function flowTrace(entry: FlowEntry): FlowTrace {
-  if (entry.trace !== null) return entry.trace;
+  if (entry.trace === null) entry.trace = createFlowTrace();
+  return entry.trace;
+}
+
+/** The flow's trace with its key, the same at every hop: endpoints and protocol only. */
+export function namedTrace(entry: FlowEntry): FlowTrace | null {
+  const trace = entry.trace;
+  if (trace === null || trace.flow !== null) return trace;
   const key = flowKeyOf(entry, true, false);
   const a = endpointText(key.src, key.ipVersion, key.srcPort);
   const b = endpointText(key.dst, key.ipVersion, key.dstPort);
-  entry.trace = createFlowTrace(`${protocolName(key.protocol)} ${a} <-> ${b}`, key);
-  return entry.trace;
+  trace.key = `${protocolName(key.protocol)} ${a} <-> ${b}`;
+  trace.flow = key;
+  return trace;
 }

@@ -85,6 +85,8 @@ export interface HopState extends HopIdentity {
 
 /** Flows idle this long (capture time, s) are retired, their counts kept in the hop's totals. */
 export const FLOW_IDLE_SEC = 600;
+/** Idle time after which flows retire when the flow table is a quarter full. */
+const BUSY_IDLE_SEC = 30;
 /** How often (capture time, s) idle flows are looked for. */
 const SWEEP_EVERY_SEC = 60;
 
@@ -197,8 +199,12 @@ function noteMalformed(hop: HopState, frameNumber: number, time: number, problem
   }
 }
 
-/** Retires flows idle for FLOW_IDLE_SEC; their samples leave the hop's budget with them. */
+/**
+ * Retires flows idle for FLOW_IDLE_SEC, or for BUSY_IDLE_SEC when the table is a quarter full (a hop
+ * with thousands of new flows a minute); their samples leave the hop's budget with them.
+ */
 function sweepIdleFlows(hop: HopState, time: number): void {
-  if (hop.nextSweep >= 0) retireIdleFlows(hop.flows, time, FLOW_IDLE_SEC);
+  const busy = hop.flows.size > hop.flows.maxFlows / 4;
+  if (hop.nextSweep >= 0) retireIdleFlows(hop.flows, time, busy ? BUSY_IDLE_SEC : FLOW_IDLE_SEC);
   hop.nextSweep = time + SWEEP_EVERY_SEC;
 }

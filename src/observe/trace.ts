@@ -34,8 +34,12 @@ export interface DirectionTrace {
   /** Data segments and their payload bytes. */
   frames: number;
   bytes: number;
-  /** Payload size -> frames. */
-  sizes: Map<number, number>;
+  /**
+   * Payload sizes and their frames as pairs [size, frames, size, frames, ...] (created with the
+   * first segment; a Map costs four times as much, and a flow has few sizes: the first pair
+   * matches almost every segment of a bulk transfer).
+   */
+  sizes: number[] | null;
   otherSizes: number;
   maxPayload: number;
   /** Frames larger than the flow's MSS at this hop, the first of them and its sequence number. */
@@ -47,23 +51,22 @@ export interface DirectionTrace {
   /** First sequence number seen; coverage is relative to it (mod 2^32). */
   base: number;
   /** Covered [start, end) pairs relative to base, sorted and merged. */
-  intervals: number[];
+  intervals: number[] | null;
   /** Segments whose bytes were all seen before at this hop (retransmissions or duplicates). */
   repeats: number;
-  /** Sampled segments: sequence number (absolute), payload, time (s, this capture's clock), frame. */
-  sampleSeq: number[];
-  sampleLen: number[];
-  sampleTime: number[];
-  sampleFrame: number[];
-  /** Seconds until the first ACK that covered the segment's first byte, at this hop; NaN until then. */
-  sampleWait: number[];
+  /**
+   * Sampled segments, SEGMENT_STRIDE numbers each (one array per direction, created with the first
+   * sample: a hop follows thousands of short flows): sequence number (absolute), payload, time
+   * (s, this capture's clock), frame, and the seconds until the first ACK that covered the
+   * segment's first byte at this hop (NaN until then). Read them with the accessors below.
+   */
+  samples: number[] | null;
   /** Sampled segments from this index on still wait for their ACK. */
   pendingFrom: number;
   /** Sampling level: a key is kept when the top `level` bits of its hash are zero. */
   level: number;
-  /** Sampled pure ACKs from this side: a key of (ack, TCP timestamp or window) -> time. */
-  ackKey: number[];
-  ackTime: number[];
+  /** Sampled pure ACKs from this side, ACK_STRIDE numbers each: key of (ack, TCP timestamp or window), time. */
+  acks: number[] | null;
   ackLevel: number;
   /** TCP checksum classes of this side's segments. */
   checksumPartial: number;
@@ -85,19 +88,61 @@ export interface DirectionTrace {
 }
 
 export interface FlowTrace {
-  /** "TCP 10.0.0.1:1234 <-> 10.0.0.2:80": the same at every hop, for matching. */
+  /**
+   * "TCP 10.0.0.1:1234 <-> 10.0.0.2:80": the same at every hop, for matching; and the flow from
+   * endpoint A (sorting first) to B, without a tunnel id. Both made only when correlating
+   * (flows.ts namedTrace): most flows of a busy hop are short and never correlated.
+   */
   key: string;
-  /** The flow from endpoint A (sorting first) to B, without a tunnel id. */
-  flow: FlowKey;
+  flow: FlowKey | null;
   fromA: DirectionTrace;
   fromB: DirectionTrace;
+}
+
+export const SEGMENT_STRIDE = 5;
+export const ACK_STRIDE = 2;
+/** Where each number of a sampled segment sits (payload at 1). */
+const SEQ = 0;
+const TIME = 2;
+const FRAME = 3;
+const WAIT = 4;
+
+/** Sampled segments of a direction. */
+export function sampleCount(d: DirectionTrace): number {
+  return d.samples === null ? 0 : d.samples.length / SEGMENT_STRIDE;
+}
+export function sampleSeq(d: DirectionTrace, i: number): number {
+  return (d.samples as number[])[i * SEGMENT_STRIDE + SEQ] as number;
+}
+export function sampleTime(d: DirectionTrace, i: number): number {
+  return (d.samples as number[])[i * SEGMENT_STRIDE + TIME] as number;
+}
+export function sampleFrame(d: DirectionTrace, i: number): number {
+  return (d.samples as number[])[i * SEGMENT_STRIDE + FRAME] as number;
+}
+export function sampleWait(d: DirectionTrace, i: number): number {
+  return (d.samples as number[])[i * SEGMENT_STRIDE + WAIT] as number;
+}
+/** Sampled ACKs of a direction. */
+export function ackCount(d: DirectionTrace): number {
+  return d.acks === null ? 0 : d.acks.length / ACK_STRIDE;
+}
+export function ackKey(d: DirectionTrace, i: number): number {
+  return (d.acks as number[])[i * ACK_STRIDE] as number;
+}
+export function ackTime(d: DirectionTrace, i: number): number {
+  return (d.acks as number[])[i * ACK_STRIDE + 1] as number;
+}
+/** Samples (segments and ACKs) a trace holds, for the hop's budget. */
+export function traceSamples(t: FlowTrace): number {
+  return sampleCount(t.fromA) + sampleCount(t.fromB) + ackCount(t.fromA) + ackCount(t.fromB);
 }
 
 export function createDirectionTrace(): DirectionTrace {
   return {
     frames: 0,
     bytes: 0,
-    sizes: new Map(),
+    sizes: null,
     otherSizes: 0,
     maxPayload: 0,
     superFrames: 0,
@@ -105,17 +150,12 @@ export function createDirectionTrace(): DirectionTrace {
     firstSuperSeq: -1,
     mss: -1,
     base: -1,
-    intervals: [],
+    intervals: null,
     repeats: 0,
-    sampleSeq: [],
-    sampleLen: [],
-    sampleTime: [],
-    sampleFrame: [],
-    sampleWait: [],
+    samples: null,
     pendingFrom: 0,
     level: 0,
-    ackKey: [],
-    ackTime: [],
+    acks: null,
     ackLevel: 0,
     checksumPartial: 0,
     checksumGood: 0,
@@ -132,7 +172,7 @@ export function createDirectionTrace(): DirectionTrace {
   };
 }
 
-export function createFlowTrace(key: string, flow: FlowKey): FlowTrace {
+export function createFlowTrace(key = '', flow: FlowKey | null = null): FlowTrace {
   return { key, flow, fromA: createDirectionTrace(), fromB: createDirectionTrace() };
 }
 
@@ -208,65 +248,43 @@ export interface SegmentFacts {
 }
 
 /**
- * Thins a full segment sample: raises the level until at most half the sample remains (and
- * drops what is older than the window). Returns how many samples were dropped.
+ * Thins a full sample of `stride` numbers per entry (key first, time at `timeAt`): raises the
+ * level until at most half remains, dropping what is older than the window too. Returns the new
+ * level; the array is compacted in place. `pending` (segments only) is moved along.
  */
-function thinSegments(t: DirectionTrace, now: number): number {
-  const before = t.sampleSeq.length;
+function thin(
+  values: number[],
+  stride: number,
+  timeAt: number,
+  level: number,
+  now: number,
+  hashOf: (key: number) => number,
+  t: DirectionTrace | null,
+): number {
+  const count = values.length / stride;
   const oldest = now - WINDOW_SEC;
-  let kept = before;
-  while (kept > before / 2 && t.level < 32) {
-    t.level++;
+  const keep = (i: number, l: number) =>
+    (values[i * stride + timeAt] as number) >= oldest && sampled(hashOf(values[i * stride] as number), l);
+  let kept = count;
+  while (kept > count / 2 && level < 32) {
+    level++;
     kept = 0;
-    for (let i = 0; i < before; i++) {
-      if ((t.sampleTime[i] as number) >= oldest && sampled(t.sampleSeq[i] as number, t.level)) kept++;
-    }
+    for (let i = 0; i < count; i++) if (keep(i, level)) kept++;
   }
   let w = 0;
   let pending = -1;
-  for (let i = 0; i < before; i++) {
-    if ((t.sampleTime[i] as number) < oldest || !sampled(t.sampleSeq[i] as number, t.level)) continue;
-    t.sampleSeq[w] = t.sampleSeq[i] as number;
-    t.sampleLen[w] = t.sampleLen[i] as number;
-    t.sampleTime[w] = t.sampleTime[i] as number;
-    t.sampleFrame[w] = t.sampleFrame[i] as number;
-    t.sampleWait[w] = t.sampleWait[i] as number;
-    if (pending < 0 && i >= t.pendingFrom) pending = w;
+  for (let i = 0; i < count; i++) {
+    if (!keep(i, level)) continue;
+    for (let k = 0; k < stride; k++) values[w * stride + k] = values[i * stride + k] as number;
+    if (t !== null && pending < 0 && i >= t.pendingFrom) pending = w;
     w++;
   }
-  t.sampleSeq.length = w;
-  t.sampleLen.length = w;
-  t.sampleTime.length = w;
-  t.sampleFrame.length = w;
-  t.sampleWait.length = w;
-  t.pendingFrom = pending < 0 ? w : pending;
-  return before - w;
+  values.length = w * stride;
+  if (t !== null) t.pendingFrom = pending < 0 ? w : pending;
+  return level;
 }
 
-function thinAcks(t: DirectionTrace, now: number): number {
-  const before = t.ackKey.length;
-  const oldest = now - WINDOW_SEC;
-  let kept = before;
-  while (kept > before / 2 && t.ackLevel < 32) {
-    t.ackLevel++;
-    kept = 0;
-    for (let i = 0; i < before; i++) {
-      if ((t.ackTime[i] as number) >= oldest && sampled(ackHashKey(t.ackKey[i] as number), t.ackLevel))
-        kept++;
-    }
-  }
-  let w = 0;
-  for (let i = 0; i < before; i++) {
-    const key = t.ackKey[i] as number;
-    if ((t.ackTime[i] as number) < oldest || !sampled(ackHashKey(key), t.ackLevel)) continue;
-    t.ackKey[w] = key;
-    t.ackTime[w] = t.ackTime[i] as number;
-    w++;
-  }
-  t.ackKey.length = w;
-  t.ackTime.length = w;
-  return before - w;
-}
+const identity = (key: number) => key;
 
 /** 32 bits of an ACK key (ack * 65536 + 16 bits of timestamp or window) for sampling. */
 function ackHashKey(key: number): number {
@@ -282,10 +300,12 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
   trace.bytes += s.payload;
   if (trace.firstTime < 0) trace.firstTime = s.time;
   if (s.time > trace.lastTime) trace.lastTime = s.time;
+  if (trace.sizes === null) trace.sizes = [s.payload, 0];
   const sizes = trace.sizes;
-  const known = sizes.get(s.payload);
-  if (known !== undefined) sizes.set(s.payload, known + 1);
-  else if (sizes.size < MAX_SIZES) sizes.set(s.payload, 1);
+  let at = 0;
+  while (at < sizes.length && sizes[at] !== s.payload) at += 2;
+  if (at < sizes.length) sizes[at + 1] = (sizes[at + 1] as number) + 1;
+  else if (sizes.length < MAX_SIZES * 2) sizes.push(s.payload, 1);
   else trace.otherSizes++;
   if (s.payload > trace.maxPayload) trace.maxPayload = s.payload;
   if (s.isSuper) {
@@ -314,19 +334,24 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
   const start = (s.seq - trace.base) >>> 0;
   // Sequence numbers before the base (reordering) wrap to huge values: keep them out of coverage.
   if (start < 0x80000000) {
-    if (cover(trace.intervals, start, start + s.payload)) trace.repeats++;
+    // Array literals are allocated to their exact size: a short flow's arrays stay small.
+    if (trace.intervals === null) trace.intervals = [start, start + s.payload];
+    else if (cover(trace.intervals, start, start + s.payload)) trace.repeats++;
   }
   if (!room || !sampled(s.seq, trace.level)) return 0;
+  if (trace.samples === null) {
+    trace.samples = [s.seq, s.payload, s.time, s.frame, Number.NaN];
+    return 1;
+  }
+  const samples = trace.samples;
   let delta = 0;
-  if (trace.sampleSeq.length >= MAX_SAMPLES) {
-    delta -= thinSegments(trace, s.time);
+  if (samples.length >= MAX_SAMPLES * SEGMENT_STRIDE) {
+    const before = samples.length;
+    trace.level = thin(samples, SEGMENT_STRIDE, TIME, trace.level, s.time, identity, trace);
+    delta -= (before - samples.length) / SEGMENT_STRIDE;
     if (!sampled(s.seq, trace.level)) return delta;
   }
-  trace.sampleSeq.push(s.seq);
-  trace.sampleLen.push(s.payload);
-  trace.sampleTime.push(s.time);
-  trace.sampleFrame.push(s.frame);
-  trace.sampleWait.push(Number.NaN);
+  samples.push(s.seq, s.payload, s.time, s.frame, Number.NaN);
   return delta + 1;
 }
 
@@ -343,31 +368,51 @@ export function recordAck(
   time: number,
   room: boolean,
 ): number {
-  const seqs = data.sampleSeq;
-  let p = data.pendingFrom;
-  while (p < seqs.length) {
-    // Covered when the ACK is past the segment's first byte (mod 2^32, within half the space).
-    const ahead = (ack - (seqs[p] as number)) >>> 0;
-    if (ahead === 0 || ahead >= 0x80000000) break;
-    data.sampleWait[p] = time - (data.sampleTime[p] as number);
-    p++;
+  const samples = data.samples;
+  if (samples !== null) {
+    let p = data.pendingFrom;
+    const count = samples.length / SEGMENT_STRIDE;
+    while (p < count) {
+      // Covered when the ACK is past the segment's first byte (mod 2^32, within half the space).
+      const at = p * SEGMENT_STRIDE;
+      const ahead = (ack - (samples[at + SEQ] as number)) >>> 0;
+      if (ahead === 0 || ahead >= 0x80000000) break;
+      samples[at + WAIT] = time - (samples[at + TIME] as number);
+      p++;
+    }
+    data.pendingFrom = p;
   }
-  data.pendingFrom = p;
   if (!room) return 0;
   // ack (32 bits) and 16 bits of the timestamp (or window): exact in a double.
   const key = ack * 65536 + ((tsVal !== 0 ? tsVal : window) & 0xffff);
   if (!sampled(ackHashKey(key), acks.ackLevel)) return 0;
+  if (acks.acks === null) {
+    acks.acks = [key, time];
+    return 1;
+  }
+  const list = acks.acks;
   let delta = 0;
-  if (acks.ackKey.length >= MAX_SAMPLES) {
-    delta -= thinAcks(acks, time);
+  if (list.length >= MAX_SAMPLES * ACK_STRIDE) {
+    const before = list.length;
+    acks.ackLevel = thin(list, ACK_STRIDE, 1, acks.ackLevel, time, ackHashKey, null);
+    delta -= (before - list.length) / ACK_STRIDE;
     if (!sampled(ackHashKey(key), acks.ackLevel)) return delta;
   }
-  acks.ackKey.push(key);
-  acks.ackTime.push(time);
+  list.push(key, time);
   return delta + 1;
+}
+
+/** Payload sizes as [[size, frames], ...], in the order first seen. */
+export function sizePairs(trace: DirectionTrace): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const sizes = trace.sizes ?? [];
+  for (let i = 0; i < sizes.length; i += 2) out.push([sizes[i] as number, sizes[i + 1] as number]);
+  return out;
 }
 
 /** Payload sizes, most frequent first: [[size, frames], ...]. */
 export function topSizes(trace: DirectionTrace, limit: number): Array<[number, number]> {
-  return [...trace.sizes.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0]).slice(0, limit);
+  return sizePairs(trace)
+    .sort((a, b) => b[1] - a[1] || b[0] - a[0])
+    .slice(0, limit);
 }

@@ -15,8 +15,8 @@ import { buildReport, type Report } from '../../src/report/model.js';
 const root = join(import.meta.dirname, '..', '..');
 const scenario = join(root, 'samples', 'fragmenting-underlay');
 const topology = join(scenario, 'topology.json');
-const files = (JSON.parse(readFileSync(topology, 'utf8')) as { path: Array<{ file: string }> }).path.map((p) =>
-  join(scenario, p.file),
+const files = (JSON.parse(readFileSync(topology, 'utf8')) as { path: Array<{ file: string }> }).path.map(
+  (p) => join(scenario, p.file),
 );
 
 interface Recorded {
@@ -73,9 +73,9 @@ async function interleaved(recorded: Recorded[], midway?: (report: Report) => vo
     if (midway !== undefined && (fed === Math.floor(total / 3) || fed === Math.floor((2 * total) / 3)))
       midway(session.snapshot('test'));
   }
-  recorded.forEach((r, i) =>
-    feeds[i]?.end({ format: 'pcap', compressed: false, frames: r.frames.length, interfaces: r.interfaces }),
-  );
+  recorded.forEach((r, i) => {
+    feeds[i]?.end({ format: 'pcap', compressed: false, frames: r.frames.length, interfaces: r.interfaces });
+  });
   return session.snapshot('test');
 }
 
@@ -123,6 +123,8 @@ describe('an analysis session', () => {
     expect(second.findings.some((f) => f.code === 'fragment.outer')).toBe(true);
     const outer = final.findings.find((f) => f.code === 'fragment.outer');
     expect(outer?.facts).toMatchObject({ overhead: 50, maxOverlayMtu: 1350, needed: 1550, clampMss: 1310 });
-    expect(outer?.derived).toEqual(expect.arrayContaining(['maxOverlayMtu', 'needed', 'clampMss', 'clampPayload']));
+    expect(outer?.derived).toEqual(
+      expect.arrayContaining(['maxOverlayMtu', 'needed', 'clampMss', 'clampPayload']),
+    );
   });
 });
