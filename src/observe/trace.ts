@@ -286,6 +286,26 @@ function thin(
 
 const identity = (key: number) => key;
 
+/**
+ * Drops the entries older than WINDOW_SEC before `now` once the oldest is a quarter window
+ * older still (so it happens rarely, in one splice). Returns how many were dropped.
+ */
+function dropOld(
+  values: number[],
+  stride: number,
+  timeAt: number,
+  now: number,
+  t: DirectionTrace | null,
+): number {
+  if (!((values[timeAt] as number) < now - WINDOW_SEC * 1.25)) return 0;
+  const oldest = now - WINDOW_SEC;
+  let n = 0;
+  while (n * stride < values.length && (values[n * stride + timeAt] as number) < oldest) n++;
+  values.splice(0, n * stride);
+  if (t !== null) t.pendingFrom = Math.max(0, t.pendingFrom - n);
+  return n;
+}
+
 /** 32 bits of an ACK key (ack * 65536 + 16 bits of timestamp or window) for sampling. */
 function ackHashKey(key: number): number {
   return (Math.floor(key / 65536) ^ Math.imul(key % 65536, 0x9e3779b1)) >>> 0;
@@ -344,7 +364,7 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
     return 1;
   }
   const samples = trace.samples;
-  let delta = 0;
+  let delta = -dropOld(samples, SEGMENT_STRIDE, TIME, s.time, trace);
   if (samples.length >= MAX_SAMPLES * SEGMENT_STRIDE) {
     const before = samples.length;
     trace.level = thin(samples, SEGMENT_STRIDE, TIME, trace.level, s.time, identity, trace);
@@ -391,7 +411,7 @@ export function recordAck(
     return 1;
   }
   const list = acks.acks;
-  let delta = 0;
+  let delta = -dropOld(list, ACK_STRIDE, 1, time, null);
   if (list.length >= MAX_SAMPLES * ACK_STRIDE) {
     const before = list.length;
     acks.ackLevel = thin(list, ACK_STRIDE, 1, acks.ackLevel, time, ackHashKey, null);

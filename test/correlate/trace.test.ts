@@ -1,6 +1,21 @@
-// The sequence-space coverage a hop keeps per flow: merged, sorted, bounded, and telling repeats.
+// What a hop keeps per flow: sequence-space coverage (merged, sorted, bounded, telling repeats) and
+// samples chosen the same way at every hop, spanning the whole flow in bounded memory.
 import { describe, expect, it } from 'vitest';
-import { cover, MAX_INTERVALS } from '../../src/observe/trace.js';
+import {
+  ackCount,
+  cover,
+  createDirectionTrace,
+  MAX_INTERVALS,
+  MAX_SAMPLES,
+  recordAck,
+  recordSegment,
+  sampleCount,
+  sampled,
+  sampleSeq,
+  sampleTime,
+  sampleWait,
+  WINDOW_SEC,
+} from '../../src/observe/trace.js';
 
 describe('cover', () => {
   it('extends in-order data in place and tells repeats', () => {
@@ -30,5 +45,73 @@ describe('cover', () => {
     for (let i = 2; i < ranges.length; i += 2) expect(ranges[i]).toBeGreaterThan(ranges[i - 1] as number);
     expect(ranges[0]).toBe(0);
     expect(ranges[ranges.length - 1]).toBe((MAX_INTERVALS * 3 - 1) * 10 + 5 + ((MAX_INTERVALS * 3 - 1) % 3));
+  });
+});
+
+describe('sampling a long flow', () => {
+  const segment = (seq: number, payload: number, time: number, frame: number) => ({
+    seq: seq >>> 0,
+    payload,
+    time,
+    frame,
+    isSuper: payload > 1448,
+    checksum: null,
+    fragmented: false,
+    overhead: -1,
+    ipLength: payload + 52,
+  });
+
+  it('spans the whole transfer at two hops and keeps the segment starts both saw, in bounded memory', () => {
+    // 2 GB through a tap as 65,160-byte super-frames and through a NIC as 1,448-byte segments:
+    // 45 segments per super-frame, sequence numbers wrapping past 2^32, one ACK per super-frame.
+    const tap = createDirectionTrace();
+    const nic = createDirectionTrace();
+    const tapAcks = createDirectionTrace();
+    const nicAcks = createDirectionTrace();
+    const start = 0xfff00000;
+    const superFrames = 33_000;
+    let frame = 0;
+    for (let i = 0; i < superFrames; i++) {
+      const seq = start + i * 65_160;
+      const t = i * 0.001;
+      recordSegment(tap, segment(seq, 65_160, t, ++frame), true);
+      for (let k = 0; k < 45; k++)
+        recordSegment(nic, segment(seq + k * 1448, 1448, t + 0.0001, ++frame), true);
+      // The ACK passes the NIC first (it travels back), then the tap.
+      recordAck(nicAcks, nic, (seq + 65_160) >>> 0, i, 0, t + 0.0004, true);
+      recordAck(tapAcks, tap, (seq + 65_160) >>> 0, i, 0, t + 0.0005, true);
+    }
+    for (const d of [tap, nic]) {
+      expect(sampleCount(d)).toBeLessThanOrEqual(MAX_SAMPLES);
+      expect(d.level).toBeGreaterThan(0);
+      // From the first tenth of the transfer to the last tenth, not only its first segments.
+      expect(sampleTime(d, 0)).toBeLessThan(superFrames * 0.001 * 0.1);
+      expect(sampleTime(d, sampleCount(d) - 1)).toBeGreaterThan(superFrames * 0.001 * 0.9);
+    }
+    // The same hash at both hops: the super-frame starts the tap kept that the NIC's stricter
+    // level also passes are in the NIC's sample too.
+    const nicSeqs = new Set(Array.from({ length: sampleCount(nic) }, (_, i) => sampleSeq(nic, i)));
+    const tapSeqs = Array.from({ length: sampleCount(tap) }, (_, i) => sampleSeq(tap, i));
+    const common = tapSeqs.filter((seq) => nicSeqs.has(seq));
+    expect(common.length).toBeGreaterThanOrEqual(3);
+    expect(common.length).toBe(tapSeqs.filter((seq) => sampled(seq, nic.level)).length);
+    // Each sampled segment learnt how long it waited for its ACK: 0.5 ms at the tap, 0.3 at the NIC.
+    const waits = (d: ReturnType<typeof createDirectionTrace>) =>
+      Array.from({ length: sampleCount(d) }, (_, i) => sampleWait(d, i)).filter((w) => !Number.isNaN(w));
+    expect(waits(tap).length).toBeGreaterThan(sampleCount(tap) * 0.9);
+    for (const w of waits(tap)) expect(w).toBeCloseTo(0.0005, 6);
+    const nicFirst = waits(nic).filter((_, i) => common.includes(sampleSeq(nic, i)));
+    for (const w of nicFirst) expect(w).toBeCloseTo(0.0003, 6);
+    expect(ackCount(tapAcks)).toBeLessThanOrEqual(MAX_SAMPLES);
+  });
+
+  it('keeps the last hour of a flow that runs for hours', () => {
+    const d = createDirectionTrace();
+    // Five hours of one segment a second.
+    for (let i = 0; i < 5 * 3600; i++) recordSegment(d, segment(i * 1000, 1000, i, i + 1), true);
+    const last = 5 * 3600 - 1;
+    expect(sampleTime(d, sampleCount(d) - 1)).toBe(last);
+    expect(sampleTime(d, 0)).toBeGreaterThanOrEqual(last - WINDOW_SEC * 1.25);
+    expect(sampleTime(d, 0)).toBeLessThan(last - WINDOW_SEC * 0.5);
   });
 });
