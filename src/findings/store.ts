@@ -43,12 +43,18 @@ export interface FindingRecord {
 
 export interface FindingStore {
   hop: string;
+  /**
+   * Capture time (s) of the frame being observed, set once per frame by the hop's observer: read
+   * here rather than passed along, since a double passed to a call that is not inlined is
+   * boxed, an allocation per frame.
+   */
+  now: number;
   /** Indexed by CODE_INDEX; keyed by flow id. */
   byCode: Map<number, FindingRecord>[];
 }
 
 export function createFindingStore(hop: string): FindingStore {
-  return { hop, byCode: CATALOG.map(() => new Map<number, FindingRecord>()) };
+  return { hop, now: -1, byCode: CATALOG.map(() => new Map<number, FindingRecord>()) };
 }
 
 export function newRecord(code: FindingCode, hop: string, time: number): FindingRecord {
@@ -66,7 +72,7 @@ export function newRecord(code: FindingCode, hop: string, time: number): Finding
 }
 
 /**
- * Counts one occurrence at capture time `time` and returns the record; `record.count === 1`
+ * Counts one occurrence (at the store's `now`) and returns the record; `record.count === 1`
  * tells the caller this is the first one, the moment to fill `flow` (unless `otherFlows`) and
  * `facts`, so nothing is formatted on later frames.
  */
@@ -75,8 +81,8 @@ export function noteFinding(
   code: FindingCode,
   flowId: number,
   frame: number,
-  time: number,
 ): FindingRecord {
+  const time = store.now;
   const byFlow = store.byCode[CODE_INDEX[code]] as Map<number, FindingRecord>;
   let record = byFlow.get(flowId);
   if (record === undefined) {

@@ -59,42 +59,34 @@ export interface FragmentState {
   /** The rebuilt datagram decoded again (reused). */
   scratch: Packet;
   rebuilt: RebuiltDatagram;
-  /** Capture time of the fragment being fed (problems found while adding it happen then). */
-  now: number;
 }
 
 export function createFragmentState(counts: FragmentCounts, findings: FindingStore): FragmentState {
   const scratch = createPacket();
   const state: FragmentState = {
     reassembler: createReassembler({
-      onProblem: (problem) => onFragmentProblem(counts, findings, problem, state.now),
+      onProblem: (problem) => onFragmentProblem(counts, findings, problem),
     }),
     input: createFragmentInput(),
     scratch,
     rebuilt: { packet: scratch, bytes: new Uint8Array(0), length: 0, frames: [], fragmentCount: 0 },
-    now: -1,
   };
   return state;
 }
 
-function onFragmentProblem(
-  counts: FragmentCounts,
-  findings: FindingStore,
-  problem: FragmentProblem,
-  time: number,
-): void {
+function onFragmentProblem(counts: FragmentCounts, findings: FindingStore, problem: FragmentProblem): void {
   const frame = problem.frame > 0 ? problem.frame : (problem.frames[0] ?? 0);
   let record: FindingRecord;
   if (problem.kind === 'overlap' && !problem.identical) {
     counts.overlaps++;
-    record = noteFinding(findings, 'fragment.overlap', 0, frame, time);
+    record = noteFinding(findings, 'fragment.overlap', 0, frame);
   } else if (problem.kind === 'too-big') {
     counts.tooBig++;
-    record = noteFinding(findings, 'fragment.too-big', 0, frame, time);
+    record = noteFinding(findings, 'fragment.too-big', 0, frame);
   } else if (problem.kind === 'timeout' || problem.kind === 'evicted') {
     if (problem.kind === 'timeout') counts.timedOut++;
     else counts.evicted++;
-    record = noteFinding(findings, 'fragment.incomplete', 0, frame, time);
+    record = noteFinding(findings, 'fragment.incomplete', 0, frame);
     for (const f of problem.frames)
       if (record.evidence.length < MAX_EVIDENCE && !record.evidence.includes(f)) record.evidence.push(f);
   } else {
@@ -113,11 +105,11 @@ export function feedFragment(
   data: Uint8Array,
   index: number,
 ): RebuiltDatagram | null {
+  // (Fragments are few: the boxed time is no cost here.)
   const level = packet.levels[index] as Level;
   counts.count++;
   if (level.ipTotalLength > counts.maxFragment) counts.maxFragment = level.ipTotalLength;
   if (level.fragmentOffset === 0) counts.datagrams++;
-  state.now = time;
   if (!fillFragmentInput(state.input, data, packet.capturedEnd, level, frameNumber, time)) return null;
   const result = state.reassembler.add(state.input);
   if (result.status !== 'complete') return null;
@@ -157,7 +149,7 @@ export function noteFragmentedFlow(
   flows: FlowTable,
   findings: FindingStore,
   datagram: RebuiltDatagram,
-  time: number,
+  nowSec: number,
 ): void {
   const packet = datagram.packet;
   const bytes = datagram.bytes;
@@ -169,7 +161,7 @@ export function noteFragmentedFlow(
     inner.carrier <= Carrier.NVGRE &&
     inner.ipVersion !== 0;
   const flowLevel = tunnelled && inner !== null ? inner : outer;
-  const flow = flowLevel.ipVersion !== 0 ? lookupFlow(flows, bytes, flowLevel, time) : null;
+  const flow = flowLevel.ipVersion !== 0 ? lookupFlow(flows, bytes, flowLevel, nowSec) : null;
   const code = tunnelled ? 'fragment.outer' : 'fragment.ip';
   let record: FindingRecord | null = null;
   const frames = datagram.frames;
@@ -179,7 +171,6 @@ export function noteFragmentedFlow(
       code,
       flow === null ? 0 : flow.id,
       frames[Math.min(i, frames.length - 1)] ?? 0,
-      time,
     );
   }
   if (record === null) return;

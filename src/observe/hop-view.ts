@@ -52,10 +52,11 @@ export function hopFindings(view: HopView): FindingRecord[] {
   for (const [cls, code] of CHECKSUM_FINDINGS) {
     const count = c.counts[cls];
     if (count === 0) continue;
-    const record = newRecord(code, hop.name, c.firstTime[cls]);
-    record.lastTime = c.lastTime[cls];
+    const seen = c.seen[cls];
+    const record = newRecord(code, hop.name, seen.firstTime);
+    record.lastTime = seen.lastTime;
     record.count = count;
-    record.evidence = [...c.evidence[cls]];
+    record.evidence = [...seen.frames];
     record.facts = { layers: layerNames(c.layers[cls]) };
     if (cls === 'unverifiable') record.facts.snaplen = hop.snaplen;
     if (cls === 'lco') record.facts.inner = 'TCP';

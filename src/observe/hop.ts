@@ -56,6 +56,12 @@ export interface HopState extends HopIdentity {
   /** Capture time of the first and the latest frame (s since the epoch; -1 before the first). */
   firstTime: number;
   lastTime: number;
+  /**
+   * The frame being observed: capture time (s) and its whole seconds. Observers read them here:
+   * a double passed as an argument to a call that is not inlined is boxed, an allocation a frame.
+   */
+  now: number;
+  nowSec: number;
   checksums: HopChecksums;
   /** Frames whose headers the snap length cut (normal) and frames that were malformed. */
   headersCut: number;
@@ -101,6 +107,8 @@ export function createHopState(identity: HopIdentity): HopState {
     lastLinkType: -1,
     firstTime: -1,
     lastTime: -1,
+    now: -1,
+    nowSec: -1,
     checksums: createHopChecksums(),
     headersCut: 0,
     malformed: 0,
@@ -135,22 +143,25 @@ export function observeFrame(hop: HopState, frame: FrameMeta, packet: Packet, da
     if (!hop.linkTypes.includes(frame.linkType)) hop.linkTypes.push(frame.linkType);
   }
   const time = frame.timeSec + frame.timeNs / 1e9;
+  hop.now = time;
+  hop.nowSec = frame.timeSec;
+  hop.findings.now = time;
+  hop.checksums.now = time;
   if (hop.firstTime < 0) hop.firstTime = time;
   if (time > hop.lastTime) hop.lastTime = time;
-  if (time >= hop.nextSweep) sweepIdleFlows(hop, time);
+  if (time >= hop.nextSweep) sweepIdleFlows(hop);
 
-  if (packet.status === DecodeStatus.MALFORMED) noteMalformed(hop, frame.number, time, packet.problem);
+  if (packet.status === DecodeStatus.MALFORMED) noteMalformed(hop, frame.number, packet.problem);
   else if (packet.status === DecodeStatus.TRUNCATED) hop.headersCut++;
 
   const direction = frame.direction !== 0 ? frame.direction : packet.direction;
-  observeLevels(hop, frame.number, time, direction, packet, data);
+  observeLevels(hop, frame.number, direction, packet, data);
 }
 
 /** Every level of a packet, outer to inner; also the levels of a reassembled datagram. */
 function observeLevels(
   hop: HopState,
   frameNumber: number,
-  time: number,
   direction: DirectionValue,
   packet: Packet,
   data: Uint8Array,
@@ -165,16 +176,15 @@ function observeLevels(
 
     if (level.ipVersion === 4 && level.carrier !== Carrier.REASSEMBLED) {
       const ipClass = classifyIpv4Header(data, level.ipOffset, level.ipHeaderLength, packet.capturedEnd);
-      if (ipClass !== 'unverifiable')
-        countChecksum(hop.checksums, ipClass, LAYER.IPV4 << inner, frameNumber, time);
+      if (ipClass !== 'unverifiable') countChecksum(hop.checksums, ipClass, LAYER.IPV4 << inner, frameNumber);
     }
     if (level.isFragment) {
       // The transport checksum and everything inside cover the whole datagram: they are observed
       // once the fragments are reassembled, not from one fragment.
-      const rebuilt = feedFragment(hop.reassembly, hop.fragments, frameNumber, time, packet, data, i);
+      const rebuilt = feedFragment(hop.reassembly, hop.fragments, frameNumber, hop.now, packet, data, i);
       if (rebuilt !== null) {
-        observeLevels(hop, frameNumber, time, direction, rebuilt.packet, rebuilt.bytes);
-        noteFragmentedFlow(hop.flows, hop.findings, rebuilt, time);
+        observeLevels(hop, frameNumber, direction, rebuilt.packet, rebuilt.bytes);
+        noteFragmentedFlow(hop.flows, hop.findings, rebuilt, hop.nowSec);
       }
       return;
     }
@@ -182,17 +192,17 @@ function observeLevels(
     const bit = transportLayerBit(level.protocol) << inner;
     if (level.protocol === IpProto.TCP && level.l4Offset >= 0) {
       // Counted by observeTcp, once it knows whether the segment is a merged one.
-      observeTcp(hop, frameNumber, time, packet, data, i, direction, checksum, bit);
+      observeTcp(hop, frameNumber, packet, data, i, direction, checksum, bit);
     } else if (checksum !== null) {
-      countChecksum(hop.checksums, checksum, bit, frameNumber, time);
+      countChecksum(hop.checksums, checksum, bit, frameNumber);
     }
-    if (level.icmpMtu >= 0) observePmtu(hop, frameNumber, time, packet, data, i);
+    if (level.icmpMtu >= 0) observePmtu(hop, frameNumber, packet, data, i);
   }
 }
 
-function noteMalformed(hop: HopState, frameNumber: number, time: number, problem: string | null): void {
+function noteMalformed(hop: HopState, frameNumber: number, problem: string | null): void {
   hop.malformed++;
-  const record = noteFinding(hop.findings, 'capture.malformed', 0, frameNumber, time);
+  const record = noteFinding(hop.findings, 'capture.malformed', 0, frameNumber);
   if (record.count === 1) {
     record.facts.problem = problem ?? 'undecodable header';
     record.facts.firstFrame = frameNumber;
@@ -203,7 +213,8 @@ function noteMalformed(hop: HopState, frameNumber: number, time: number, problem
  * Retires flows idle for FLOW_IDLE_SEC, or for BUSY_IDLE_SEC when the table is a quarter full (a hop
  * with thousands of new flows a minute); their samples leave the hop's budget with them.
  */
-function sweepIdleFlows(hop: HopState, time: number): void {
+function sweepIdleFlows(hop: HopState): void {
+  const time = hop.now;
   const busy = hop.flows.size > hop.flows.maxFlows / 4;
   if (hop.nextSweep >= 0) retireIdleFlows(hop.flows, time, busy ? BUSY_IDLE_SEC : FLOW_IDLE_SEC);
   hop.nextSweep = time + SWEEP_EVERY_SEC;

@@ -19,7 +19,6 @@ function sameAddress(data: Uint8Array, a: number, b: number, version: number): b
 export function observePmtu(
   hop: HopState,
   frameNumber: number,
-  time: number,
   packet: Packet,
   data: Uint8Array,
   index: number,
@@ -34,13 +33,12 @@ export function observePmtu(
     quoted.carrier === Carrier.ICMP_QUOTE &&
     quoted.ipVersion !== 0;
   const flow: FlowEntry | null =
-    hasQuote && quoted.srcPort >= 0 ? lookupFlow(hop.flows, data, quoted, time) : null;
+    hasQuote && quoted.srcPort >= 0 ? lookupFlow(hop.flows, data, quoted, hop.nowSec) : null;
   const record = noteFinding(
     hop.findings,
     'pmtu.frag-needed',
     flow === null ? 0 : flow.id * 65536 + level.icmpMtu,
     frameNumber,
-    time,
   );
   if (record.count !== 1) return;
   if (flow !== null && quoted !== undefined && !record.otherFlows)

@@ -11,13 +11,16 @@ import type { ChecksumClass } from './checksum.js';
 import { countChecksum } from './checksums.js';
 import { flowKeyOf, flowTrace, isFromA, lookupFlow } from './flows.js';
 import type { HopState } from './hop.js';
-import { recordAck, recordSegment, type SegmentFacts } from './trace.js';
+import { type AckFacts, recordAck, recordSegment, type SegmentFacts } from './trace.js';
 
 /** No Ethernet link carries IP packets above this; anything larger is a super-frame even without an MSS. */
 const LARGEST_JUMBO = 9216;
 
 /** Samples (segments and ACKs) a hop keeps for correlation across all its flows. */
 export const SAMPLE_BUDGET = 1_000_000;
+
+/** Reused for every ACK handed to the flow trace. */
+const ackFacts: AckFacts = { ack: 0, tsVal: 0, window: 0, time: 0 };
 
 /** Reused for every segment handed to the flow trace. */
 const segment: SegmentFacts = {
@@ -37,7 +40,6 @@ const DIRECTION_NAMES = ['unknown', 'incoming', 'outgoing'] as const;
 export function observeTcp(
   hop: HopState,
   frameNumber: number,
-  time: number,
   packet: Packet,
   data: Uint8Array,
   index: number,
@@ -46,7 +48,7 @@ export function observeTcp(
   checksumBit: number,
 ): void {
   const level = packet.levels[index] as Level;
-  const flow = lookupFlow(hop.flows, data, level, time);
+  const flow = lookupFlow(hop.flows, data, level, hop.nowSec);
   if (hop.flows.freedSamples !== 0) {
     // Flows retired or evicted took their samples with them.
     hop.samplesKept -= hop.flows.freedSamples;
@@ -59,13 +61,17 @@ export function observeTcp(
   if ((level.tcpFlags & TcpFlag.SYN) !== 0 && level.tcpMss > 0) side.mss = level.tcpMss;
   const payload = level.payloadLength;
   if (payload <= 0) {
-    if (checksum !== null) countChecksum(hop.checksums, checksum, checksumBit, frameNumber, time);
+    if (checksum !== null) countChecksum(hop.checksums, checksum, checksumBit, frameNumber);
     if (
       (level.tcpFlags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0 &&
       (level.tcpFlags & TcpFlag.ACK) !== 0
     ) {
       const other = fromA ? trace.fromB : trace.fromA;
-      hop.samplesKept += recordAck(side, other, level.tcpAck, level.tcpTsVal, level.tcpWindow, time, room);
+      ackFacts.ack = level.tcpAck;
+      ackFacts.tsVal = level.tcpTsVal;
+      ackFacts.window = level.tcpWindow;
+      ackFacts.time = hop.now;
+      hop.samplesKept += recordAck(side, other, ackFacts, room);
     }
     return;
   }
@@ -87,14 +93,14 @@ export function observeTcp(
   if (cls === 'bad' && isSuper && direction !== 2) {
     cls = 'unverifiable';
     hop.groMergedChecksums++;
-    const record = noteFinding(hop.findings, 'checksum.gro-merged', 0, frameNumber, time);
+    const record = noteFinding(hop.findings, 'checksum.gro-merged', 0, frameNumber);
     if (record.count === 1) record.facts.firstFrame = frameNumber;
   }
-  if (cls !== null) countChecksum(hop.checksums, cls, checksumBit, frameNumber, time);
+  if (cls !== null) countChecksum(hop.checksums, cls, checksumBit, frameNumber);
 
   segment.seq = level.tcpSeq;
   segment.payload = payload;
-  segment.time = time;
+  segment.time = hop.now;
   segment.frame = frameNumber;
   segment.isSuper = isSuper;
   segment.checksum = cls;
@@ -115,7 +121,7 @@ export function observeTcp(
   else if (direction === 1) sf.incoming++;
   else sf.unknownDirection++;
 
-  const record = noteFinding(hop.findings, 'segment.super-frame', flow.id * 4 + direction, frameNumber, time);
+  const record = noteFinding(hop.findings, 'segment.super-frame', flow.id * 4 + direction, frameNumber);
   const facts = record.facts;
   if (record.count === 1) {
     if (!record.otherFlows) record.flow = flowKeyOf(flow, fromA);

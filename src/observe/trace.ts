@@ -364,7 +364,11 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
     return 1;
   }
   const samples = trace.samples;
-  let delta = -dropOld(samples, SEGMENT_STRIDE, TIME, s.time, trace);
+  // The test here, not in dropOld: a call that is not inlined boxes its double arguments.
+  let delta =
+    (samples[TIME] as number) < s.time - WINDOW_SEC * 1.25
+      ? -dropOld(samples, SEGMENT_STRIDE, TIME, s.time, trace)
+      : 0;
   if (samples.length >= MAX_SAMPLES * SEGMENT_STRIDE) {
     const before = samples.length;
     trace.level = thin(samples, SEGMENT_STRIDE, TIME, trace.level, s.time, identity, trace);
@@ -379,15 +383,17 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
  * Records a pure ACK sent by one side (`acks`), which acknowledges the other side's data
  * (`data`): the data's sampled segments it covers learn how long they waited for it.
  */
-export function recordAck(
-  acks: DirectionTrace,
-  data: DirectionTrace,
-  ack: number,
-  tsVal: number,
-  window: number,
-  time: number,
-  room: boolean,
-): number {
+/** A pure ACK, handed over in one reused object (doubles passed as arguments are boxed). */
+export interface AckFacts {
+  ack: number;
+  tsVal: number;
+  window: number;
+  time: number;
+}
+
+export function recordAck(acks: DirectionTrace, data: DirectionTrace, a: AckFacts, room: boolean): number {
+  const ack = a.ack;
+  const time = a.time;
   const samples = data.samples;
   if (samples !== null) {
     let p = data.pendingFrom;
@@ -404,14 +410,14 @@ export function recordAck(
   }
   if (!room) return 0;
   // ack (32 bits) and 16 bits of the timestamp (or window): exact in a double.
-  const key = ack * 65536 + ((tsVal !== 0 ? tsVal : window) & 0xffff);
+  const key = ack * 65536 + ((a.tsVal !== 0 ? a.tsVal : a.window) & 0xffff);
   if (!sampled(ackHashKey(key), acks.ackLevel)) return 0;
   if (acks.acks === null) {
     acks.acks = [key, time];
     return 1;
   }
   const list = acks.acks;
-  let delta = -dropOld(list, ACK_STRIDE, 1, time, null);
+  let delta = (list[1] as number) < time - WINDOW_SEC * 1.25 ? -dropOld(list, ACK_STRIDE, 1, time, null) : 0;
   if (list.length >= MAX_SAMPLES * ACK_STRIDE) {
     const before = list.length;
     acks.ackLevel = thin(list, ACK_STRIDE, 1, acks.ackLevel, time, ackHashKey, null);

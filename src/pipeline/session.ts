@@ -226,7 +226,9 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>): 
   const interfaces: CaptureInterface[] = [];
   const byIfIndex = new Map<number, HopState>();
   const splitInterfaces = new Set<number>();
-  let lastTime = -1;
+  // The hop of the last frame, for the time of a problem found after it (a pointer: a double in a
+  // closure variable would be boxed anew on every frame).
+  let lastHop: HopState | null = null;
 
   const addHop = (hop: HopState): HopState => {
     hops.push(hop);
@@ -295,8 +297,8 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>): 
         packet.ifIndex >= 0 && frame.linkType === LinkType.LINUX_SLL2
           ? ifIndexHopFor(frame.interfaceId, packet.ifIndex)
           : (byInterface[frame.interfaceId] ?? hopFor(frame.interfaceId));
-      lastTime = frame.timeSec + frame.timeNs / 1e9;
       observeFrame(hop, frame, packet, frame.buffer);
+      lastHop = hop;
     },
     onProblem(problem: CaptureProblem): void {
       // The reader's message already names the frame and offset.
@@ -304,7 +306,8 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>): 
       capture.errors.push(line);
       // Info, not warn: the problem is in the report and the summary already; the log is for tracing.
       log.info({ frame: problem.frame, offset: problem.offset, code: problem.code }, problem.message);
-      const record = noteFinding(problems, problem.code, 0, problem.frame, lastTime);
+      problems.now = lastHop?.lastTime ?? -1;
+      const record = noteFinding(problems, problem.code, 0, problem.frame);
       if (record.count === 1) {
         record.facts.problem = line;
         record.facts.firstFrame = problem.frame;

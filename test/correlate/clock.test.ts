@@ -37,15 +37,13 @@ function trace(clockOffset: number, oneWayDelay: number): FlowTrace {
     recordSegment(t.fromA, segment, true);
     // The ACK leaves the receiver 1 ms after the segment left the sender and passes this hop
     // `oneWayDelay` earlier than the reference hop (it travels the other way).
-    recordAck(
-      t.fromB,
-      t.fromA,
-      5000 + (i + 1) * 1448,
-      777 + i,
-      512,
-      sent + 0.001 - oneWayDelay + clockOffset,
-      true,
-    );
+    const ack = {
+      ack: 5000 + (i + 1) * 1448,
+      tsVal: 777 + i,
+      window: 512,
+      time: sent + 0.001 - oneWayDelay + clockOffset,
+    };
+    recordAck(t.fromB, t.fromA, ack, true);
   }
   return t;
 }

@@ -78,8 +78,9 @@ describe('sampling a long flow', () => {
       for (let k = 0; k < 45; k++)
         recordSegment(nic, segment(seq + k * 1448, 1448, t + 0.0001, ++frame), true);
       // The ACK passes the NIC first (it travels back), then the tap.
-      recordAck(nicAcks, nic, (seq + 65_160) >>> 0, i, 0, t + 0.0004, true);
-      recordAck(tapAcks, tap, (seq + 65_160) >>> 0, i, 0, t + 0.0005, true);
+      const ack = (seq + 65_160) >>> 0;
+      recordAck(nicAcks, nic, { ack, tsVal: i, window: 0, time: t + 0.0004 }, true);
+      recordAck(tapAcks, tap, { ack, tsVal: i, window: 0, time: t + 0.0005 }, true);
     }
     for (const d of [tap, nic]) {
       expect(sampleCount(d)).toBeLessThanOrEqual(MAX_SAMPLES);
