@@ -150,6 +150,9 @@ export async function main(
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),
       async (parsed) => {
+        // yargs still calls the handler after .fail() reported a validation error (unknown option,
+        // bad choice): nothing to analyse then, the usage error is the answer.
+        if (usageError !== null) return;
         exitCode = await runAnalyze(parsed as unknown as AnalyzeArgs, io);
       },
     )
