@@ -4,21 +4,16 @@
  * read at all (the others are still analysed and reported), 2 usage errors.
  */
 
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HopscopeError, UsageError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { createProgress } from './progress.js';
+import { packageVersion } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_UNREADABLE = 1;
 export const EXIT_USAGE = 2;
-
-function packageVersion(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
 
 interface AnalyzeArgs {
   captures: string[];
@@ -171,6 +166,7 @@ export async function main(
     .strict()
     .help()
     .version(packageVersion())
+    .alias('version', 'V')
     .exitProcess(false)
     .fail((message, error) => {
       if (error && !(error instanceof UsageError)) throw error;
