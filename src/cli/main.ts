@@ -34,22 +34,9 @@ export interface CliIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-/**
- * The analysis and the report, loaded only when a command needs them: `--help` and usage errors
- * do not pay for compiling the decoders, the correlator and the renderers.
- */
-async function loadAnalysis() {
-  const [{ analyzeCaptures }, { buildOverrides }, { buildReport }, { renderText }] = await Promise.all([
-    import('../pipeline/analyze.js'),
-    import('../pipeline/hops.js'),
-    import('../report/model.js'),
-    import('../report/text.js'),
-  ]);
-  return { analyzeCaptures, buildOverrides, buildReport, renderText };
-}
-
 async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
-  const { analyzeCaptures, buildOverrides, buildReport, renderText } = await loadAnalysis();
+  // Loaded here, not at the top: --help and usage errors do not pay for the analysis.
+  const { analyzeCaptures, buildOverrides, buildReport, renderText } = await import('./analysis.js');
   args.captures = args.captures.map((path) => (path === STDIN_PLACEHOLDER ? '-' : path));
   if (args.captures.length === 0) throw new UsageError('analyze: name at least one capture (or - for stdin)');
   const list = (value: string | string[] | undefined): string[] =>
