@@ -159,6 +159,7 @@ export async function main(
       if (error && !(error instanceof UsageError)) throw error;
       usageError = message ?? error?.message ?? 'usage error';
     });
+  skipHelpCache(parser);
   try {
     // With a callback yargs hands --help/--version text back instead of printing it itself.
     await parser.parseAsync(argv, {}, (_error, _parsed, output) => {
@@ -179,6 +180,21 @@ export async function main(
     return EXIT_USAGE;
   }
   return exitCode;
+}
+
+/**
+ * After starting a command's handler, yargs lays out the whole help text and keeps it, in case the
+ * handler asks for help later (showHelp) or a failure prints it. hopscope does neither (its .fail()
+ * prints one line), and the layout (cliui, string widths) is about 20 ms of every analyze run:
+ * the cache is switched off. Internal to yargs (getInternalMethods), so only when it looks as
+ * expected; otherwise yargs keeps caching and nothing changes but the time.
+ */
+function skipHelpCache(parser: object): void {
+  type Usage = { cacheHelpMessage?: unknown };
+  const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => Usage } })
+    .getInternalMethods;
+  const usage = typeof internal === 'function' ? internal.call(parser).getUsageInstance?.() : undefined;
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 export function hideArgs(): string[] {

@@ -93,3 +93,13 @@ describe('--version through yargs', () => {
     }
   });
 });
+
+describe("yargs' help cache (main.ts skips it)", () => {
+  it('is still where main.ts switches it off, so a yargs upgrade that moves it is noticed', async () => {
+    const { default: yargs } = await import('yargs');
+    const parser = yargs([]) as unknown as {
+      getInternalMethods: () => { getUsageInstance: () => { cacheHelpMessage: unknown } };
+    };
+    expect(typeof parser.getInternalMethods().getUsageInstance().cacheHelpMessage).toBe('function');
+  });
+});

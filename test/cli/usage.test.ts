@@ -21,3 +21,13 @@ describe('usage errors stop before the analysis', () => {
     expect(run.stderr).toMatch(/^hopscope: Invalid values:/);
   });
 });
+
+describe('help of a command', () => {
+  it('prints the options of analyze for analyze --help (the help cache is off, the help is not)', async () => {
+    const run = await runCli(['analyze', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('hopscope analyze <captures..>');
+    expect(run.stdout).toContain('--topology');
+    expect(run.stderr).toBe('');
+  });
+});
