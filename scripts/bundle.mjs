@@ -14,6 +14,7 @@
 //   yargs changes that line.
 // - Source maps go to src/*.ts. bin/hopscope.js maps the stack of an internal error through them
 //   (src/cli/stack.ts); NODE_OPTIONS=--enable-source-maps maps every trace, at a few ms a run.
+// - string-width's Intl.Segmenter is built on first use instead of at import (see lazySegmenter).
 // - pino stays a runtime require (src/log.ts loads it only when a line is logged).
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +45,27 @@ const yargsLocales = {
   },
 };
 
+// string-width (3 copies, under yargs, cliui and wrap-ansi) builds an Intl.Segmenter when it is
+// imported: ICU's break-iterator data, ~10 ms of every run. hopscope measures strings only to lay
+// out help text, and yargs' ASCII fast path rarely needs it, so the segmenter is built on its first
+// use. The build fails if string-width stops declaring it the way this expects.
+const SEGMENTER = 'const segmenter = new Intl.Segmenter();';
+const lazySegmenter = {
+  name: 'lazy-segmenter',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const uses = text.match(/\bsegmenter\.\w+/g) ?? [];
+      if (!text.includes(SEGMENTER) || uses.some((use) => use !== 'segmenter.segment')) {
+        throw new Error(`${args.path}: no "${SEGMENTER}" used only for .segment() to make lazy`);
+      }
+      const lazy =
+        'let realSegmenter; const segmenter = { segment: (text) => (realSegmenter ??= new Intl.Segmenter()).segment(text) };';
+      return { contents: text.replace(SEGMENTER, lazy), loader: 'js' };
+    });
+  },
+};
+
 await build({
   entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
   outdir,
@@ -58,5 +80,5 @@ await build({
   sourcesContent: false,
   logLevel: 'warning',
   allowOverwrite: true,
-  plugins: [yargsLocales],
+  plugins: [yargsLocales, lazySegmenter],
 });

@@ -69,11 +69,17 @@ describe('the bundled CLI', () => {
     ]);
   });
 
-  it("still finds yargs' translations (they are read from the installed yargs, not bundled)", () => {
-    const env = { LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' };
-    const ours = run(bundled, ['--help'], env);
-    expect(ours.stdout).toContain('Hilfe anzeigen');
-    expect(ours.stdout).toBe(run(root, ['--help'], env).stdout);
+  it("lays out translated help like the tsc build: yargs' locales found, wide characters measured", () => {
+    // Japanese help has double-width characters: string-width's (lazily built) segmenter at work.
+    for (const [locale, word] of [
+      ['de_DE.UTF-8', 'Möglichkeiten'],
+      ['ja_JP.UTF-8', '必須'],
+    ] as const) {
+      const env = { LC_ALL: locale, LANG: locale };
+      const ours = run(bundled, ['analyze', '--help'], env);
+      expect(ours.stdout, locale).toContain(word);
+      expect(ours.stdout, locale).toBe(run(root, ['analyze', '--help'], env).stdout);
+    }
   });
 
   it('writes the same report as the tsc build and loads the analysis chunk only for analyze', () => {
