@@ -40,6 +40,7 @@ function readKiB(path) {
 /**
  * Runs one tool on one file as a child process. Wall time runs from spawn to exit, so every case pays
  * its process start-up. Returns { seconds, rssKiB (null = n/a), code, stdout, stderrTail }.
+ * A tool with `rss: false` runs bare (`cmd args`) and reports no RSS.
  */
 export function runChild(tool, file, frames) {
   const rssFile = join(tmpdir(), `hopscope-bench-rss-${process.pid}-${seq++}`);
@@ -48,7 +49,12 @@ export function runChild(tool, file, frames) {
   let argv;
   let env = process.env;
   let poll = false;
-  if (tool.node) {
+  if (tool.rss === false) {
+    // start-up cases: nothing in between (no preload, no /usr/bin/time, no polling) that the
+    // milliseconds measured would include
+    cmd = tool.cmd;
+    argv = args;
+  } else if (tool.node) {
     cmd = process.execPath;
     argv = ['--import', PRELOAD, ...args];
     env = { ...process.env, HOPSCOPE_BENCH_RSS_FILE: rssFile };
@@ -85,7 +91,8 @@ export function runChild(tool, file, frames) {
     child.on('close', (code, signal) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (timer) clearInterval(timer);
-      const rssKiB = poll ? hwm : rssMethod === 'n/a' && !tool.node ? null : readKiB(rssFile);
+      const rssKiB =
+        tool.rss === false ? null : poll ? hwm : rssMethod === 'n/a' && !tool.node ? null : readKiB(rssFile);
       resolve({ seconds, rssKiB, code: code ?? signal, stdout, stderrTail: stderr.trim() });
     });
   });

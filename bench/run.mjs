@@ -3,11 +3,12 @@
 // against the floor and against tcpdump/tshark measured in the same run.
 //
 //   node bench/run.mjs [--huge | --frames N] [--scenario NAME]
-//   --scenario single-capture | multi-hop   only that scenario (default: all of bench/cases/)
+//   --scenario single-capture | multi-hop | startup   only that scenario (default: all of bench/cases/)
 //   --huge   single-capture: >= 10,000,000 frames; multi-hop: timed at 1M, plus one run on a 10x set
 //   BENCH_REPEAT=5          timed runs per case (median and spread reported)
 //   BENCH_CASES=floor,tcpdump  only these cases (floor, hopscope, tcpdump, tshark; multi-hop: hopscope)
 //   BENCH_TSHARK_FRAMES=100000 tshark slice size
+//   BENCH_STARTUP_REPEAT=21    timed runs per case of the startup scenario (short runs: more of them)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -39,13 +40,16 @@ const version = (cmd, args) => {
 };
 const env = {
   node: process.version,
-  cpu: `${cpus()[0]?.model ?? '?'} x${cpus().length}`,
+  cpu: cpus()[0]?.model ?? '?',
+  cores: cpus().length,
   tcpdump: version('tcpdump', ['--version']),
   tshark: version('tshark', ['--version']),
   loadAverage: loadavg()[0],
 };
 console.log(
-  `hopscope bench  ${new Date().toISOString()}  node ${env.node}  ${env.cpu}  load ${env.loadAverage.toFixed(1)}`,
+  `hopscope bench  ${new Date().toISOString()}  node ${env.node}  ${env.cpu}, ${env.cores} ${
+    env.cores === 1 ? 'core' : 'cores'
+  }  load ${env.loadAverage.toFixed(1)}`,
 );
 
 const dir = join(import.meta.dirname, 'cases');

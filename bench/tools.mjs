@@ -3,6 +3,7 @@
 //   node: true   -> run as `node --import bench/peak-rss.mjs <args>` (peak RSS from the preload)
 //   node: false  -> run `<cmd> <args>` (peak RSS from /usr/bin/time -f %M, else /proc VmHWM polling)
 //   slice        -> the tool reads only the first `slice` frames (`-c N`); its rates are per frame
+//   rss: false   -> run `<cmd> <args>` bare, no peak RSS (start-up cases: nothing added to the time)
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { which } from './lib.mjs';
@@ -39,6 +40,36 @@ export const tools = {
     node: true,
     available: () => tools.hopscope.available(),
     args: (files) => [process.env.BENCH_HOPSCOPE ?? hopscopeBin, 'analyze', '--json', ...files],
+  },
+  // Start-up (the startup scenario): bare Node and the same build's cheapest commands, run with the
+  // same Node binary as the bench, without the RSS preload.
+  nodeEmpty: {
+    label: 'node -e 0',
+    rss: false,
+    available: () => true,
+    cmd: process.execPath,
+    args: () => ['-e', '0'],
+  },
+  hopscopeVersion: {
+    label: 'hopscope --version',
+    rss: false,
+    available: () => tools.hopscope.available(),
+    cmd: process.execPath,
+    args: () => [process.env.BENCH_HOPSCOPE ?? hopscopeBin, '--version'],
+  },
+  hopscopeHelp: {
+    label: 'hopscope --help',
+    rss: false,
+    available: () => tools.hopscope.available(),
+    cmd: process.execPath,
+    args: () => [process.env.BENCH_HOPSCOPE ?? hopscopeBin, '--help'],
+  },
+  hopscopeSmall: {
+    label: 'hopscope analyze (small capture)',
+    rss: false,
+    available: () => tools.hopscope.available(),
+    cmd: process.execPath,
+    args: (file) => [process.env.BENCH_HOPSCOPE ?? hopscopeBin, 'analyze', file],
   },
   tcpdump: {
     label: 'tcpdump -nn -r',

@@ -1,13 +1,30 @@
 #!/usr/bin/env node
-// The hopscope command: runs the compiled CLI (npm run build writes dist/).
-import { hideArgs, main } from '../dist/cli/main.js';
+// The hopscope command: runs the compiled CLI (npm run build writes dist/: tsc, then the bundle of
+// scripts/bundle.mjs over dist/cli/main.js). `--version` alone is answered from package.json
+// without loading yargs or the analysis (most of the start-up time); everything else goes through
+// the yargs CLI in dist/cli/main.js.
+import { asksOnlyVersion, packageVersion } from '../dist/cli/version.js';
 
-main(hideArgs()).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`hopscope: internal error: ${error?.stack ?? error}\n`);
-    process.exitCode = 70;
-  },
-);
+/** An internal error (a bug): its stack, mapped to src/*.ts when the source maps are there. */
+const fail = async (error) => {
+  let stack = error?.stack ?? String(error);
+  try {
+    stack = (await import('../dist/cli/stack.js')).mapStack(stack);
+  } catch {}
+  process.stderr.write(`hopscope: internal error: ${stack}\n`);
+  process.exitCode = 70;
+};
+
+if (asksOnlyVersion(process.argv.slice(2))) {
+  try {
+    process.stdout.write(`${packageVersion()}\n`);
+  } catch (error) {
+    fail(error);
+  }
+} else {
+  import('../dist/cli/main.js')
+    .then(({ hideArgs, main }) => main(hideArgs()))
+    .then((code) => {
+      process.exitCode = code;
+    }, fail);
+}

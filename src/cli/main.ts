@@ -4,25 +4,16 @@
  * read at all (the others are still analysed and reported), 2 usage errors.
  */
 
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HopscopeError, UsageError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
-import { analyzeCaptures } from '../pipeline/analyze.js';
-import { buildOverrides } from '../pipeline/hops.js';
-import { buildReport } from '../report/model.js';
-import { renderText } from '../report/text.js';
 import { createProgress } from './progress.js';
+import { packageVersion } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_UNREADABLE = 1;
 export const EXIT_USAGE = 2;
-
-function packageVersion(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
 
 interface AnalyzeArgs {
   captures: string[];
@@ -44,6 +35,8 @@ export interface CliIo {
 }
 
 async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
+  // Loaded here, not at the top: --help and usage errors do not pay for the analysis.
+  const { analyzeCaptures, buildOverrides, buildReport, renderText } = await import('./analysis.js');
   args.captures = args.captures.map((path) => (path === STDIN_PLACEHOLDER ? '-' : path));
   if (args.captures.length === 0) throw new UsageError('analyze: name at least one capture (or - for stdin)');
   const list = (value: string | string[] | undefined): string[] =>
@@ -150,6 +143,9 @@ export async function main(
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),
       async (parsed) => {
+        // yargs still calls the handler after .fail() reported a validation error (unknown option,
+        // bad choice): nothing to analyse then, the usage error is the answer.
+        if (usageError !== null) return;
         exitCode = await runAnalyze(parsed as unknown as AnalyzeArgs, io);
       },
     )
@@ -157,11 +153,13 @@ export async function main(
     .strict()
     .help()
     .version(packageVersion())
+    .alias('version', 'V')
     .exitProcess(false)
     .fail((message, error) => {
       if (error && !(error instanceof UsageError)) throw error;
       usageError = message ?? error?.message ?? 'usage error';
     });
+  skipHelpCache(parser);
   try {
     // With a callback yargs hands --help/--version text back instead of printing it itself.
     await parser.parseAsync(argv, {}, (_error, _parsed, output) => {
@@ -182,6 +180,21 @@ export async function main(
     return EXIT_USAGE;
   }
   return exitCode;
+}
+
+/**
+ * After starting a command's handler, yargs lays out the whole help text and keeps it, in case the
+ * handler asks for help later (showHelp) or a failure prints it. hopscope does neither (its .fail()
+ * prints one line), and the layout (cliui, string widths) is about 20 ms of every analyze run:
+ * the cache is switched off. Internal to yargs (getInternalMethods), so only when it looks as
+ * expected; otherwise yargs keeps caching and nothing changes but the time.
+ */
+function skipHelpCache(parser: object): void {
+  type Usage = { cacheHelpMessage?: unknown };
+  const internal = (parser as { getInternalMethods?: () => { getUsageInstance?: () => Usage } })
+    .getInternalMethods;
+  const usage = typeof internal === 'function' ? internal.call(parser).getUsageInstance?.() : undefined;
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 export function hideArgs(): string[] {
