@@ -27,6 +27,7 @@ interface AnalyzeArgs {
   verbose: boolean;
   color?: boolean;
   progress?: boolean;
+  jobs?: number;
 }
 
 export interface CliIo {
@@ -48,9 +49,13 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     ?.split(',')
     .map((name) => name.trim())
     .filter(Boolean);
+  if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 0))
+    throw new UsageError(`analyze: --jobs takes a whole number of worker threads, not ${args.jobs}`);
   const result = await analyzeCaptures(args.captures, {
     overrides,
     logger,
+    logLevel: args.logLevel,
+    ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
     onProgress: progress.update,
     ...(path !== undefined && path.length > 0 ? { path } : {}),
   });
@@ -139,6 +144,12 @@ export async function main(
           .option('progress', {
             type: 'boolean',
             describe: 'Progress on stderr (default: when stderr is a terminal)',
+          })
+          .option('jobs', {
+            type: 'number',
+            requiresArg: true,
+            describe:
+              'Worker threads that read capture files at once (default: one per core for two or more files of 16 MiB in all; 0 or 1: none)',
           })
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),

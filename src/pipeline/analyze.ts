@@ -35,6 +35,7 @@ export async function analyzeCaptures(
   });
   const workers = planWorkers(paths, options.jobs);
   if (workers > 0) {
+    options.logger.debug({ workers, files: paths.length }, 'reading the captures in worker threads');
     const sources = await readInWorkers(
       paths,
       workers,

@@ -30,8 +30,11 @@ export type WorkerMessage =
 /** Below this many bytes in all, starting workers costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
 
-/** The compiled worker beside this module; absent when running from the TypeScript sources. */
-const WORKER_URL = new URL('./worker.js', import.meta.url);
+/**
+ * The compiled worker, dist/pipeline/worker.js: reached from this module in dist/pipeline/ and
+ * from the CLI bundle's chunks in dist/cli/ alike; absent when running from the TypeScript sources.
+ */
+const WORKER_URL = new URL('../pipeline/worker.js', import.meta.url);
 
 export function workerAvailable(): boolean {
   return existsSync(fileURLToPath(WORKER_URL));
