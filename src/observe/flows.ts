@@ -45,8 +45,6 @@ export interface FlowTable {
   orderHead: number;
   /** The flow found last (a one-entry cache). */
   last: FlowEntry | null;
-  /** Flows retired for idleness or evicted for room, over the run. */
-  retired: number;
   /** Trace samples that left with removed flows, not yet taken off the hop's budget. */
   freedSamples: number;
 }
@@ -65,7 +63,6 @@ export function createFlowTable(maxFlows = MAX_FLOWS): FlowTable {
     order: [],
     orderHead: 0,
     last: null,
-    retired: 0,
     freedSamples: 0,
   };
 }
@@ -188,7 +185,6 @@ function removeFlow(table: FlowTable, victim: FlowEntry): void {
     if (bucket.length === 0) table.byHash.delete(victim.hash);
   }
   table.size--;
-  table.retired++;
   if (victim.trace !== null) table.freedSamples += traceSamples(victim.trace);
   // The creation-order list may still hold the entry for a while: let the trace go now.
   victim.trace = null;
