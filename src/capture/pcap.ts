@@ -133,6 +133,50 @@ class PcapStream extends RecordStream implements PcapParser {
   }
 
   /**
+   * The common case in one loop: a little- or big-endian record header read once, lengths checked,
+   * the reused Frame filled and handed on, with no calls per record but the sink's. Any record the
+   * loop does not take as is (impossible lengths, a fraction of a second or more, no header yet,
+   * resynchronising) goes to the generic walk from that record on, which reports and recovers.
+   */
+  protected override walk(chunk: Uint8Array, start: number, base: number): number {
+    if (this.header === null || this.resyncFrom >= 0) return super.walk(chunk, start, base);
+    const n = chunk.length;
+    const le = this.le;
+    const frame = this.frame;
+    const sink = this.sink;
+    const limit = this.recordLimit;
+    const fracPerSec = this.fracPerSec;
+    const nsPerFrac = this.nsPerFrac;
+    this.carryTotal = 0;
+    let pos = start;
+    while (pos + RECORD_HEADER <= n) {
+      const sec = u32(chunk, pos, le);
+      const frac = u32(chunk, pos + 4, le);
+      const caplen = u32(chunk, pos + 8, le);
+      const origlen = u32(chunk, pos + 12, le);
+      if (caplen > limit || caplen > origlen || frac >= fracPerSec) return super.walk(chunk, pos, base);
+      const total = RECORD_HEADER + caplen;
+      if (pos + total > n) {
+        this.carryTotal = total;
+        return pos;
+      }
+      frame.number = ++this.frames;
+      this.lastSec = sec;
+      frame.timeSec = sec;
+      frame.timeNs = frac * nsPerFrac;
+      frame.capturedLength = caplen;
+      frame.originalLength = origlen;
+      frame.fileOffset = base + pos;
+      frame.buffer = chunk;
+      frame.dataOffset = pos + RECORD_HEADER;
+      sink.onFrame(frame);
+      if (this.stopped) return n;
+      pos += total;
+    }
+    return pos;
+  }
+
+  /**
    * After a malformed record header, each byte offset is tried until a plausible record header:
    * captured length above 0 and within the snaplen, original length at least that (and below the largest
    * record believed), fraction below one second, and seconds within a day of the last frame's.
