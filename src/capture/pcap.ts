@@ -24,7 +24,7 @@
  * give them that without copying.
  */
 
-import { type CaptureSink, Direction, type Frame, LinkType } from './frame.js';
+import { type CaptureSink, Direction, type DirectionValue, type Frame, LinkType } from './frame.js';
 import { hexBytes, RecordStream, SKIP_BYTE, STOP, u16, u32 } from './records.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
@@ -71,25 +71,33 @@ export function createPcapParser(sink: CaptureSink, options: PcapParserOptions =
   return new PcapStream(sink, options.maxRecordLength ?? MAX_RECORD_LIMIT);
 }
 
+/**
+ * The reused Frame. A class, not an object literal: a literal with a getter gets dictionary-mode
+ * properties in V8, which made every field read and write on the per-frame path a hash lookup.
+ * Here the getter sits on the prototype and the fields stay fast, in one hidden class.
+ */
+class ReusedFrame implements Frame {
+  number = 0;
+  interfaceId = 0;
+  linkType: number = LinkType.ETHERNET;
+  timeSec = 0;
+  timeNs = 0;
+  capturedLength = 0;
+  originalLength = 0;
+  direction: DirectionValue = Direction.UNKNOWN;
+  comment: string | null = null;
+  fileOffset = 0;
+  buffer: Uint8Array = new Uint8Array(0);
+  dataOffset = 0;
+
+  get data(): Uint8Array {
+    return this.buffer.subarray(this.dataOffset, this.dataOffset + this.capturedLength);
+  }
+}
+
 /** A Frame with every field set, to be refilled for each record. */
 export function newFrame(): Frame {
-  return {
-    number: 0,
-    interfaceId: 0,
-    linkType: LinkType.ETHERNET,
-    timeSec: 0,
-    timeNs: 0,
-    capturedLength: 0,
-    originalLength: 0,
-    direction: Direction.UNKNOWN,
-    comment: null,
-    fileOffset: 0,
-    buffer: new Uint8Array(0),
-    dataOffset: 0,
-    get data(): Uint8Array {
-      return this.buffer.subarray(this.dataOffset, this.dataOffset + this.capturedLength);
-    },
-  };
+  return new ReusedFrame();
 }
 
 class PcapStream extends RecordStream implements PcapParser {
