@@ -51,7 +51,7 @@ function sumWordsBytewise(bytes: Uint8Array, start: number, end: number, sum: nu
  * big-endian loads, each split into its two 16-bit words (about 2.5x faster than per-byte reads).
  */
 export function sumWords(bytes: Uint8Array, start: number, end: number, sum = 0): number {
-  if (end - start < 16 || start < 0 || end > bytes.length) return sumWordsBytewise(bytes, start, end, sum);
+  if (end - start < 20 || start < 0 || end > bytes.length) return sumWordsBytewise(bytes, start, end, sum);
   const dv = viewOf(bytes);
   let s = 0;
   let i = start;
