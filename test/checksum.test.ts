@@ -5,10 +5,12 @@ import { parsePcap } from '../src/capture/pcap.js';
 import {
   type ChecksumClass,
   classifyChecksum,
+  classifyIpv4Header,
   fold,
   pseudoHeaderSumV4,
   sumWords,
 } from '../src/observe/checksum.js';
+import { prng } from './helpers/prng.js';
 
 /** An IPv4 header (20 bytes, no options) from 20.0.0.150 to 20.0.0.103, as in the seed article. */
 function seedIpHeader(): Uint8Array {
@@ -84,5 +86,56 @@ describe('checksum classification', () => {
     // The guest's stack leaves every TCP checksum to the (virtual) NIC: all partial, none complete.
     expect(counts.partial).toBeGreaterThan(0);
     expect(counts).toEqual({ ...counts, good: 0, lco: 0, zero: 0 });
+  });
+});
+
+/** The word-by-word sum sumWords must equal exactly (unfolded), whatever it does to be fast. */
+function referenceSum(bytes: Uint8Array, start: number, end: number, sum = 0): number {
+  let s = sum;
+  for (let i = start; i < end; i += 2) s += ((bytes[i] ?? 0) << 8) | (i + 1 < end ? (bytes[i + 1] ?? 0) : 0);
+  return s;
+}
+
+describe('sumWords and the IPv4 header sum', () => {
+  const random = prng(0x5eed);
+  const backing = new Uint8Array(5000);
+  for (let i = 0; i < backing.length; i++) backing[i] = Math.floor(random() * 256);
+  // A view that does not start at its buffer's first byte, as the reader's carry buffer may not.
+  const bytes = backing.subarray(3, 4003);
+
+  it('equals the word-by-word sum for every start parity, length and tail', () => {
+    for (let n = 0; n < 2000; n++) {
+      const start = Math.floor(random() * 3000);
+      const length = n < 200 ? n % 100 : Math.floor(random() * 1000);
+      const base = n % 3 === 0 ? 0 : Math.floor(random() * 70000);
+      expect(sumWords(bytes, start, start + length, base)).toBe(
+        referenceSum(bytes, start, start + length, base),
+      );
+    }
+  });
+
+  it('counts bytes outside the array as zero, and sums jumbo ranges exactly', () => {
+    expect(sumWords(bytes, 3990, 4030)).toBe(referenceSum(bytes, 3990, 4030));
+    expect(sumWords(bytes, 100, 100)).toBe(0);
+    const big = new Uint8Array(200_000).fill(0xff);
+    expect(sumWords(big, 1, 199_999)).toBe(99_999 * 0xffff);
+  });
+
+  it('verifies option-less and optioned IPv4 headers at any offset', () => {
+    for (const ihl of [20, 24, 60]) {
+      for (const at of [0, 1, 14, 3999 - ihl]) {
+        const d = bytes.slice();
+        d[at] = 0x40 | (ihl / 4);
+        d[at + 10] = 0;
+        d[at + 11] = 0;
+        const field = ~fold(referenceSum(d, at, at + ihl)) & 0xffff;
+        d[at + 10] = field >> 8;
+        d[at + 11] = field & 0xff;
+        expect(classifyIpv4Header(d, at, ihl, d.length)).toBe('good');
+        d[at + 19] = (d[at + 19] as number) ^ 0x40;
+        expect(classifyIpv4Header(d, at, ihl, d.length)).toBe('bad');
+        expect(classifyIpv4Header(d, at, ihl, at + ihl - 1)).toBe('unverifiable');
+      }
+    }
   });
 });

@@ -24,7 +24,7 @@
  * give them that without copying.
  */
 
-import { type CaptureSink, Direction, type Frame, LinkType } from './frame.js';
+import { type CaptureSink, Direction, type DirectionValue, type Frame, LinkType } from './frame.js';
 import { hexBytes, RecordStream, SKIP_BYTE, STOP, u16, u32 } from './records.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
@@ -71,25 +71,33 @@ export function createPcapParser(sink: CaptureSink, options: PcapParserOptions =
   return new PcapStream(sink, options.maxRecordLength ?? MAX_RECORD_LIMIT);
 }
 
+/**
+ * The reused Frame. A class, not an object literal: a literal with a getter gets dictionary-mode
+ * properties in V8, which made every field read and write on the per-frame path a hash lookup.
+ * Here the getter sits on the prototype and the fields stay fast, in one hidden class.
+ */
+class ReusedFrame implements Frame {
+  number = 0;
+  interfaceId = 0;
+  linkType: number = LinkType.ETHERNET;
+  timeSec = 0;
+  timeNs = 0;
+  capturedLength = 0;
+  originalLength = 0;
+  direction: DirectionValue = Direction.UNKNOWN;
+  comment: string | null = null;
+  fileOffset = 0;
+  buffer: Uint8Array = new Uint8Array(0);
+  dataOffset = 0;
+
+  get data(): Uint8Array {
+    return this.buffer.subarray(this.dataOffset, this.dataOffset + this.capturedLength);
+  }
+}
+
 /** A Frame with every field set, to be refilled for each record. */
 export function newFrame(): Frame {
-  return {
-    number: 0,
-    interfaceId: 0,
-    linkType: LinkType.ETHERNET,
-    timeSec: 0,
-    timeNs: 0,
-    capturedLength: 0,
-    originalLength: 0,
-    direction: Direction.UNKNOWN,
-    comment: null,
-    fileOffset: 0,
-    buffer: new Uint8Array(0),
-    dataOffset: 0,
-    get data(): Uint8Array {
-      return this.buffer.subarray(this.dataOffset, this.dataOffset + this.capturedLength);
-    },
-  };
+  return new ReusedFrame();
 }
 
 class PcapStream extends RecordStream implements PcapParser {
@@ -130,6 +138,50 @@ class PcapStream extends RecordStream implements PcapParser {
       return this.malformed(offset, `captured length ${caplen} is more than the original length ${origlen}`);
     }
     return RECORD_HEADER + caplen;
+  }
+
+  /**
+   * The common case in one loop: a little- or big-endian record header read once, lengths checked,
+   * the reused Frame filled and handed on, with no calls per record but the sink's. Any record the
+   * loop does not take as is (impossible lengths, a fraction of a second or more, no header yet,
+   * resynchronising) goes to the generic walk from that record on, which reports and recovers.
+   */
+  protected override walk(chunk: Uint8Array, start: number, base: number): number {
+    if (this.header === null || this.resyncFrom >= 0) return super.walk(chunk, start, base);
+    const n = chunk.length;
+    const le = this.le;
+    const frame = this.frame;
+    const sink = this.sink;
+    const limit = this.recordLimit;
+    const fracPerSec = this.fracPerSec;
+    const nsPerFrac = this.nsPerFrac;
+    this.carryTotal = 0;
+    let pos = start;
+    while (pos + RECORD_HEADER <= n) {
+      const sec = u32(chunk, pos, le);
+      const frac = u32(chunk, pos + 4, le);
+      const caplen = u32(chunk, pos + 8, le);
+      const origlen = u32(chunk, pos + 12, le);
+      if (caplen > limit || caplen > origlen || frac >= fracPerSec) return super.walk(chunk, pos, base);
+      const total = RECORD_HEADER + caplen;
+      if (pos + total > n) {
+        this.carryTotal = total;
+        return pos;
+      }
+      frame.number = ++this.frames;
+      this.lastSec = sec;
+      frame.timeSec = sec;
+      frame.timeNs = frac * nsPerFrac;
+      frame.capturedLength = caplen;
+      frame.originalLength = origlen;
+      frame.fileOffset = base + pos;
+      frame.buffer = chunk;
+      frame.dataOffset = pos + RECORD_HEADER;
+      sink.onFrame(frame);
+      if (this.stopped) return n;
+      pos += total;
+    }
+    return pos;
   }
 
   /**

@@ -87,7 +87,7 @@ export abstract class RecordStream {
   /** Stream offset of the record held in the carry buffer. */
   private carryOffset = 0;
   /** Total length of the carried record once its header is in, else 0. */
-  private carryTotal = 0;
+  protected carryTotal = 0;
 
   constructor(headerSize: number, carryCap: number) {
     this.headerSize = headerSize;
@@ -134,8 +134,12 @@ export abstract class RecordStream {
     this.stopped = true;
   }
 
-  /** Walks the records lying wholly in the chunk; returns where the first incomplete one starts. */
-  private walk(chunk: Uint8Array, pos: number, base: number): number {
+  /**
+   * Walks the records lying wholly in the chunk; returns where the first incomplete one starts (and
+   * sets carryTotal to its length when its header was in the chunk). A format may override it with
+   * a faster loop for its common case, falling back to this one.
+   */
+  protected walk(chunk: Uint8Array, pos: number, base: number): number {
     const n = chunk.length;
     this.carryTotal = 0;
     while (pos + this.headerSize <= n) {

@@ -30,6 +30,22 @@ describe('tcp', () => {
     expect(l.payloadLength).toBe(0);
   });
 
+  test('NOP, NOP, timestamps (the Linux data segment): read whole, cut, or inside a longer header', () => {
+    const linux = frame(hex('0101080a 00000064 fffffffe'), new Uint8Array(100));
+    let p = run(ETH, linux);
+    expect(p.status).toBe(DecodeStatus.OK);
+    expect(lvl(p, 0)).toMatchObject({ tcpHasTimestamps: true, tcpTsVal: 100, tcpTsEcr: 0xfffffffe });
+    expect(lvl(p, 0)).toMatchObject({ tcpMss: -1, tcpSackBlocks: 0, tcpHeaderLength: 32 });
+    // cut inside the timestamp option: no timestamps, TRUNCATED as the option walk says
+    p = run(ETH, linux, { snap: 34 + 31 });
+    expect(p.status).toBe(DecodeStatus.TRUNCATED);
+    expect(lvl(p, 0).tcpHasTimestamps).toBe(false);
+    // the same bytes followed by more options are walked one by one
+    p = run(ETH, frame(hex('0101080a 00000064 000000c8 020405b4')));
+    expect(p.status).toBe(DecodeStatus.OK);
+    expect(lvl(p, 0)).toMatchObject({ tcpHasTimestamps: true, tcpTsVal: 100, tcpTsEcr: 200, tcpMss: 1460 });
+  });
+
   test('SACK blocks and EOL', () => {
     const opts = hex('0101 050a 00000001 00000002 00 000000');
     const p = run(ETH, frame(opts));
