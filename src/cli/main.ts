@@ -149,7 +149,7 @@ export async function main(
             type: 'number',
             requiresArg: true,
             describe:
-              'Worker threads that read capture files at once (default: one per core for two or more files of 16 MiB in all; 0 or 1: none)',
+              'Threads that read capture files at once (default: one per core for two or more files of 384 MiB in all; 0 or 1: one)',
           })
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),

@@ -9,12 +9,41 @@
 import type { HopView } from '../observe/hop-view.js';
 import { ACK_STRIDE, type FlowTrace, SEGMENT_STRIDE } from '../observe/trace.js';
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+/** The k-th smallest of `a` (0-based), rearranging it (Hoare's quickselect: linear, no sort). */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k] as number;
+}
+
+export function median(values: readonly number[]): number {
+  const a = Float64Array.from(values);
+  const mid = a.length >> 1;
+  const upper = select(a, mid);
+  if (a.length % 2 === 1) return upper;
+  // After selecting `mid`, everything before it is no larger: the lower middle is their largest.
+  let lower = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < mid; i++) if ((a[i] as number) > lower) lower = a[i] as number;
+  return (lower + upper) / 2;
 }
 
 /**
@@ -35,23 +64,57 @@ export function firstTimes(
   return map;
 }
 
-/** t_Y - t_X for every key both have, first occurrence at each. */
+/** A sample array's distinct keys in ascending order, each with the time of its first occurrence. */
+interface SortedFirsts {
+  keys: Float64Array;
+  times: Float64Array;
+}
+
+/** SortedFirsts of each sample array, made once per correlation (every hop is paired with every other). */
+type FirstTimesCache = Map<readonly number[], SortedFirsts>;
+
+function sortedFirsts(
+  values: readonly number[],
+  stride: number,
+  timeAt: number,
+  cache: FirstTimesCache,
+): SortedFirsts {
+  let sorted = cache.get(values);
+  if (sorted === undefined) {
+    const first = firstTimes(values, stride, timeAt);
+    const keys = Float64Array.from(first.keys()).sort();
+    const times = new Float64Array(keys.length);
+    for (let i = 0; i < keys.length; i++) times[i] = first.get(keys[i] as number) as number;
+    sorted = { keys, times };
+    cache.set(values, sorted);
+  }
+  return sorted;
+}
+
+/** t_Y - t_X for every key both have, first occurrence at each: a merge of the two sorted key lists. */
 function differences(
   x: readonly number[] | null,
   y: readonly number[] | null,
   stride: number,
   timeAt: number,
   out: number[],
+  cache: FirstTimesCache,
 ): void {
   if (x === null || y === null) return;
-  const first = firstTimes(x, stride, timeAt);
-  const seen = new Set<number>();
-  for (let i = 0; i < y.length; i += stride) {
-    const key = y[i] as number;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const tx = first.get(key);
-    if (tx !== undefined) out.push((y[i + timeAt] as number) - tx);
+  const fx = sortedFirsts(x, stride, timeAt, cache);
+  const fy = sortedFirsts(y, stride, timeAt, cache);
+  let i = 0;
+  let j = 0;
+  while (i < fx.keys.length && j < fy.keys.length) {
+    const kx = fx.keys[i] as number;
+    const ky = fy.keys[j] as number;
+    if (kx < ky) i++;
+    else if (kx > ky) j++;
+    else {
+      out.push((fy.times[j] as number) - (fx.times[i] as number));
+      i++;
+      j++;
+    }
   }
 }
 
@@ -63,7 +126,11 @@ interface PairEstimate {
 }
 
 /** Clock offset of hop Y relative to hop X over every flow both saw. */
-function estimatePair(flowsX: Map<string, FlowTrace>, flowsY: Map<string, FlowTrace>): PairEstimate | null {
+function estimatePair(
+  flowsX: Map<string, FlowTrace>,
+  flowsY: Map<string, FlowTrace>,
+  cache: FirstTimesCache,
+): PairEstimate | null {
   // Everything endpoint A sends (data and ACKs) travels A->B; everything B sends travels B->A.
   // t_Y - t_X is offset + delay one way and offset - delay the other: their medians' mean is the offset.
   const aToB: number[] = [];
@@ -71,10 +138,10 @@ function estimatePair(flowsX: Map<string, FlowTrace>, flowsY: Map<string, FlowTr
   for (const [key, tx] of flowsX) {
     const ty = flowsY.get(key);
     if (ty === undefined) continue;
-    differences(tx.fromA.samples, ty.fromA.samples, SEGMENT_STRIDE, 2, aToB);
-    differences(tx.fromA.acks, ty.fromA.acks, ACK_STRIDE, 1, aToB);
-    differences(tx.fromB.samples, ty.fromB.samples, SEGMENT_STRIDE, 2, bToA);
-    differences(tx.fromB.acks, ty.fromB.acks, ACK_STRIDE, 1, bToA);
+    differences(tx.fromA.samples, ty.fromA.samples, SEGMENT_STRIDE, 2, aToB, cache);
+    differences(tx.fromA.acks, ty.fromA.acks, ACK_STRIDE, 1, aToB, cache);
+    differences(tx.fromB.samples, ty.fromB.samples, SEGMENT_STRIDE, 2, bToA, cache);
+    differences(tx.fromB.acks, ty.fromB.acks, ACK_STRIDE, 1, bToA, cache);
   }
   if (aToB.length + bToA.length < 3) return null;
   if (aToB.length === 0 || bToA.length === 0) {
@@ -102,16 +169,22 @@ export function estimateClocks(
 ): Map<HopView, number> {
   const offsets = new Map<HopView, number>();
   if (hops.length === 0) return offsets;
-  const pairs = new Map<string, PairEstimate | null>();
-  const pairKey = (x: number, y: number) => `${x}:${y}`;
+  const pairs = new Map<number, PairEstimate | null>();
+  const cache: FirstTimesCache = new Map();
+  // Y against X is X against Y negated (every difference changes sign): estimated once per pair.
   const estimate = (x: number, y: number): PairEstimate | null => {
-    const key = pairKey(x, y);
+    if (x > y) {
+      const e = estimate(y, x);
+      return e === null ? null : { ...e, offset: -e.offset, delay: -e.delay };
+    }
+    const key = x * hops.length + y;
     if (!pairs.has(key)) {
       pairs.set(
         key,
         estimatePair(
           traces.get(hops[x] as HopView) as Map<string, FlowTrace>,
           traces.get(hops[y] as HopView) as Map<string, FlowTrace>,
+          cache,
         ),
       );
     }

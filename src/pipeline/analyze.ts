@@ -1,13 +1,13 @@
 /**
  * `hopscope analyze`: a session over the capture files, then one snapshot. With several large
- * files and cores to spare, the files are read in worker threads (parallel.ts) and the main
- * thread's session adopts what they observed; otherwise they are read one after another here,
- * each as a stream. A capture that cannot be opened is reported and the others still analysed.
+ * files and cores to spare, this thread reads a share of the files while worker threads read the
+ * others (parallel.ts), and the session adopts what the workers observed; otherwise the files are
+ * read one after another here, each as a stream. A capture that cannot be opened is reported and the others still analysed.
  */
 
 import type { Logger, LogLevel } from '../log.js';
 import type { HopOverrides } from './hops.js';
-import { planWorkers, readInWorkers } from './parallel.js';
+import { planThreads, readInWorkers, share } from './parallel.js';
 import { type AnalysisResult, createSession } from './session.js';
 
 export type { AnalysisResult, CaptureResult } from './session.js';
@@ -19,7 +19,7 @@ export interface AnalyzeOptions {
   logger: Logger;
   /** The level workers log at (they make loggers of their own). */
   logLevel?: LogLevel;
-  /** Worker threads to read files in: undefined decides by cores and sizes, 0 or 1 reads here. */
+  /** Threads to read files in, this one included: undefined decides by cores and sizes, 0 or 1 reads here alone. */
   jobs?: number;
   onProgress?: (path: string, bytesRead: number, totalBytes: number | null) => void;
 }
@@ -33,16 +33,30 @@ export async function analyzeCaptures(
     logger: options.logger,
     ...(options.path !== undefined ? { path: options.path } : {}),
   });
-  const workers = planWorkers(paths, options.jobs);
-  if (workers > 0) {
-    options.logger.debug({ workers, files: paths.length }, 'reading the captures in worker threads');
-    const sources = await readInWorkers(
-      paths,
-      workers,
+  const threads = planThreads(paths, options.jobs);
+  if (threads > 1) {
+    options.logger.debug({ threads, files: paths.length }, 'reading the captures in worker threads');
+    // One share is read here while the workers read the others.
+    const [mine = [], ...theirs] = share(paths, threads);
+    const fromWorkers = readInWorkers(
+      theirs,
       { overrides: options.overrides, logLevel: options.logLevel ?? 'silent' },
       options.onProgress,
     );
-    for (const source of sources) session.adoptSource(source);
+    // A worker's failure surfaces at the await below; until then it must not go unhandled.
+    fromWorkers.catch(() => {});
+    for (const { path, position } of mine) {
+      await session.readFile(
+        path,
+        {
+          onProgress: options.onProgress
+            ? (read, total) => options.onProgress?.(path, read, total)
+            : undefined,
+        },
+        position,
+      );
+    }
+    for (const { data, position } of await fromWorkers) session.adoptSource(data, position);
     return session.result();
   }
   for (const path of paths) {

@@ -1,12 +1,13 @@
 /**
- * Several capture files read at once, in worker threads: each worker decodes and observes its
- * share of the files (its hops' state is its own), then hands the finished sources to the main
- * thread's session, which correlates and reports. The hops of one capture file never span two
- * workers, so the result is the one of the files read one after the other.
+ * Several capture files read at once: the main thread reads one share of the files and worker
+ * threads the others; each worker decodes and observes its files (its hops' state is its own),
+ * then hands the finished sources to the main thread's session, which correlates and reports.
+ * The hops of one capture file never span two threads, and sources report in the order the
+ * files were given, so the result is the one of the files read one after the other.
  *
- * It pays when there are cores to spare and enough bytes: a worker costs about 40 ms to start
- * (loading the modules again) and its hops' state is copied once at the end. `planWorkers` says
- * how many; the benchmark's multi-hop case measures it.
+ * It pays when there are cores to spare and enough bytes: a worker costs a start (loading its
+ * bundle) and a JIT warm-up of its own, and its hops' state is copied once at the end.
+ * `planThreads` says how many; the benchmark's multi-hop case measures it.
  */
 
 import { existsSync, statSync } from 'node:fs';
@@ -27,8 +28,12 @@ export type WorkerMessage =
   | { type: 'progress'; path: string; read: number; total: number | null }
   | { type: 'done'; sources: SourceData[] };
 
-/** Below this many bytes in all, starting workers costs more than it saves. */
-export const PARALLEL_MIN_BYTES = 16 * 1024 * 1024;
+/**
+ * Below this many bytes in all, a worker's start and JIT warm-up cost what it saves. Measured on
+ * 2 cores (npm run bench, multi-hop): ten lab captures of 238 MB (1 M frames) take as long with a
+ * worker as without; of 950 MB (4 M frames), 1.3 s instead of 1.9 s.
+ */
+export const PARALLEL_MIN_BYTES = 384 * 1024 * 1024;
 
 /**
  * The compiled worker, dist/pipeline/worker.js: reached from this module in dist/pipeline/ and
@@ -49,68 +54,71 @@ function sizeOf(path: string): number {
   }
 }
 
+/** A file and its place among the files given (sources report in that order). */
+export interface PlacedPath {
+  path: string;
+  position: number;
+}
+
 /**
- * How many workers to read these files with (0: read them in this thread). `requested` is the
- * user's --jobs (undefined: decide). Only regular files go to workers (stdin and FIFOs stay here).
+ * How many threads to read these files with, this one included (0 or 1: this one alone).
+ * `requested` is the user's --jobs (undefined: decide). Only regular files go to workers (stdin
+ * and FIFOs stay here).
  */
-export function planWorkers(paths: readonly string[], requested: number | undefined): number {
-  if (requested !== undefined && requested <= 1) return 0;
-  if (paths.length < 2 || !workerAvailable()) return 0;
+export function planThreads(paths: readonly string[], requested: number | undefined): number {
+  if (requested !== undefined && requested <= 1) return 1;
+  if (paths.length < 2 || !workerAvailable()) return 1;
   const sizes = paths.map((p) => (p === '-' ? -1 : sizeOf(p)));
-  if (sizes.some((size) => size < 0)) return 0;
+  if (sizes.some((size) => size < 0)) return 1;
   const total = sizes.reduce((sum, size) => sum + size, 0);
-  if (requested === undefined && total < PARALLEL_MIN_BYTES) return 0;
+  if (requested === undefined && total < PARALLEL_MIN_BYTES) return 1;
   return Math.min(paths.length, requested ?? availableParallelism());
 }
 
-/** Longest files first, each to the least loaded worker (LPT scheduling). */
-function share(paths: readonly string[], workers: number): string[][] {
-  const loads = Array.from({ length: workers }, () => ({ bytes: 0, paths: [] as string[] }));
-  const bySize = paths.map((path) => ({ path, size: sizeOf(path) })).sort((a, b) => b.size - a.size);
-  for (const { path, size } of bySize) {
+/** Longest files first, each to the least loaded thread (LPT scheduling). */
+export function share(paths: readonly string[], threads: number): PlacedPath[][] {
+  const loads = Array.from({ length: threads }, () => ({ bytes: 0, paths: [] as PlacedPath[] }));
+  const bySize = paths
+    .map((path, position) => ({ path, position, size: sizeOf(path) }))
+    .sort((a, b) => b.size - a.size || a.position - b.position);
+  for (const { path, position, size } of bySize) {
     const least = loads.reduce((a, b) => (b.bytes < a.bytes ? b : a));
     least.bytes += size;
-    least.paths.push(path);
+    least.paths.push({ path, position });
   }
   return loads.map((l) => l.paths).filter((p) => p.length > 0);
 }
 
-/** Reads the files in `workers` threads; the sources come back in the order of `paths`. */
+/** Reads each share of files in a worker thread of its own; resolves to the sources with their places. */
 export async function readInWorkers(
-  paths: readonly string[],
-  workers: number,
+  shares: readonly PlacedPath[][],
   input: Omit<WorkerInput, 'paths'>,
   onProgress?: (path: string, read: number, total: number | null) => void,
-): Promise<SourceData[]> {
+): Promise<Array<{ data: SourceData; position: number }>> {
   const results = await Promise.all(
-    share(paths, workers).map(
+    shares.map(
       (mine) =>
-        new Promise<SourceData[]>((resolve, reject) => {
-          const worker = new Worker(WORKER_URL, {
-            workerData: { ...input, paths: mine } satisfies WorkerInput,
-          });
+        new Promise<Array<{ data: SourceData; position: number }>>((resolve, reject) => {
+          const paths = mine.map((p) => p.path);
+          const worker = new Worker(WORKER_URL, { workerData: { ...input, paths } satisfies WorkerInput });
           let done = false;
           worker.on('message', (message: WorkerMessage) => {
             if (message.type === 'progress') onProgress?.(message.path, message.read, message.total);
             else {
               done = true;
-              resolve(message.sources);
+              // The worker reads its files in order and returns one source per file.
+              resolve(
+                message.sources.map((data, i) => ({ data, position: (mine[i] as PlacedPath).position })),
+              );
             }
           });
           worker.on('error', reject);
           worker.on('exit', (code) => {
             if (!done)
-              reject(new Error(`hopscope: a worker reading ${mine.join(', ')} stopped (exit ${code})`));
+              reject(new Error(`hopscope: a worker reading ${paths.join(', ')} stopped (exit ${code})`));
           });
         }),
     ),
   );
-  const byPath = new Map<string, SourceData[]>();
-  for (const source of results.flat()) {
-    const list = byPath.get(source.capture.path);
-    if (list === undefined) byPath.set(source.capture.path, [source]);
-    else list.push(source);
-  }
-  // The same path given twice is two sources; hand them out in the order given.
-  return paths.map((path) => byPath.get(path)?.shift() as SourceData);
+  return results.flat();
 }

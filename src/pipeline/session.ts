@@ -89,15 +89,19 @@ export interface SourceData {
   problems: FindingStore;
 }
 
+/**
+ * Sources are reported in the order of their `position` (default: the order they were added), so
+ * files read in parallel, some here and some in workers, report as if read one after the other.
+ */
 export interface Session {
   /** A new source named `path` (a file, `-`, an interface); frames are pushed into what it returns. */
-  addSource(path: string): SourceFeed;
+  addSource(path: string, position?: number): SourceFeed;
   /** A source another session read to its end (in a worker thread). Hop names stay unique. */
-  adoptSource(data: SourceData): void;
+  adoptSource(data: SourceData, position?: number): void;
   /** Every source as data, to hand to another session; only once all sources have ended. */
   exportSources(): SourceData[];
   /** Adds a capture file (or `-`) and reads it to its end. */
-  readFile(path: string, options?: ReadCaptureOptions): Promise<CaptureResult>;
+  readFile(path: string, options?: ReadCaptureOptions, position?: number): Promise<CaptureResult>;
   /** Everything seen so far; derived values fresh, the analysis undisturbed. */
   result(): AnalysisResult;
   /** The report model (the JSON document) of everything seen so far. */
@@ -105,6 +109,7 @@ export interface Session {
 }
 
 interface Source {
+  position: number;
   feed: SourceFeed;
   hops: HopState[];
   problems: FindingStore;
@@ -121,7 +126,7 @@ function uniqueName(hop: HopState, taken: Set<string>): void {
   for (const byFlow of hop.findings.byCode) for (const record of byFlow.values()) record.hop = unique;
 }
 
-function adopted(data: SourceData, taken: Set<string>): Source {
+function adopted(data: SourceData, taken: Set<string>, position: number): Source {
   const hops = data.hops.map((stored) => {
     const hop = stored as HopState;
     hop.reassembly = createFragmentState(hop.fragments, hop.findings);
@@ -137,21 +142,26 @@ function adopted(data: SourceData, taken: Set<string>): Source {
     end() {},
     fail() {},
   };
-  return { feed, hops, problems: data.problems };
+  return { position, feed, hops, problems: data.problems };
 }
 
 export function createSession(options: SessionOptions): Session {
   const taken = new Set<string>();
   const sources: Source[] = [];
+  const add = (source: Source) => {
+    sources.push(source);
+    // Stable: equal positions keep the order they came in.
+    sources.sort((a, b) => a.position - b.position);
+  };
 
   const session: Session = {
-    addSource(path) {
-      const source = openSource(path, options, taken);
-      sources.push(source);
+    addSource(path, position = sources.length) {
+      const source = openSource(path, options, taken, position);
+      add(source);
       return source.feed;
     },
-    adoptSource(data) {
-      sources.push(adopted(data, taken));
+    adoptSource(data, position = sources.length) {
+      add(adopted(data, taken, position));
     },
     exportSources() {
       return sources.map((source) => ({
@@ -160,8 +170,8 @@ export function createSession(options: SessionOptions): Session {
         problems: source.problems,
       }));
     },
-    async readFile(path, readOptions = {}) {
-      const feed = session.addSource(path);
+    async readFile(path, readOptions = {}, position) {
+      const feed = session.addSource(path, position);
       try {
         feed.end(await readCapture(path, feed, readOptions));
       } catch (error) {
@@ -206,7 +216,7 @@ export function createSession(options: SessionOptions): Session {
   return session;
 }
 
-function openSource(path: string, options: SessionOptions, taken: Set<string>): Source {
+function openSource(path: string, options: SessionOptions, taken: Set<string>, position: number): Source {
   const log = options.logger.child({ capture: path });
   const capture: CaptureResult = {
     path,
@@ -331,5 +341,5 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>): 
       for (const hop of hops) endFragments(hop.reassembly);
     },
   };
-  return { feed, hops, problems };
+  return { position, feed, hops, problems };
 }

@@ -41,7 +41,7 @@ describe('analyze in worker threads', () => {
     const one = run(scenario, 0);
     const two = run(scenario, 2);
     expect(one.stderr).not.toMatch(/worker threads/);
-    expect(two.stderr).toMatch(/"workers":2.*reading the captures in worker threads/);
+    expect(two.stderr).toMatch(/"threads":2.*reading the captures in worker threads/);
     expect(two.report.findings.length).toBeGreaterThan(0);
     expect(two.report.paths.length).toBeGreaterThan(0);
     expect(JSON.stringify(two.report)).toBe(JSON.stringify(one.report));
