@@ -163,9 +163,14 @@ function estimatePair(
  * Offsets of every hop's clock against a reference (the hop sharing the most with the others),
  * chained through the best-matched pairs. Hops that share nothing get no offset (0, not derived).
  */
+/** Up to this many hops share a flow, every pair of them is compared; beyond, a band of neighbours. */
+const CLOCK_CLIQUE = 16;
+const CLOCK_BAND = 4;
+
 export function estimateClocks(
   hops: readonly HopView[],
   traces: Map<HopView, Map<string, FlowTrace>>,
+  stats?: { pairs: number },
 ): Map<HopView, number> {
   const offsets = new Map<HopView, number>();
   if (hops.length === 0) return offsets;
@@ -179,6 +184,7 @@ export function estimateClocks(
     }
     const key = x * hops.length + y;
     if (!pairs.has(key)) {
+      if (stats !== undefined) stats.pairs++;
       pairs.set(
         key,
         estimatePair(
@@ -190,33 +196,80 @@ export function estimateClocks(
     }
     return pairs.get(key) ?? null;
   };
+  // Only hops that saw a flow in common can be compared: the work grows with the paths, not with
+  // the square of the number of captures.
+  const holders = new Map<string, number[]>();
+  hops.forEach((hop, i) => {
+    for (const key of (traces.get(hop) as Map<string, FlowTrace>).keys()) {
+      const list = holders.get(key);
+      if (list === undefined) holders.set(key, [i]);
+      else list.push(i);
+    }
+  });
+  const neighbours: Array<Set<number>> = hops.map(() => new Set<number>());
+  for (const list of holders.values()) {
+    // A flow seen at a few hops: every pair. Seen at many (hundreds of copies of one capture): each
+    // hop with its CLOCK_BAND neighbours in capture order, enough to chain every clock to the
+    // reference in linear work.
+    const band = list.length <= CLOCK_CLIQUE ? list.length : CLOCK_BAND;
+    for (let i = 0; i < list.length; i++) {
+      for (let j = Math.max(0, i - band); j < Math.min(list.length, i + band + 1); j++) {
+        if (i !== j) (neighbours[list[i] as number] as Set<number>).add(list[j] as number);
+      }
+    }
+  }
+  const near = neighbours.map((set) => [...set].sort((a, b) => a - b));
+
+  // The reference: the hop that shares the most with the others (the first of equals).
   let reference = 0;
   let bestMatches = -1;
   for (let x = 0; x < hops.length; x++) {
     let total = 0;
-    for (let y = 0; y < hops.length; y++) if (x !== y) total += estimate(x, y)?.matches ?? 0;
+    for (const y of near[x] as number[]) total += estimate(x, y)?.matches ?? 0;
     if (total > bestMatches) {
       bestMatches = total;
       reference = x;
     }
   }
+  // Then, again and again, the unresolved hop best matched with a resolved one (ties: the hop
+  // resolved earlier, then the lower index), its offset chained through that pair.
   offsets.set(hops[reference] as HopView, 0);
   const resolved = new Set<number>([reference]);
-  for (;;) {
-    let best: { y: number; offset: number; matches: number } | null = null;
-    for (const x of resolved) {
-      for (let y = 0; y < hops.length; y++) {
-        if (resolved.has(y)) continue;
-        const e = estimate(x, y);
-        if (e === null) continue;
-        if (best === null || e.matches > best.matches) {
-          best = { y, offset: (offsets.get(hops[x] as HopView) ?? 0) + e.offset, matches: e.matches };
-        }
+  const candidate = new Map<number, { offset: number; matches: number; order: number }>();
+  const reach = (x: number, order: number) => {
+    for (const y of near[x] as number[]) {
+      if (resolved.has(y)) continue;
+      const e = estimate(x, y);
+      if (e === null) continue;
+      const known = candidate.get(y);
+      if (known === undefined || e.matches > known.matches) {
+        candidate.set(y, {
+          offset: (offsets.get(hops[x] as HopView) ?? 0) + e.offset,
+          matches: e.matches,
+          order,
+        });
+      }
+    }
+  };
+  reach(reference, 0);
+  while (candidate.size > 0) {
+    let pick = -1;
+    let best: { offset: number; matches: number; order: number } | null = null;
+    for (const [y, c] of candidate) {
+      if (
+        best === null ||
+        c.matches > best.matches ||
+        (c.matches === best.matches && (c.order < best.order || (c.order === best.order && y < pick)))
+      ) {
+        best = c;
+        pick = y;
       }
     }
     if (best === null) break;
-    resolved.add(best.y);
-    offsets.set(hops[best.y] as HopView, best.offset);
+    candidate.delete(pick);
+    resolved.add(pick);
+    offsets.set(hops[pick] as HopView, best.offset);
+    reach(pick, resolved.size - 1);
   }
   for (const hop of hops) if (!offsets.has(hop)) offsets.set(hop, 0);
   return offsets;

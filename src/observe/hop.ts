@@ -86,7 +86,8 @@ export interface HopState extends HopIdentity {
   nextSweep: number;
   flows: FlowTable;
   findings: FindingStore;
-  reassembly: FragmentState;
+  /** Made with the hop's first fragment: a reassembler holds ~2 MB of tables, and most hops see none. */
+  reassembly: FragmentState | null;
 }
 
 /** Flows idle this long (capture time, s) are retired, their counts kept in the hop's totals. */
@@ -97,8 +98,6 @@ const BUSY_IDLE_SEC = 30;
 const SWEEP_EVERY_SEC = 60;
 
 export function createHopState(identity: HopIdentity): HopState {
-  const fragments = createFragmentCounts();
-  const findings = createFindingStore(identity.name);
   return {
     ...identity,
     frames: 0,
@@ -114,14 +113,14 @@ export function createHopState(identity: HopIdentity): HopState {
     malformed: 0,
     tunnels: { vxlan: 0, geneve: 0, gre: 0 },
     superFrames: { count: 0, maxPayload: 0, mss: -1, outgoing: 0, incoming: 0, unknownDirection: 0 },
-    fragments,
+    fragments: createFragmentCounts(),
     pmtu: { messages: 0, minMtu: -1 },
     groMergedChecksums: 0,
     samplesKept: 0,
     nextSweep: -1,
     flows: createFlowTable(),
-    findings,
-    reassembly: createFragmentState(fragments, findings),
+    findings: createFindingStore(identity.name),
+    reassembly: null,
   };
 }
 
@@ -181,6 +180,7 @@ function observeLevels(
     if (level.isFragment) {
       // The transport checksum and everything inside cover the whole datagram: they are observed
       // once the fragments are reassembled, not from one fragment.
+      hop.reassembly ??= createFragmentState(hop.fragments, hop.findings);
       const rebuilt = feedFragment(hop.reassembly, hop.fragments, frameNumber, hop.now, packet, data, i);
       if (rebuilt !== null) {
         observeLevels(hop, frameNumber, direction, rebuilt.packet, rebuilt.bytes);

@@ -32,7 +32,7 @@ import {
   storeRecords,
 } from '../findings/store.js';
 import type { Logger } from '../log.js';
-import { createFragmentState, endFragments } from '../observe/fragments.js';
+import { endFragments } from '../observe/fragments.js';
 import { createHopState, type HopState, observeFrame } from '../observe/hop.js';
 import { type HopView, viewHop } from '../observe/hop-view.js';
 import { buildReport, type Report } from '../report/model.js';
@@ -128,8 +128,8 @@ function uniqueName(hop: HopState, taken: Set<string>): void {
 
 function adopted(data: SourceData, taken: Set<string>, position: number): Source {
   const hops = data.hops.map((stored) => {
-    const hop = stored as HopState;
-    hop.reassembly = createFragmentState(hop.fragments, hop.findings);
+    // The source has ended: its fragments are done with, no reassembler is needed again.
+    const hop: HopState = { ...stored, reassembly: null };
     uniqueName(hop, taken);
     return hop;
   });
@@ -332,13 +332,13 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
         for (const iface of summary.interfaces)
           if (!splitInterfaces.has(iface.interfaceId)) hopFor(iface.interfaceId);
       }
-      for (const hop of hops) endFragments(hop.reassembly);
+      for (const hop of hops) if (hop.reassembly !== null) endFragments(hop.reassembly);
     },
     fail(error) {
       capture.readable = false;
       capture.errors.push(error.message);
       log.info({ code: error.code }, error.message);
-      for (const hop of hops) endFragments(hop.reassembly);
+      for (const hop of hops) if (hop.reassembly !== null) endFragments(hop.reassembly);
     },
   };
   return { position, feed, hops, problems };

@@ -91,3 +91,25 @@ describe('coverage holes', () => {
     expect(missing(a, a)).toEqual([]);
   });
 });
+
+describe('estimateClocks over many captures', () => {
+  it('compares only hops that share data, in work that grows with the hops, and still chains every clock', () => {
+    // 600 captures of one flow (each clock 1 s further off) and 400 of flows nobody else saw.
+    const hops: HopView[] = [];
+    const traces = new Map<HopView, Map<string, FlowTrace>>();
+    for (let i = 0; i < 1000; i++) {
+      const hop = { name: `h${i}` } as HopView;
+      hops.push(hop);
+      const shared = i < 600;
+      const key = shared ? 'TCP a <-> b' : `TCP c${i} <-> d`;
+      const t = shared ? trace(i, 0) : createFlowTrace(key, flowKey(`c${i}`, 'd'));
+      traces.set(hop, new Map([[key, t]]));
+    }
+    const stats = { pairs: 0 };
+    const offsets = estimateClocks(hops, traces, stats);
+    expect(stats.pairs).toBeLessThanOrEqual(600 * 4);
+    const ref = offsets.get(hops[0] as HopView) ?? Number.NaN;
+    for (let i = 0; i < 600; i += 37) expect((offsets.get(hops[i] as HopView) ?? 0) - ref).toBeCloseTo(i, 6);
+    for (let i = 600; i < 1000; i += 50) expect(offsets.get(hops[i] as HopView)).toBe(0);
+  });
+});
