@@ -22,6 +22,7 @@ import { checksumsAlongPath } from './checksums.js';
 import { estimateClocks } from './clock.js';
 import { pathFinding } from './finding.js';
 import { lossAndGaps } from './loss.js';
+import { estimateMss } from './mss.js';
 import { overlayMtu } from './mtu.js';
 import { orderHops, type Seen, type Sides, sidesOf } from './order.js';
 import { type PathShape, splitAndMerge, superCount } from './segmentation.js';
@@ -105,11 +106,20 @@ function describePath(
 ): PathReport {
   const sides = order.map((s) => sidesOf(s.trace, aSends));
   const names = order.map((s) => s.hop.name);
-  // The MSS the receiver announced bounds the sender's segments; without a SYN, the smallest
-  // largest-payload of any hop stands for the wire-sized segment.
+  // The MSS the receiver announced bounds the sender's segments; without its SYN (a capture that
+  // started mid-connection) it is estimated from what the hops carried (mss.ts).
   const announced = Math.max(-1, ...sides.map((s) => s.back.mss));
   const withData = sides.filter((s) => s.data.frames > 0);
-  const limit = announced > 0 ? announced : Math.min(...withData.map((s) => s.data.maxPayload));
+  const estimated =
+    announced > 0
+      ? null
+      : estimateMss(
+          sides.map((s) => s.data),
+          order,
+          flow.ipVersion,
+        );
+  const limit =
+    announced > 0 ? announced : (estimated?.mss ?? Math.min(...withData.map((s) => s.data.maxPayload)));
   const supers = sides.map((s) => superCount(s.data, limit));
   const report: PathReport = {
     flow: formatFlow(flow),
@@ -122,6 +132,7 @@ function describePath(
       superFrames: supers[i] as number,
     })),
     mss: announced > 0 ? announced : null,
+    mssEstimated: estimated,
     splitAt: null,
     mergedAt: null,
     fragmentedAt: null,

@@ -19,7 +19,10 @@ export interface PathReport {
   flow: string;
   flowKey: FlowKey;
   hops: PathHop[];
+  /** The MSS the receiver announced in its SYN (null: no SYN captured). */
   mss: number | null;
+  /** Without the SYN: the MSS estimated from the traffic, and from what (derived). */
+  mssEstimated: { mss: number; from: 'segments' | 'mtu' } | null;
   splitAt: { from: string; to: string | null; segmentSize: number; mechanism: SplitMechanism } | null;
   mergedAt: { from: string; to: string; maxPayload: number } | null;
   fragmentedAt: { hop: string; mtu: number | null; overhead: number | null; innerSize: number } | null;

@@ -83,6 +83,10 @@ export function observeTcp(
   const outer = packet.levels[0] as Level;
   let isSuper: boolean;
   if (mss > 0) isSuper = payload > mss;
+  // A datagram rebuilt from fragments crossed the link in pieces no larger than its MTU: its size
+  // says nothing about segmentation offload, only the jumbo bound does.
+  else if (outer.carrier === Carrier.REASSEMBLED)
+    isSuper = level.ipTotalLength > LARGEST_JUMBO || level.bigTcp;
   else if (hop.mtu !== null && hop.mtuSource !== 'inferred')
     isSuper = outer.ipTotalLength > hop.mtu || level.bigTcp;
   else isSuper = level.ipTotalLength > LARGEST_JUMBO || level.bigTcp;

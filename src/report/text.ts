@@ -119,7 +119,13 @@ function renderPaths(report: Report, paint: Paint, width: number): string[] {
       ),
   );
   for (const path of shown) {
-    out.push(`${path.flow}${path.mss !== null ? paint('dim', `  MSS ${path.mss}`) : ''}`);
+    const mss =
+      path.mss !== null
+        ? `  MSS ${path.mss}`
+        : path.mssEstimated !== null
+          ? `  MSS ~${path.mssEstimated.mss} (estimated: no SYN captured)`
+          : '';
+    out.push(`${path.flow}${mss !== '' ? paint('dim', mss) : ''}`);
     const chain = path.hops.map((h) => `${h.hop} [${sizesText(h.sizes.slice(0, 2))}]`).join(' -> ');
     out.push(wrap(chain, width, '  '));
     const notes: string[] = [];
