@@ -145,6 +145,8 @@ function describePath(
   const dataHops = order.map((_, i) => i).filter((i) => (sides[i] as Sides).data.frames > 0);
   const shape: PathShape = { flow, order, sides, names, dataHops, supers, limit };
   splitAndMerge(shape, report, findings);
+  // UDP has no sequence numbers to place losses by, and no MSS for the MTU arithmetic.
+  if (flow.protocol !== 6) return report;
   overlayMtu(shape, report, findings);
   lossAndGaps(shape, report, findings);
   checksumsAlongPath(shape, findings);

@@ -54,6 +54,36 @@ const HOP_MTU: Phrase = {
   values: { inferred: 'about {mtu} (its largest fragment)', '*': '{mtu}' },
 };
 
+/** How super-frames came to be, by the direction the capture recorded (TCP and UDP alike). */
+const SUPER_DIRECTION: Phrase = {
+  by: 'direction',
+  values: {
+    outgoing: 'TSO/GSO, outgoing',
+    'incoming-from-guest': 'the guest’s TSO/GSO, incoming',
+    incoming: 'GRO/LRO, incoming',
+    unknown: 'TSO/GSO or GRO',
+  },
+};
+
+const SUPER_MECHANISM: Phrase = {
+  by: 'direction',
+  values: {
+    outgoing:
+      'The sender’s stack handed down super-frames (TSO/GSO); GSO or the NIC splits them into ' +
+      'MSS-sized segments after this point.',
+    'incoming-from-guest':
+      'The guest’s TSO/GSO made them and the tap (virtio) hands them to the host unsplit; the ' +
+      'host splits them later, or its NIC does.',
+    incoming:
+      'Received as super-frames: GRO (kernel) or LRO (NIC) merged segments, or a virtual device ' +
+      '(veth, tap) passed a sender’s super-frame on unsplit.',
+    unknown:
+      'Either the sender’s TSO/GSO has not split them yet, or GRO/LRO on the receiving side ' +
+      'merged them; this capture does not record the direction. Analyse captures of the ' +
+      'neighbouring hops together to tell which.',
+  },
+};
+
 export const CATALOG = [
   {
     code: 'checksum.partial',
@@ -169,35 +199,34 @@ export const CATALOG = [
       'analyse the captures together; to see wire-sized frames here, disable the offload for the ' +
       'test only: ethtool -K <dev> tso off gso off (sender) or gro off (receiver).',
     phrases: {
-      direction: {
-        by: 'direction',
-        values: {
-          outgoing: 'TSO/GSO, outgoing',
-          'incoming-from-guest': 'the guest’s TSO/GSO, incoming',
-          incoming: 'GRO/LRO, incoming',
-          unknown: 'TSO/GSO or GRO',
-        },
-      },
-      mechanism: {
-        by: 'direction',
-        values: {
-          outgoing:
-            'The sender’s stack handed down super-frames (TSO/GSO); GSO or the NIC splits them into ' +
-            'MSS-sized segments after this point.',
-          'incoming-from-guest':
-            'The guest’s TSO/GSO made them and the tap (virtio) hands them to the host unsplit; the ' +
-            'host splits them later, or its NIC does.',
-          incoming:
-            'Received as super-frames: GRO (kernel) or LRO (NIC) merged segments, or a virtual device ' +
-            '(veth, tap) passed a sender’s super-frame on unsplit.',
-          unknown:
-            'Either the sender’s TSO/GSO has not split them yet, or GRO/LRO on the receiving side ' +
-            'merged them; this capture does not record the direction. Analyse captures of the ' +
-            'neighbouring hops together to tell which.',
-        },
-      },
+      direction: SUPER_DIRECTION,
+      mechanism: SUPER_MECHANISM,
       mss: { by: 'mss', values: { none: 'not seen (no SYN in the capture)', '*': '{mss}' } },
       hopMtu: { by: 'hopMtu', values: { none: '', '*': ' and the hop MTU of {hopMtu}' } },
+    },
+  },
+  {
+    code: 'segment.udp-super-frame',
+    group: 'segmentation',
+    severity: 'note',
+    scope: 'flow',
+    title: 'UDP datagrams larger than the link carries ({~direction})',
+    explanation:
+      '{count} UDP datagrams carry up to {maxPayload} payload bytes, more than {~hopMtu}: UDP ' +
+      'segmentation offload (UDP GSO/USO, as QUIC and WireGuard use) hands down one large datagram ' +
+      'and a segment size, and the kernel or the NIC cuts it into datagrams of that size later; on ' +
+      'a receiver, UDP GRO forwarding merges them.',
+    fix:
+      'Nothing to fix by itself. Analyse the captures of the neighbouring hops together to see where ' +
+      'they are cut and into which size; to see wire-sized datagrams here, for the test only: ethtool ' +
+      '-K <dev> tx-udp-segmentation off (sender) or rx-udp-gro-forwarding off (receiver).',
+    phrases: {
+      direction: SUPER_DIRECTION,
+
+      hopMtu: {
+        by: 'hopMtu',
+        values: { none: 'any Ethernet link carries (9,216 bytes)', '*': 'the hop MTU of {hopMtu}' },
+      },
     },
   },
   {

@@ -4,6 +4,7 @@
  *
  *   checksums.ts  checksum classes of every layer      tcp.ts        MSS, super-frames, flow traces
  *   fragments.ts  reassembly of IP fragments           pmtu.ts       ICMP need-to-frag / too-big
+ *   udp.ts        UDP flows, UDP GSO super-frames
  *
  * It reads the reused Packet, updates counters and flow entries in place and notes findings; it
  * formats nothing and creates objects only for a new flow, a new finding or a new fragmented
@@ -34,6 +35,7 @@ import {
 } from './fragments.js';
 import { observePmtu } from './pmtu.js';
 import { observeTcp } from './tcp.js';
+import { observeUdp } from './udp.js';
 
 export type HopKind = 'guest' | 'tap' | 'bridge' | 'vxlan' | 'geneve' | 'physical' | 'any' | 'unknown';
 export type MtuSource = 'given' | 'topology' | 'inferred';
@@ -72,6 +74,8 @@ export interface HopState extends HopIdentity {
     maxPayload: number;
     /** Smallest MSS among the flows that had super-frames (-1: no SYN seen). */
     mss: number;
+    /** Of them, UDP datagrams (UDP GSO/GRO). */
+    udp: number;
     outgoing: number;
     incoming: number;
     unknownDirection: number;
@@ -112,7 +116,7 @@ export function createHopState(identity: HopIdentity): HopState {
     headersCut: 0,
     malformed: 0,
     tunnels: { vxlan: 0, geneve: 0, gre: 0 },
-    superFrames: { count: 0, maxPayload: 0, mss: -1, outgoing: 0, incoming: 0, unknownDirection: 0 },
+    superFrames: { count: 0, maxPayload: 0, mss: -1, udp: 0, outgoing: 0, incoming: 0, unknownDirection: 0 },
     fragments: createFragmentCounts(),
     pmtu: { messages: 0, minMtu: -1 },
     groMergedChecksums: 0,
@@ -193,8 +197,9 @@ function observeLevels(
     if (level.protocol === IpProto.TCP && level.l4Offset >= 0) {
       // Counted by observeTcp, once it knows whether the segment is a merged one.
       observeTcp(hop, frameNumber, packet, data, i, direction, checksum, bit);
-    } else if (checksum !== null) {
-      countChecksum(hop.checksums, checksum, bit, frameNumber);
+    } else {
+      if (checksum !== null) countChecksum(hop.checksums, checksum, bit, frameNumber);
+      if (level.protocol === IpProto.UDP) observeUdp(hop, frameNumber, packet, data, i, direction, checksum);
     }
     if (level.icmpMtu >= 0) observePmtu(hop, frameNumber, packet, data, i);
   }

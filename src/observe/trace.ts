@@ -316,6 +316,41 @@ function ackHashKey(key: number): number {
  * budget is spent. Returns the change in samples kept (+1, 0, or negative after thinning).
  */
 export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: boolean): number {
+  recordDatagram(trace, s);
+  if (trace.base < 0) trace.base = s.seq;
+  const start = (s.seq - trace.base) >>> 0;
+  // Sequence numbers before the base (reordering) wrap to huge values: keep them out of coverage.
+  if (start < 0x80000000) {
+    // Array literals are allocated to their exact size: a short flow's arrays stay small.
+    if (trace.intervals === null) trace.intervals = [start, start + s.payload];
+    else if (cover(trace.intervals, start, start + s.payload)) trace.repeats++;
+  }
+  if (!room || !sampled(s.seq, trace.level)) return 0;
+  if (trace.samples === null) {
+    trace.samples = [s.seq, s.payload, s.time, s.frame, Number.NaN];
+    return 1;
+  }
+  const samples = trace.samples;
+  // The test here, not in dropOld: a call that is not inlined boxes its double arguments.
+  let delta =
+    (samples[TIME] as number) < s.time - WINDOW_SEC * 1.25
+      ? -dropOld(samples, SEGMENT_STRIDE, TIME, s.time, trace)
+      : 0;
+  if (samples.length >= MAX_SAMPLES * SEGMENT_STRIDE) {
+    const before = samples.length;
+    trace.level = thin(samples, SEGMENT_STRIDE, TIME, trace.level, s.time, identity, trace);
+    delta -= (before - samples.length) / SEGMENT_STRIDE;
+    if (!sampled(s.seq, trace.level)) return delta;
+  }
+  samples.push(s.seq, s.payload, s.time, s.frame, Number.NaN);
+  return delta + 1;
+}
+
+/**
+ * The counters of one data unit: a TCP segment (recordSegment adds its sequence space and samples)
+ * or a UDP datagram (no sequence numbers: sizes, super-frames, checksums and times only).
+ */
+export function recordDatagram(trace: DirectionTrace, s: SegmentFacts): void {
   trace.frames++;
   trace.bytes += s.payload;
   if (trace.firstTime < 0) trace.firstTime = s.time;
@@ -349,34 +384,6 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
     if (trace.checksumBad === 0) trace.firstBadFrame = s.frame;
     trace.checksumBad++;
   } else if (s.checksum !== null) trace.checksumOther++;
-
-  if (trace.base < 0) trace.base = s.seq;
-  const start = (s.seq - trace.base) >>> 0;
-  // Sequence numbers before the base (reordering) wrap to huge values: keep them out of coverage.
-  if (start < 0x80000000) {
-    // Array literals are allocated to their exact size: a short flow's arrays stay small.
-    if (trace.intervals === null) trace.intervals = [start, start + s.payload];
-    else if (cover(trace.intervals, start, start + s.payload)) trace.repeats++;
-  }
-  if (!room || !sampled(s.seq, trace.level)) return 0;
-  if (trace.samples === null) {
-    trace.samples = [s.seq, s.payload, s.time, s.frame, Number.NaN];
-    return 1;
-  }
-  const samples = trace.samples;
-  // The test here, not in dropOld: a call that is not inlined boxes its double arguments.
-  let delta =
-    (samples[TIME] as number) < s.time - WINDOW_SEC * 1.25
-      ? -dropOld(samples, SEGMENT_STRIDE, TIME, s.time, trace)
-      : 0;
-  if (samples.length >= MAX_SAMPLES * SEGMENT_STRIDE) {
-    const before = samples.length;
-    trace.level = thin(samples, SEGMENT_STRIDE, TIME, trace.level, s.time, identity, trace);
-    delta -= (before - samples.length) / SEGMENT_STRIDE;
-    if (!sampled(s.seq, trace.level)) return delta;
-  }
-  samples.push(s.seq, s.payload, s.time, s.frame, Number.NaN);
-  return delta + 1;
 }
 
 /**

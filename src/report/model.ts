@@ -49,6 +49,8 @@ export interface ReportHop {
     count: number;
     maxPayload: number;
     mss: number | null;
+    /** Of them, UDP datagrams (UDP GSO/GRO). */
+    udp: number;
     outgoing: number;
     incoming: number;
     unknownDirection: number;
@@ -140,6 +142,7 @@ function reportHop(view: HopView): ReportHop {
       count: sf.count,
       maxPayload: sf.maxPayload,
       mss: sf.mss > 0 ? sf.mss : null,
+      udp: sf.udp,
       outgoing: sf.outgoing,
       incoming: sf.incoming,
       unknownDirection: sf.unknownDirection,
