@@ -161,7 +161,8 @@ function estimatePair(
 
 /**
  * Offsets of every hop's clock against a reference (the hop sharing the most with the others),
- * chained through the best-matched pairs. Hops that share nothing get no offset (0, not derived).
+ * chained through the best-matched pairs. Hops that share no data with the chain (a capture from
+ * another hour, one that started after the others stopped) get none: their offset is unknown.
  */
 /** Up to this many hops share a flow, every pair of them is compared; beyond, a band of neighbours. */
 const CLOCK_CLIQUE = 16;
@@ -271,6 +272,6 @@ export function estimateClocks(
     offsets.set(hops[pick] as HopView, best.offset);
     reach(pick, resolved.size - 1);
   }
-  for (const hop of hops) if (!offsets.has(hop)) offsets.set(hop, 0);
+  // Hops that share no data with the others have no offset: it is unknown, not 0.
   return offsets;
 }

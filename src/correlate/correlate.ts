@@ -92,8 +92,11 @@ export function correlate(hops: readonly HopView[], options: CorrelationOptions 
     paths.push({ ...report, totalBytes: Math.max(bytesA, bytesB) });
   }
   paths.sort((a, b) => b.totalBytes - a.totalBytes);
-  const clockOffsets: Record<string, number> = {};
-  for (const hop of active) clockOffsets[hop.name] = Math.round((offsets.get(hop) ?? 0) * 1e6) / 1e6;
+  const clockOffsets: Record<string, number | null> = {};
+  for (const hop of active) {
+    const offset = offsets.get(hop);
+    clockOffsets[hop.name] = offset === undefined ? null : Math.round(offset * 1e6) / 1e6;
+  }
   return { paths: paths.map(({ totalBytes: _t, ...path }) => path), clockOffsets, findings };
 }
 

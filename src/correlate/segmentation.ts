@@ -7,6 +7,7 @@
 import type { FindingRecord } from '../findings/store.js';
 import type { FlowKey } from '../observe/flow-key.js';
 import { type DirectionTrace, sampleCount, sampleFrame, sampleSeq, sizePairs } from '../observe/trace.js';
+import { coverageFrom, span } from './coverage.js';
 import { pathFinding } from './finding.js';
 import type { Seen, Sides } from './order.js';
 import type { PathReport, SplitMechanism } from './types.js';
@@ -16,6 +17,19 @@ export function superCount(d: DirectionTrace, limit: number): number {
   let n = 0;
   for (const [size, frames] of sizePairs(d)) if (size > limit) n += frames;
   return n;
+}
+
+/**
+ * Whether two hops saw some of the same data: overlapping sequence space for TCP, overlapping
+ * capture time for UDP (no sequence numbers).
+ */
+function sharesData(a: DirectionTrace, b: DirectionTrace): boolean {
+  if (a.intervals !== null && b.intervals !== null) {
+    const sa = span(coverageFrom(a, a.base));
+    const sb = span(coverageFrom(b, a.base));
+    return sa !== null && sb !== null && Math.max(sa[0], sb[0]) < Math.min(sa[1], sb[1]);
+  }
+  return a.firstTime <= b.lastTime && b.firstTime <= a.lastTime;
 }
 
 /** The frame at `to` that carries the sequence number the super-frame at `from` started with. */
@@ -48,6 +62,9 @@ export function splitAndMerge(shape: PathShape, report: PathReport, findings: Fi
     const sq = (sides[q] as Sides).data;
     const from = names[p] as string;
     const to = names[q] as string;
+    // Sizes compared only where both hops saw the same data: captures of different moments say
+    // nothing about what changed between the hops.
+    if (!sharesData(sp, sq)) continue;
     if (report.splitAt === null && (supers[p] as number) > 0 && supers[q] === 0 && sq.frames > sp.frames) {
       // Whole before the tunnel's physical NIC, segments on it: GSO in the host's software.
       const mechanism: SplitMechanism =

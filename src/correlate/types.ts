@@ -45,7 +45,10 @@ export interface CorrelationOptions {
 
 export interface Correlation {
   paths: PathReport[];
-  /** Seconds to subtract from each hop's timestamps to put it on the reference hop's clock. */
-  clockOffsets: Record<string, number>;
+  /**
+   * Seconds to subtract from each hop's timestamps to put it on the reference hop's clock; null
+   * when the hop shares no data with the others (unknown, never assumed 0).
+   */
+  clockOffsets: Record<string, number | null>;
   findings: FindingRecord[];
 }

@@ -106,7 +106,7 @@ export interface Report {
   /** Per flow seen at two or more hops: the hops in path order and what changed between them. */
   paths: PathReport[];
   /** Estimated clock offset of each hop against the reference hop, in seconds (derived). */
-  clockOffsets: Record<string, number>;
+  clockOffsets: Record<string, number | null>;
 }
 
 const LINK_TYPE_NAMES: Readonly<Record<number, string>> = {

@@ -108,16 +108,22 @@ function renderPaths(report: Report, paint: Paint, width: number): string[] {
   const shown = shownPaths(report);
   if (shown.length === 0) return out;
   out.push('');
-  const offsets = Object.entries(report.clockOffsets).filter(([, s]) => Math.abs(s) >= 0.001);
-  out.push(
-    paint('bold', 'Paths') +
-      paint(
-        'dim',
-        offsets.length === 0
-          ? '  (clocks agree within 1 ms)'
-          : `  (clock offsets: ${offsets.map(([hop, s]) => `${hop} ${s > 0 ? '+' : ''}${s.toFixed(3)} s`).join(', ')})`,
-      ),
-  );
+  const measured = Object.entries(report.clockOffsets).filter((e): e is [string, number] => e[1] !== null);
+  const offsets = measured.filter(([, s]) => Math.abs(s) >= 0.001);
+  const unknown = Object.entries(report.clockOffsets)
+    .filter(([, s]) => s === null)
+    .map(([hop]) => hop);
+  // "Agree" only for offsets actually measured: a capture that shares no data has none.
+  const clocks = [
+    ...(offsets.length === 0 && measured.length > 1 ? ['clocks agree within 1 ms'] : []),
+    ...(offsets.length > 0
+      ? [
+          `clock offsets: ${offsets.map(([hop, s]) => `${hop} ${s > 0 ? '+' : ''}${s.toFixed(3)} s`).join(', ')}`,
+        ]
+      : []),
+    ...(unknown.length > 0 ? [`clock unknown, no data in common: ${unknown.join(', ')}`] : []),
+  ];
+  out.push(paint('bold', 'Paths') + (clocks.length > 0 ? paint('dim', `  (${clocks.join('; ')})`) : ''));
   for (const path of shown) {
     const mss =
       path.mss !== null
