@@ -17,7 +17,15 @@ const fail = async (error) => {
 
 if (asksOnlyVersion(process.argv.slice(2))) {
   try {
-    process.stdout.write(`${packageVersion()}\n`);
+    // As main() does for the report: a closed pipe is not worth a word, a failed write is (74).
+    process.stdout.on('error', () => {});
+    process.stdout.write(`${packageVersion()}\n`, (error) => {
+      if (!error || error.code === 'EPIPE') return;
+      process.stderr.write(
+        `hopscope: cannot write to stdout: ${error.code === 'ENOSPC' ? 'no space left on device (ENOSPC)' : error.message}\n`,
+      );
+      process.exitCode = 74;
+    });
   } catch (error) {
     fail(error);
   }

@@ -8,10 +8,10 @@
  * Nothing here trusts the names of the project's own samples: unknown stays unknown.
  */
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CaptureInterface } from '../capture/frame.js';
-import { TopologyError, UsageError } from '../errors.js';
+import { oneLine, TopologyError, UsageError } from '../errors.js';
 import type { HopIdentity, HopKind } from '../observe/hop.js';
 
 export const HOP_KINDS: readonly HopKind[] = [
@@ -168,6 +168,27 @@ export function resolveIdentity(
   return identity;
 }
 
+/** The MTUs hopscope accepts, from --mtu or a topology: IPv4's minimum up to far past any jumbo frame. */
+export const MTU_MIN = 68;
+export const MTU_MAX = 1_000_000;
+
+/** Why a value is not an MTU, or null when it is one. */
+function mtuProblem(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= MTU_MIN && value <= MTU_MAX)
+    return null;
+  return `an MTU is a whole number of bytes from ${MTU_MIN} to ${MTU_MAX}, not ${describe(value)}`;
+}
+
+/** A JSON value as a message shows it: strings quoted and said to be strings, the rest as JSON. */
+function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (value !== null && typeof value === 'object') return 'an object';
+  return String(value);
+}
+
 /** Parses repeated NAME=VALUE options. */
 export function parseAssignments(values: readonly string[], option: string): Array<[string, string]> {
   return values.map((value) => {
@@ -193,8 +214,10 @@ export function buildOverrides(
   }
   for (const [name, value] of parseAssignments(mtus, '--mtu')) {
     const mtu = Number(value);
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 1_000_000) {
-      throw new UsageError(`--mtu ${name}=${value}: MTU must be a whole number of bytes from 68 up`);
+    if (mtuProblem(mtu) !== null) {
+      throw new UsageError(
+        `--mtu ${name}=${value}: MTU must be a whole number of bytes from ${MTU_MIN} to ${MTU_MAX}`,
+      );
     }
     overrides.mtus.set(name, mtu);
   }
@@ -207,40 +230,139 @@ export function buildOverrides(
 }
 
 /**
+ * The most a topology file may hold. The lab writes a few kilobytes per hop (its ethtool offload
+ * lists included), so a real one is far below this; anything larger is not one (a capture named by
+ * mistake, /dev/zero), and is refused before it is read into memory.
+ */
+export const TOPOLOGY_MAX_BYTES = 4 * 1024 * 1024;
+
+/** The file's text: a regular file of at most TOPOLOGY_MAX_BYTES, or that much of a device/FIFO. */
+function readTopologyText(path: string): string {
+  const tooBig = () =>
+    new TopologyError(
+      `${path}: larger than ${TOPOLOGY_MAX_BYTES / 1048576} MiB, the most a topology file may hold`,
+    );
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new TopologyError(`${path}: ${fileProblem(error)}`, { cause: error });
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw new TopologyError(`${path}: is a directory, not a topology file`);
+    if (stats.isFile() && stats.size > TOPOLOGY_MAX_BYTES) throw tooBig();
+    // Devices and FIFOs have no size: read until the end, or one byte past the cap.
+    const buffer = Buffer.allocUnsafe(
+      stats.isFile() ? Math.min(stats.size + 1, TOPOLOGY_MAX_BYTES + 1) : 64 * 1024,
+    );
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > TOPOLOGY_MAX_BYTES) throw tooBig();
+      chunks.push(Buffer.from(buffer.subarray(0, n)));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } catch (error) {
+    if (error instanceof TopologyError) throw error;
+    throw new TopologyError(`${path}: ${fileProblem(error)}`, { cause: error });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory, not a topology file';
+  return oneLine((error as Error).message);
+}
+
+/**
  * Reads a topology file in the form the lab writes:
  * `{ path: [{ file, host, interface, ifindex, kind, mtu }], anyCaptures: [{ file, host }] }`.
+ * Every field hopscope uses is checked (other fields, such as the lab's offload lists, are left
+ * alone): a wrong one is a TopologyError naming the file and the field, never silently ignored.
+ * A field that is null counts as absent.
  */
 export function loadTopology(path: string): { hops: TopologyHop[]; anyCaptures: TopologyAnyCapture[] } {
+  if (path === '') throw new UsageError('--topology needs a value: a topology.json file');
+  const text = readTopologyText(path);
+  // A capture or other binary file named by mistake: its bytes would only garble the message.
+  if (text.includes('\u0000') || text.includes('\ufffd'))
+    throw new TopologyError(`${path}: not a topology file: binary data, not JSON text`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new TopologyError(`${path}: ${(error as Error).message}`, { cause: error });
+    throw new TopologyError(`${path}: not a topology file: ${oneLine((error as Error).message)}`, {
+      cause: error,
+    });
   }
+  const fail = (field: string, problem: string) => new TopologyError(`${path}: ${field}: ${problem}`);
   const list = (parsed as { path?: unknown } | null)?.path;
-  if (!Array.isArray(list)) throw new TopologyError(`${path}: expected an object with a "path" array`);
-  const anyList = (parsed as { anyCaptures?: unknown }).anyCaptures;
-  const anyCaptures: TopologyAnyCapture[] = Array.isArray(anyList)
-    ? anyList.flatMap((c) => {
-        const e = c as Record<string, unknown> | null;
-        return e !== null && typeof e?.file === 'string' && typeof e.host === 'string'
-          ? [{ file: e.file, host: e.host }]
-          : [];
-      })
-    : [];
+  if (parsed === null || typeof parsed !== 'object' || !Array.isArray(list))
+    throw new TopologyError(`${path}: expected an object with a "path" array`);
+  const string = (e: Record<string, unknown>, key: string, at: string): string | undefined => {
+    const value = e[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') throw fail(`${at}.${key}`, `expected a string, not ${describe(value)}`);
+    return value;
+  };
+  const object = (entry: unknown, at: string): Record<string, unknown> => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw fail(at, `expected an object, not ${describe(entry)}`);
+    return entry as Record<string, unknown>;
+  };
   const hops = list.map((entry, index) => {
-    if (entry === null || typeof entry !== 'object') {
-      throw new TopologyError(`${path}: path[${index}] is not an object`);
-    }
-    const e = entry as Record<string, unknown>;
+    const at = `path[${index}]`;
+    const e = object(entry, at);
     const hop: TopologyHop = {};
-    if (typeof e.file === 'string') hop.file = e.file;
-    if (typeof e.host === 'string') hop.host = e.host;
-    if (typeof e.interface === 'string') hop.interface = e.interface;
-    if (typeof e.kind === 'string') hop.kind = e.kind;
-    if (typeof e.mtu === 'number') hop.mtu = e.mtu;
-    if (typeof e.ifindex === 'number') hop.ifindex = e.ifindex;
+    const file = string(e, 'file', at);
+    if (file !== undefined) hop.file = file;
+    const host = string(e, 'host', at);
+    if (host !== undefined) hop.host = host;
+    const iface = string(e, 'interface', at);
+    if (iface !== undefined) hop.interface = iface;
+    const kind = string(e, 'kind', at);
+    if (kind !== undefined) {
+      if (!(HOP_KINDS as string[]).includes(kind))
+        throw fail(`${at}.kind`, `a kind is one of ${HOP_KINDS.join(', ')}, not ${JSON.stringify(kind)}`);
+      hop.kind = kind;
+    }
+    if (e.mtu !== undefined && e.mtu !== null) {
+      const problem = mtuProblem(e.mtu);
+      if (problem !== null) throw fail(`${at}.mtu`, problem);
+      hop.mtu = e.mtu as number;
+    }
+    if (e.ifindex !== undefined && e.ifindex !== null) {
+      const ifindex = e.ifindex;
+      if (
+        !(typeof ifindex === 'number' && Number.isInteger(ifindex) && ifindex >= 1 && ifindex <= 0xffffffff)
+      )
+        throw fail(
+          `${at}.ifindex`,
+          `an interface index is a whole number from 1 to 4294967295, not ${describe(ifindex)}`,
+        );
+      hop.ifindex = ifindex;
+    }
     return hop;
+  });
+  const anyList = (parsed as { anyCaptures?: unknown }).anyCaptures;
+  if (anyList !== undefined && anyList !== null && !Array.isArray(anyList))
+    throw fail('anyCaptures', `expected an array, not ${describe(anyList)}`);
+  const anyCaptures: TopologyAnyCapture[] = (anyList ?? []).map((entry: unknown, index: number) => {
+    const at = `anyCaptures[${index}]`;
+    const e = object(entry, at);
+    const file = string(e, 'file', at);
+    const host = string(e, 'host', at);
+    if (file === undefined) throw fail(`${at}.file`, 'missing: the capture file of a tcpdump -i any');
+    if (host === undefined) throw fail(`${at}.host`, 'missing: the host the capture was taken on');
+    return { file, host };
   });
   return { hops, anyCaptures };
 }

@@ -54,3 +54,46 @@ describe('createProgress', () => {
     expect(stdin.text()).toContain('-: 3 MiB');
   });
 });
+
+describe('createProgress: an input that gives no data', () => {
+  it('names the silent input after the wait, not the file read before it, and erases the line when data comes', () => {
+    vi.useFakeTimers();
+    try {
+      const out = sink();
+      const progress = createProgress(out, true, { streams: ['live.fifo'], waitingAfterMs: 2000 });
+      progress.update('small.pcap', 1000, 2000); // a regular file, read to its end
+      vi.advanceTimersByTime(1500);
+      expect(out.text()).not.toContain('waiting');
+      vi.advanceTimersByTime(1000);
+      expect(out.text()).toBe('\r\u001b[Klive.fifo: waiting for data');
+      vi.advanceTimersByTime(5000); // said once, not redrawn
+      expect(out.text().match(/waiting/g)).toHaveLength(1);
+      progress.update('live.fifo', 3 * 1048576, null);
+      expect(out.text().endsWith('\r\u001b[K\r\u001b[Klive.fifo: 3 MiB')).toBe(true);
+      vi.advanceTimersByTime(2500); // silent again, mid-stream: the stream itself is named
+      expect(out.text().endsWith('\r\u001b[Klive.fifo: waiting for data')).toBe(true);
+      progress.done();
+      expect(out.text().endsWith('\r\u001b[K')).toBe(true);
+      const after = out.text();
+      vi.advanceTimersByTime(10_000); // the timer is gone with done()
+      expect(out.text()).toBe(after);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('says nothing of waiting without inputs that can wait, or when disabled', () => {
+    vi.useFakeTimers();
+    try {
+      const files = sink();
+      createProgress(files, true, { streams: [] });
+      const off = sink();
+      createProgress(off, false, { streams: ['-'] });
+      vi.advanceTimersByTime(10_000);
+      expect(files.text()).toBe('');
+      expect(off.text()).toBe('');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
