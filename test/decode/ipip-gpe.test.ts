@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { Carrier, DecodeStatus } from '../../src/decode/packet.js';
 import { setTunnelPorts } from '../../src/decode/registry.js';
-import { be16, be32, cat, eth, ipv4, ipv6, lvl, run, tcp, udp, vxlan } from './helpers.js';
+import { be16, be32, cat, eth, gre, ipv4, ipv6, lvl, run, tcp, udp, vxlan } from './helpers.js';
 
 const ETH = 1;
 const RAW = 101;
@@ -64,6 +64,30 @@ describe('IP-in-IP (protocols 4 and 41)', () => {
     expect(p.status).toBe(DecodeStatus.OK);
     expect(lvl(p, 1).carrier).toBe(Carrier.IPIP);
     expect(lvl(p, 1).dstPort).toBe(5201);
+  });
+});
+
+describe('tunnel overhead against the underlay MTU (outer IP length - inner IP length)', () => {
+  test('IP-in-IP 20 / 40, GRE 24, GRETAP 38, VXLAN 50, VXLAN-GPE with inner IP 36', () => {
+    const cases: Array<[string, Uint8Array, number]> = [
+      ['ipip', eth(0x0800, ipv4({ proto: 4, payload: innerSeg() })), 20],
+      ['ip6tnl', eth(0x86dd, ipv6(41, innerV6Seg())), 40],
+      ['gre', eth(0x0800, ipv4({ proto: 47, payload: gre(0x0800, innerSeg()) })), 24],
+      ['gretap', eth(0x0800, ipv4({ proto: 47, payload: gre(0x6558, eth(0x0800, innerSeg())) })), 38],
+      [
+        'vxlan',
+        eth(0x0800, ipv4({ proto: 17, payload: udp(1, 4789, vxlan(1, eth(0x0800, innerSeg()))) })),
+        50,
+      ],
+      ['vxlan-gpe', eth(0x0800, ipv4({ proto: 17, payload: udp(1, 4790, gpe(1, 1, innerSeg())) })), 36],
+    ];
+    for (const [name, frame, overhead] of cases) {
+      const p = run(ETH, frame, { snap: 256 });
+      expect(p.status, name).toBe(DecodeStatus.OK);
+      const inner = lvl(p, 1);
+      expect(inner.carrier >= Carrier.VXLAN && inner.carrier <= Carrier.NVGRE, name).toBe(true);
+      expect(lvl(p, 0).ipTotalLength - inner.ipTotalLength, name).toBe(overhead);
+    }
   });
 });
 
