@@ -94,8 +94,9 @@ function fragmentFacts(view: HopView, record: FindingRecord): void {
   if (view.mtuSource === 'inferred') {
     facts.mtuMax = maxFragment + FRAGMENT_STEP_SLACK;
     record.derived.push('mtu', 'mtuMax');
-  } else if (view.mtu !== null && maxFragment > 0 && largestFragment(view.mtu) > maxFragment) {
-    // This hop would cut larger fragments: they were cut before the capture point.
+  } else if (view.mtu !== null && maxFragment > 0 && maxFragment + FRAGMENT_STEP_SLACK < view.mtu) {
+    // This hop would cut larger fragments (IPv4 or IPv6, its largest is within 7 bytes of its
+    // MTU): they were cut before the capture point.
     facts.hopMtu = view.mtu;
     mtu = maxFragment;
     source = 'upstream';
@@ -113,9 +114,4 @@ function fragmentFacts(view: HopView, record: FindingRecord): void {
   );
   Object.assign(facts, advice);
   record.derived.push(...MTU_ADVICE_FACTS);
-}
-
-/** The largest IPv4 fragment a link of this MTU makes (20-byte header, data in 8-byte steps). */
-function largestFragment(mtu: number): number {
-  return 20 + Math.floor((mtu - 20) / 8) * 8;
 }
