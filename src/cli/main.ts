@@ -21,7 +21,7 @@ export const EXIT_USAGE = 2;
 export const EXIT_OUTPUT = 74;
 
 /** The options that take a value (yargs' own check of a missing one only covers the last). */
-const VALUE_OPTIONS = ['hop', 'mtu', 'path', 'topology', 'log-level', 'jobs'];
+const VALUE_OPTIONS = ['hop', 'mtu', 'path', 'topology', 'log-level', 'jobs', 'vxlan-port', 'geneve-port'];
 
 interface AnalyzeArgs {
   captures: string[];
@@ -36,6 +36,8 @@ interface AnalyzeArgs {
   color?: boolean;
   progress?: boolean;
   jobs?: number;
+  vxlanPort?: number | number[];
+  genevePort?: number | number[];
 }
 
 export interface CliIo {
@@ -61,6 +63,17 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     .filter(Boolean);
   if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 0))
     throw new UsageError(`analyze: --jobs takes a whole number of worker threads, not ${args.jobs}`);
+  const ports = (name: string, value: number | number[] | undefined): number[] => {
+    const all = value === undefined ? [] : Array.isArray(value) ? value : [value];
+    for (const p of all)
+      if (!(Number.isInteger(p) && p > 0 && p < 65536))
+        throw new UsageError(`analyze: --${name} takes a UDP port (1-65535), not ${p}`);
+    return all;
+  };
+  const tunnelPorts = {
+    vxlan: ports('vxlan-port', args.vxlanPort),
+    geneve: ports('geneve-port', args.genevePort),
+  };
   let result: Awaited<ReturnType<typeof analyzeCaptures>>;
   try {
     result = await analyzeCaptures(args.captures, {
@@ -68,6 +81,7 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
       logger,
       logLevel: args.logLevel,
       ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
+      tunnelPorts,
       onProgress: progress.update,
       ...(path !== undefined && path.length > 0 ? { path } : {}),
     });
@@ -291,6 +305,16 @@ export async function main(
             requiresArg: true,
             describe:
               'Threads that read capture files at once (default: one per core for two or more files of 384 MiB in all; 0 or 1: one)',
+          })
+          .option('vxlan-port', {
+            type: 'number',
+            requiresArg: true,
+            describe: 'Also decode UDP to this port as VXLAN (besides 4789, 8472; repeatable)',
+          })
+          .option('geneve-port', {
+            type: 'number',
+            requiresArg: true,
+            describe: 'Also decode UDP to this port as Geneve (besides 6081; repeatable)',
           })
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),

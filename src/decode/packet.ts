@@ -32,11 +32,19 @@ export const Carrier = {
   VXLAN: 1,
   GENEVE: 2,
   GRE: 3,
-  NVGRE: 4,
+  /** VXLAN-GPE (UDP 4790): inner IPv4, IPv6 or Ethernet, chosen by its next-protocol field. */
+  VXLAN_GPE: 4,
+  /** IP-in-IP: IPv4 or IPv6 straight after the outer IP header (IP protocols 4 and 41). */
+  IPIP: 5,
+  /**
+   * Last of the tunnels: observers test `carrier >= VXLAN && carrier <= NVGRE`, so every tunnel
+   * carrier lies in that range.
+   */
+  NVGRE: 6,
   /** The packet quoted in an ICMPv4/ICMPv6 error (usually cut after 8 transport bytes). */
-  ICMP_QUOTE: 5,
+  ICMP_QUOTE: 7,
   /** An IP datagram rebuilt from fragments by the observer, decoded again from its IP header. */
-  REASSEMBLED: 6,
+  REASSEMBLED: 8,
 } as const;
 export type CarrierValue = (typeof Carrier)[keyof typeof Carrier];
 
@@ -48,6 +56,8 @@ export const IpProto = {
   UDP: 17,
   IPV6_ROUTE: 43,
   IPV6_FRAG: 44,
+  IPIP: 4,
+  IPV6_IN_IP: 41,
   GRE: 47,
   ESP: 50,
   AH: 51,
@@ -61,15 +71,15 @@ export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, 
 export interface Level {
   // --- how this level was carried (level 0: Carrier.NONE) ---
   carrier: CarrierValue;
-  /** Offset of the tunnel header (VXLAN/Geneve/GRE/ICMP), -1 for none. */
+  /** Offset of the tunnel header (VXLAN/Geneve/GRE/ICMP; IP-in-IP: the inner IP header), -1 for none. */
   carrierOffset: number;
-  /** Bytes of the tunnel header itself (VXLAN 8, Geneve 8 + options, GRE 4..16, ICMP 8). */
+  /** Bytes of the tunnel header itself (VXLAN/VXLAN-GPE 8, Geneve 8 + options, GRE 4..16, ICMP 8, IP-in-IP 0). */
   carrierLength: number;
-  /** VXLAN VNI, Geneve VNI, NVGRE VSID or GRE key; -1 when none. */
+  /** VXLAN(-GPE) VNI, Geneve VNI, NVGRE VSID or GRE key; -1 when none. */
   vni: number;
   /** Geneve option bytes (0 otherwise). */
   geneveOptionsLength: number;
-  /** UDP destination port the tunnel came on (4789, 8472, 6081), 0 otherwise. */
+  /** UDP destination port the tunnel came on (4789, 8472, 6081, 4790 or a configured one), 0 otherwise. */
   tunnelPort: number;
 
   // --- link header in front of the IP header (Ethernet, inner Ethernet after VXLAN/Geneve) ---

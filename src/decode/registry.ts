@@ -11,6 +11,7 @@ import { decodeGeneve } from './geneve.js';
 import { decodeGre } from './gre.js';
 import { decodeIcmp4 } from './icmp4.js';
 import { decodeIcmp6 } from './icmp6.js';
+import { decodeIpip } from './ipip.js';
 import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
 import { decodeNull } from './null.js';
@@ -20,6 +21,7 @@ import { decodeSll2 } from './sll2.js';
 import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { decodeVxlan } from './vxlan.js';
+import { decodeVxlanGpe } from './vxlan-gpe.js';
 
 function table(size: number): Array<Decoder | undefined> {
   return new Array<Decoder | undefined>(size).fill(undefined);
@@ -44,16 +46,47 @@ networkDecoders[0x86dd] = decodeIpv6;
 /** IP protocol -> transport decoder (may announce a next level: GRE payload, ICMP quote). */
 export const transportDecoders = table(256);
 transportDecoders[1] = decodeIcmp4;
+transportDecoders[4] = decodeIpip; // IPv4 in IP (ipip, Calico IPIP mode)
 transportDecoders[6] = decodeTcp;
 transportDecoders[17] = decodeUdp;
+transportDecoders[41] = decodeIpip; // IPv6 in IP (sit, ip6tnl)
 transportDecoders[47] = decodeGre;
 transportDecoders[58] = decodeIcmp6;
 
 /** UDP destination port -> tunnel decoder (announces the next level). */
 export const udpPortDecoders = table(65536);
-udpPortDecoders[4789] = decodeVxlan; // IANA VXLAN
-udpPortDecoders[8472] = decodeVxlan; // Linux vxlan default before IANA
-udpPortDecoders[6081] = decodeGeneve;
+
+/** The tunnel ports known without configuration. */
+export const DEFAULT_VXLAN_PORTS: readonly number[] = [4789, 8472]; // IANA; Linux's default before IANA
+export const DEFAULT_GENEVE_PORTS: readonly number[] = [6081];
+export const DEFAULT_VXLAN_GPE_PORTS: readonly number[] = [4790];
+
+/** Extra UDP ports to decode as tunnels (`--vxlan-port`, `--geneve-port`), on top of the defaults. */
+export interface TunnelPorts {
+  vxlan?: readonly number[];
+  geneve?: readonly number[];
+}
+
+function isPort(p: number): boolean {
+  return Number.isInteger(p) && p > 0 && p < 65536;
+}
+
+/**
+ * Sets the UDP port table: the defaults plus `ports`. Called once before reading (a module-level
+ * table: the decoder's hot path reads it without a lookup through options). A port given for both
+ * VXLAN and Geneve ends up Geneve; a custom port replaces a default one's decoder.
+ * Invalid ports are ignored (the CLI validates them).
+ */
+export function setTunnelPorts(ports: TunnelPorts = {}): void {
+  udpPortDecoders.fill(undefined);
+  for (const p of DEFAULT_VXLAN_PORTS) udpPortDecoders[p] = decodeVxlan;
+  for (const p of DEFAULT_GENEVE_PORTS) udpPortDecoders[p] = decodeGeneve;
+  for (const p of DEFAULT_VXLAN_GPE_PORTS) udpPortDecoders[p] = decodeVxlanGpe;
+  for (const p of ports.vxlan ?? []) if (isPort(p)) udpPortDecoders[p] = decodeVxlan;
+  for (const p of ports.geneve ?? []) if (isPort(p)) udpPortDecoders[p] = decodeGeneve;
+}
+
+setTunnelPorts();
 
 export function lookup(t: Array<Decoder | undefined>, key: number): Decoder | undefined {
   return key >= 0 && key < t.length ? t[key] : undefined;

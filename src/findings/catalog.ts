@@ -48,10 +48,21 @@ export interface CatalogEntry {
   phrases?: Readonly<Record<string, Phrase>>;
 }
 
-/** How the MTU of a hop was learnt, in words (fragment findings). */
+/**
+ * The MTU that cut the fragments, in words (fragment findings): the hop's own, or a range read off
+ * the largest fragment (a link cuts fragment data at 8-byte steps, so its MTU is that fragment's
+ * size .. 7 bytes more), here or on a link before this capture point.
+ */
 const HOP_MTU: Phrase = {
   by: 'mtuSource',
-  values: { inferred: 'about {mtu} (its largest fragment)', '*': '{mtu}' },
+  values: {
+    inferred:
+      '{mtu}..{mtuMax} (the largest fragment is {maxFragment} bytes and fragments are cut at 8-byte steps)',
+    upstream:
+      '{mtu}..{mtuMax} on a link before this capture point (the largest fragment is {maxFragment} bytes, ' +
+      'smaller than the {hopMtu}-byte MTU here would cut)',
+    '*': '{mtu}',
+  },
 };
 
 /** How super-frames came to be, by the direction the capture recorded (TCP and UDP alike). */
@@ -383,10 +394,15 @@ export const CATALOG = [
     scope: 'flow',
     title: 'IP fragments',
     explanation:
-      '{count} IP fragments in {datagrams} datagrams ({reassembled} reassembled); the largest ' +
-      'fragment is {maxFragment} bytes, so the link MTU here is about {mtu}. Fragmentation costs ' +
-      'CPU and loses the whole datagram when one fragment is lost.',
+      '{count} IP fragments in {datagrams} datagrams ({reassembled} reassembled), cut by a link MTU ' +
+      'of {~mtu}. Fragmentation costs CPU and loses the whole datagram when one fragment is lost.',
     fix: 'Lower the sender’s MTU or MSS below the path MTU, or raise the MTU of the link that fragments.',
+    phrases: {
+      mtu: {
+        by: 'mtuSource',
+        values: { ...HOP_MTU.values, '*': '{mtu} (the largest fragment is {maxFragment} bytes)' },
+      },
+    },
   },
   {
     code: 'fragment.outer',

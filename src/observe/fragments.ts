@@ -29,6 +29,8 @@ export interface FragmentCounts {
   tooBig: number;
   timedOut: number;
   evicted: number;
+  /** IPv4 queues retired when their ID came round again (reassembly.ts maxDistance): incomplete too. */
+  retired: number;
 }
 
 export function createFragmentCounts(): FragmentCounts {
@@ -41,6 +43,7 @@ export function createFragmentCounts(): FragmentCounts {
     tooBig: 0,
     timedOut: 0,
     evicted: 0,
+    retired: 0,
   };
 }
 
@@ -83,9 +86,10 @@ function onFragmentProblem(counts: FragmentCounts, findings: FindingStore, probl
   } else if (problem.kind === 'too-big') {
     counts.tooBig++;
     record = noteFinding(findings, 'fragment.too-big', 0, frame);
-  } else if (problem.kind === 'timeout' || problem.kind === 'evicted') {
+  } else if (problem.kind === 'timeout' || problem.kind === 'evicted' || problem.kind === 'too-far') {
     if (problem.kind === 'timeout') counts.timedOut++;
-    else counts.evicted++;
+    else if (problem.kind === 'evicted') counts.evicted++;
+    else counts.retired++;
     record = noteFinding(findings, 'fragment.incomplete', 0, frame);
     for (const f of problem.frames)
       if (record.evidence.length < MAX_EVIDENCE && !record.evidence.includes(f)) record.evidence.push(f);
@@ -142,6 +146,8 @@ const TUNNEL_NAMES: Readonly<Record<number, string>> = {
   [Carrier.GENEVE]: 'Geneve',
   [Carrier.GRE]: 'GRE',
   [Carrier.NVGRE]: 'NVGRE',
+  [Carrier.VXLAN_GPE]: 'VXLAN-GPE',
+  [Carrier.IPIP]: 'IP-in-IP',
 };
 
 /** Records which flow a rebuilt datagram belongs to, and for tunnels the sizes the fix needs. */

@@ -24,7 +24,10 @@ export function viewHop(hop: HopState): HopView {
     snaplen: hop.snaplen,
     state: hop,
   };
-  if (view.kind === 'unknown' && hop.tunnels.vxlan + hop.tunnels.geneve + hop.tunnels.gre > 0) {
+  if (
+    view.kind === 'unknown' &&
+    hop.tunnels.vxlan + hop.tunnels.geneve + hop.tunnels.gre + hop.tunnels.ipip > 0
+  ) {
     // Captures that show tunnel packets were taken on the underlay side of the tunnel endpoint.
     view.kind = 'physical';
     view.kindSource = 'traffic';
@@ -75,15 +78,36 @@ export function hopFindings(view: HopView): FindingRecord[] {
   return out;
 }
 
-/** The MTU facts of a fragment finding, and for tunnels the numbers of the fix. */
+/** A fragmenting link cuts data at 8-byte steps: its MTU lies in [largest fragment, largest fragment + 7]. */
+const FRAGMENT_STEP_SLACK = 7;
+
+/**
+ * The MTU facts of a fragment finding, and for tunnels the numbers of the fix. The MTU that cut
+ * the fragments comes from the hop (given, topology) unless the fragments say otherwise: inferred
+ * from the largest fragment when the hop's MTU is unknown, and also when the fragments are smaller
+ * than the hop's MTU would cut (fragmented upstream of the capture point). From fragments it is a
+ * range, largest fragment .. + 7, and the fix is given for its lower bound (it fits either way).
+ */
 function fragmentFacts(view: HopView, record: FindingRecord): void {
   const facts = record.facts;
   const maxFragment = view.state.fragments.maxFragment;
-  const mtu = view.mtu ?? maxFragment;
+  let mtu = view.mtu ?? maxFragment;
+  let source: string | null = view.mtuSource;
   facts.maxFragment = maxFragment;
+  if (view.mtuSource === 'inferred') {
+    facts.mtuMax = maxFragment + FRAGMENT_STEP_SLACK;
+    record.derived.push('mtu', 'mtuMax');
+  } else if (view.mtu !== null && maxFragment > 0 && maxFragment + FRAGMENT_STEP_SLACK < view.mtu) {
+    // This hop would cut larger fragments (IPv4 or IPv6, its largest is within 7 bytes of its
+    // MTU): they were cut before the capture point.
+    facts.hopMtu = view.mtu;
+    mtu = maxFragment;
+    source = 'upstream';
+    facts.mtuMax = maxFragment + FRAGMENT_STEP_SLACK;
+    record.derived.push('mtu', 'mtuMax');
+  }
   facts.mtu = mtu;
-  facts.mtuSource = view.mtuSource;
-  if (view.mtuSource === 'inferred') record.derived.push('mtu');
+  facts.mtuSource = source;
   if (record.code !== 'fragment.outer' || typeof facts.overhead !== 'number') return;
   const advice = mtuAdvice(
     mtu,

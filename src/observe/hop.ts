@@ -68,7 +68,7 @@ export interface HopState extends HopIdentity {
   /** Frames whose headers the snap length cut (normal) and frames that were malformed. */
   headersCut: number;
   malformed: number;
-  tunnels: { vxlan: number; geneve: number; gre: number };
+  tunnels: { vxlan: number; geneve: number; gre: number; ipip: number };
   superFrames: {
     count: number;
     maxPayload: number;
@@ -115,7 +115,7 @@ export function createHopState(identity: HopIdentity): HopState {
     checksums: createHopChecksums(),
     headersCut: 0,
     malformed: 0,
-    tunnels: { vxlan: 0, geneve: 0, gre: 0 },
+    tunnels: { vxlan: 0, geneve: 0, gre: 0, ipip: 0 },
     superFrames: { count: 0, maxPayload: 0, mss: -1, udp: 0, outgoing: 0, incoming: 0, unknownDirection: 0 },
     fragments: createFragmentCounts(),
     pmtu: { messages: 0, minMtu: -1 },
@@ -172,8 +172,9 @@ function observeLevels(
   for (let i = 0; i < packet.levelCount; i++) {
     const level = packet.levels[i] as Level;
     if (level.ipVersion === 0 || level.carrier === Carrier.ICMP_QUOTE) continue;
-    if (level.carrier === Carrier.VXLAN) hop.tunnels.vxlan++;
+    if (level.carrier === Carrier.VXLAN || level.carrier === Carrier.VXLAN_GPE) hop.tunnels.vxlan++;
     else if (level.carrier === Carrier.GENEVE) hop.tunnels.geneve++;
+    else if (level.carrier === Carrier.IPIP) hop.tunnels.ipip++;
     else if (level.carrier === Carrier.GRE || level.carrier === Carrier.NVGRE) hop.tunnels.gre++;
     const inner = i > 0 ? INNER_SHIFT : 0;
 

@@ -9,7 +9,8 @@
  *
  * Rules followed:
  * - Key: IPv4 (source, destination, protocol, identification); IPv6 (source, destination,
- *   fragment identification). Keys are hashed straight from the frame's bytes into an
+ *   fragment identification); both with the tunnel id (VNI) of the level the fragments were
+ *   carried in, so tenants with overlapping address space never share a queue. Keys are hashed straight from the frame's bytes into an
  *   open-addressing table (linear probing, backward-shift deletion) and compared byte by byte:
  *   no string per fragment.
  * - Overlaps (RFC 5722, and Linux for IPv4 too): a fragment whose bytes differ from bytes already
@@ -22,6 +23,12 @@
  *   limit.
  * - Timeout (like Linux's ipfrag_time, 30 s): counted from the first fragment, not refreshed;
  *   checked whenever a fragment arrives with a later time, or by `expire(now)`.
+ * - IPv4 ID reuse (like Linux's ipfrag_max_dist, default 64): the 16-bit IPv4 identification
+ *   wraps in well under the timeout at tunnel rates, so a datagram that lost a fragment would
+ *   meet a later datagram with the same ID and read as an overlap. Every IPv4 source (address and
+ *   tunnel id) counts the datagrams it starts; a fragment that finds its queue more than
+ *   `maxDistance` datagrams of that source behind first retires the old queue (reported as
+ *   `too-far`: incomplete, not an overlap) and starts a new one.
  * - Non-last fragments must carry a multiple of 8 bytes (else the fragment alone is `invalid`);
  *   conflicting ends (two different last fragments, data past the last one) discard the datagram.
  * - An IPv6 "atomic fragment" (offset 0, M = 0; RFC 6946) completes at once, touching no state.
@@ -58,6 +65,10 @@
 
 import { HopscopeError } from '../errors.js';
 
+const REASON_TOO_FAR =
+  'its IPv4 ID came round again after many later datagrams from the same source: retired as ' +
+  'Linux does (ipfrag_max_dist), not taken for an overlap';
+
 /** Payload block size of the pool. */
 export const BLOCK_SIZE = 1024;
 /** Largest IPv4 total length / IPv6 payload length. */
@@ -79,6 +90,11 @@ export interface ReassemblerOptions {
   maxRanges?: number;
   /** Frame numbers remembered per datagram (the count goes on). Default 16. */
   maxFrames?: number;
+  /**
+   * IPv4 only: a queue that more than this many later datagrams of the same source went by is
+   * retired when its ID comes back (Linux ipfrag_max_dist). Default 64; 0 turns it off.
+   */
+  maxDistance?: number;
   /** Called for every problem; the object is reused, valid only during the call. */
   onProblem?: (problem: FragmentProblem) => void;
 }
@@ -105,6 +121,8 @@ export interface FragmentInput {
   protocol: number;
   /** IPv4 identification or IPv6 fragment identification (32 bits). */
   id: number;
+  /** Tunnel id (VNI, VSID, GRE key) of the level the fragment was carried in; -1 for none. */
+  tunnelId: number;
   /** Fragment offset in bytes. */
   fragmentOffset: number;
   moreFragments: boolean;
@@ -148,7 +166,7 @@ export interface ReassemblyResult {
   firstTime: number;
 }
 
-export type FragmentProblemKind = 'overlap' | 'too-big' | 'timeout' | 'evicted' | 'invalid';
+export type FragmentProblemKind = 'overlap' | 'too-big' | 'timeout' | 'evicted' | 'too-far' | 'invalid';
 
 /** The reused problem report. `src`/`dst` are views into a scratch buffer. */
 export interface FragmentProblem {
@@ -185,6 +203,8 @@ export interface ReassemblyStats {
   atomic: number;
   timedOut: number;
   evicted: number;
+  /** Incomplete IPv4 queues retired when their ID came back after maxDistance datagrams (too-far). */
+  retired: number;
   /** Overlaps with different bytes (datagram discarded). */
   overlaps: number;
   /** Overlaps with identical bytes (kept). */
@@ -220,6 +240,7 @@ export function createFragmentInput(): FragmentInput {
     dstOffset: 0,
     protocol: 0,
     id: 0,
+    tunnelId: -1,
     fragmentOffset: 0,
     moreFragments: false,
     payloadOffset: 0,
@@ -239,6 +260,8 @@ export interface FragmentLevelFields {
   srcOffset: number;
   dstOffset: number;
   ipId: number;
+  /** Tunnel id of the level (-1 or absent: none): part of the key. */
+  vni?: number;
   moreFragments: boolean;
   fragmentOffset: number;
   isFragment: boolean;
@@ -266,6 +289,7 @@ export function fillFragmentInput(
   input.dstOffset = level.dstOffset;
   input.protocol = level.protocol;
   input.id = level.ipId;
+  input.tunnelId = level.vni ?? -1;
   input.fragmentOffset = level.fragmentOffset;
   input.moreFragments = level.moreFragments;
   if (level.ipVersion === 4) {
@@ -307,6 +331,9 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
   const maxFrames = positiveInt('maxFrames', opts.maxFrames, 16);
   const timeoutSeconds = opts.timeoutSeconds ?? 30;
   if (!(timeoutSeconds > 0)) throw new HopscopeError('reassembler option timeoutSeconds must be positive');
+  const maxDistance = opts.maxDistance ?? 64;
+  if (!(Number.isInteger(maxDistance) && maxDistance >= 0))
+    throw new HopscopeError('reassembler option maxDistance must be a whole number');
   const onProblem = opts.onProblem;
   /** maxBytes rounded down to whole blocks (at least one). */
   const maxBlocks = Math.max(1, Math.floor(maxBytes / BLOCK_SIZE));
@@ -315,6 +342,9 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
   const sVersion = new Uint8Array(maxDatagrams); // 0 = free
   const sProto = new Int16Array(maxDatagrams);
   const sId = new Uint32Array(maxDatagrams);
+  const sTunnel = new Int32Array(maxDatagrams);
+  /** IPv4: the source's datagram count when this queue last got a fragment. */
+  const sLast = new Uint32Array(maxDatagrams);
   const sHash = new Int32Array(maxDatagrams);
   const sAddr = new Uint8Array(maxDatagrams * 32); // src at 0, dst at 16
   const sFirstTime = new Float64Array(maxDatagrams);
@@ -346,6 +376,15 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
   while (tableSize < maxDatagrams * 2) tableSize *= 2;
   const tableMask = tableSize - 1;
   const table = new Int32Array(tableSize); // slot + 1, 0 = empty
+
+  // --- IPv4 sources with queues held (for maxDistance): open addressing, same size as the table ---
+  const srcUsed = new Uint8Array(tableSize);
+  const srcAddr = new Uint8Array(tableSize * 4);
+  const srcTunnel = new Int32Array(tableSize);
+  const srcHash = new Int32Array(tableSize);
+  /** Datagrams (queues) the source started, and queues of it held now. */
+  const srcCount = new Uint32Array(tableSize);
+  const srcRefs = new Int32Array(tableSize);
 
   // --- block pool ---
   const blocks: Uint8Array[] = [];
@@ -398,6 +437,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     atomic: 0,
     timedOut: 0,
     evicted: 0,
+    retired: 0,
     overlaps: 0,
     duplicates: 0,
     tooBig: 0,
@@ -416,9 +456,12 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     dst: number,
     proto: number,
     id: number,
+    tunnel: number,
   ): number {
     const n = version === 4 ? 4 : 16;
     let h = 0x811c9dc5 ^ version;
+    h = Math.imul(h ^ (tunnel >>> 16), 0x01000193);
+    h = Math.imul(h ^ (tunnel & 0xffff), 0x01000193);
     for (let i = 0; i < n; i++) h = Math.imul(h ^ (data[src + i] as number), 0x01000193);
     for (let i = 0; i < n; i++) h = Math.imul(h ^ (data[dst + i] as number), 0x01000193);
     h = Math.imul(h ^ (version === 4 ? proto & 0xff : 0), 0x01000193);
@@ -438,8 +481,9 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     dst: number,
     proto: number,
     id: number,
+    tunnel: number,
   ): boolean {
-    if (sVersion[slot] !== version || sId[slot] !== id >>> 0) return false;
+    if (sVersion[slot] !== version || sId[slot] !== id >>> 0 || sTunnel[slot] !== tunnel) return false;
     if (version === 4 && sProto[slot] !== (proto & 0xff)) return false;
     const n = version === 4 ? 4 : 16;
     const base = slot * 32;
@@ -458,13 +502,14 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     dst: number,
     proto: number,
     id: number,
+    tunnel: number,
   ) {
     let pos = hash & tableMask;
     for (;;) {
       const entry = table[pos] as number;
       if (entry === 0) return -pos - 1;
       const slot = entry - 1;
-      if (sHash[slot] === hash && keyEquals(slot, data, version, src, dst, proto, id)) return pos;
+      if (sHash[slot] === hash && keyEquals(slot, data, version, src, dst, proto, id, tunnel)) return pos;
       pos = (pos + 1) & tableMask;
     }
   }
@@ -490,10 +535,75 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     table[hole] = 0;
   }
 
+  // ------------------------------------------------------------------ IPv4 sources (maxDistance)
+
+  function sourceHash(data: Uint8Array, at: number, tunnel: number): number {
+    let h = Math.imul(0x811c9dc5 ^ (tunnel >>> 16), 0x01000193);
+    h = Math.imul(h ^ (tunnel & 0xffff), 0x01000193);
+    for (let i = 0; i < 4; i++) h = Math.imul(h ^ (data[at + i] as number), 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return h | 0;
+  }
+
+  /** Position of the source (address at data[at], tunnel), or -(free position) - 1. */
+  function sourceFind(data: Uint8Array, at: number, tunnel: number, hash: number): number {
+    let pos = hash & tableMask;
+    for (;;) {
+      if (srcUsed[pos] === 0) return -pos - 1;
+      if (
+        srcHash[pos] === hash &&
+        srcTunnel[pos] === tunnel &&
+        srcAddr[pos * 4] === data[at] &&
+        srcAddr[pos * 4 + 1] === data[at + 1] &&
+        srcAddr[pos * 4 + 2] === data[at + 2] &&
+        srcAddr[pos * 4 + 3] === data[at + 3]
+      )
+        return pos;
+      pos = (pos + 1) & tableMask;
+    }
+  }
+
+  /** The held source of slot's queue (IPv4 only; it exists while the queue is held). */
+  function sourceOfSlot(slot: number): number {
+    const t = sTunnel[slot] as number;
+    return sourceFind(sAddr, slot * 32, t, sourceHash(sAddr, slot * 32, t));
+  }
+
+  /** Drops a source entry nobody refers to (backward-shift deletion, as in tableRemove). */
+  function sourceRemove(pos: number): void {
+    let hole = pos;
+    let j = pos;
+    for (;;) {
+      j = (j + 1) & tableMask;
+      if (srcUsed[j] === 0) break;
+      const home = (srcHash[j] as number) & tableMask;
+      const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!inRange) {
+        srcUsed[hole] = 1;
+        srcHash[hole] = srcHash[j] as number;
+        srcTunnel[hole] = srcTunnel[j] as number;
+        srcCount[hole] = srcCount[j] as number;
+        srcRefs[hole] = srcRefs[j] as number;
+        copyBytes(srcAddr, hole * 4, srcAddr, j * 4, 4);
+        hole = j;
+      }
+    }
+    srcUsed[hole] = 0;
+  }
+
   // ------------------------------------------------------------------ slots
 
   function releaseSlot(slot: number): void {
     tableRemove(slot);
+    if (maxDistance > 0 && sVersion[slot] === 4) {
+      const sp = sourceOfSlot(slot);
+      if (sp >= 0) {
+        srcRefs[sp] = (srcRefs[sp] as number) - 1;
+        if (srcRefs[sp] === 0) sourceRemove(sp);
+      }
+    }
     const base = slot * BLOCKS_PER_DATAGRAM;
     for (let i = 0; i < BLOCKS_PER_DATAGRAM; i++) {
       const b = sBlocks[base + i] as number;
@@ -897,21 +1007,33 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
       return result;
     }
 
-    const hash = hashKey(data, version, f.srcOffset, f.dstOffset, f.protocol, f.id);
-    let pos = lookup(hash, data, version, f.srcOffset, f.dstOffset, f.protocol, f.id);
-    let slot: number;
-    if (pos >= 0) {
-      slot = (table[pos] as number) - 1;
-    } else {
+    const tunnel = f.tunnelId | 0;
+    const hash = hashKey(data, version, f.srcOffset, f.dstOffset, f.protocol, f.id, tunnel);
+    let pos = lookup(hash, data, version, f.srcOffset, f.dstOffset, f.protocol, f.id, tunnel);
+    let slot = pos >= 0 ? (table[pos] as number) - 1 : -1;
+    const distance = maxDistance > 0 && version === 4;
+    if (slot >= 0 && distance) {
+      const sp = sourceOfSlot(slot);
+      if (sp >= 0 && ((srcCount[sp] as number) - (sLast[slot] as number)) >>> 0 > maxDistance) {
+        // The ID came round again: this fragment belongs to a later datagram.
+        stats.retired++;
+        reportSlot('too-far', REASON_TOO_FAR, slot, f.frame);
+        releaseSlot(slot);
+        slot = -1;
+        pos = lookup(hash, data, version, f.srcOffset, f.dstOffset, f.protocol, f.id, tunnel);
+      }
+    }
+    if (slot < 0) {
       if (freeSlotCount === 0) {
         evictOldest(-1, f.frame);
-        pos = lookup(hash, data, version, f.srcOffset, f.dstOffset, f.protocol, f.id);
+        pos = lookup(hash, data, version, f.srcOffset, f.dstOffset, f.protocol, f.id, tunnel);
       }
       slot = freeSlots[--freeSlotCount] as number;
       table[-pos - 1] = slot + 1;
       sVersion[slot] = version;
       sProto[slot] = version === 4 ? f.protocol & 0xff : 0;
       sId[slot] = f.id >>> 0;
+      sTunnel[slot] = tunnel;
       sHash[slot] = hash;
       const abase = slot * 32;
       sAddr.fill(0, abase, abase + 32);
@@ -931,6 +1053,25 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
       newest = slot;
       stats.started++;
       stats.pending++;
+      if (distance) {
+        const sh = sourceHash(data, f.srcOffset, tunnel);
+        let sp = sourceFind(data, f.srcOffset, tunnel, sh);
+        if (sp < 0) {
+          sp = -sp - 1;
+          srcUsed[sp] = 1;
+          srcHash[sp] = sh;
+          srcTunnel[sp] = tunnel;
+          srcCount[sp] = 0;
+          srcRefs[sp] = 0;
+          copyBytes(srcAddr, sp * 4, data, f.srcOffset, 4);
+        }
+        srcRefs[sp] = (srcRefs[sp] as number) + 1;
+        srcCount[sp] = ((srcCount[sp] as number) + 1) >>> 0;
+      }
+    }
+    if (distance) {
+      const sp = sourceOfSlot(slot);
+      if (sp >= 0) sLast[slot] = srcCount[sp] as number;
     }
 
     // Consistency of the end (RFC 791/8200; Linux discards the queue on these).
@@ -995,6 +1136,6 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
       while (oldest >= 0) releaseSlot(oldest);
     },
     stats,
-    options: { maxDatagrams, maxBytes, timeoutSeconds, maxHeaderBytes, maxRanges, maxFrames },
+    options: { maxDatagrams, maxBytes, timeoutSeconds, maxHeaderBytes, maxRanges, maxFrames, maxDistance },
   };
 }

@@ -5,6 +5,7 @@
  * read one after another here, each as a stream. A capture that cannot be opened is reported and the others still analysed.
  */
 
+import { setTunnelPorts, type TunnelPorts } from '../decode/registry.js';
 import type { Logger, LogLevel } from '../log.js';
 import type { HopOverrides } from './hops.js';
 import { planThreads, readInWorkers, share } from './parallel.js';
@@ -21,6 +22,8 @@ export interface AnalyzeOptions {
   logLevel?: LogLevel;
   /** Threads to read files in, this one included: undefined decides by cores and sizes, 0 or 1 reads here alone. */
   jobs?: number;
+  /** UDP ports decoded as VXLAN/Geneve besides the defaults (--vxlan-port, --geneve-port). */
+  tunnelPorts?: TunnelPorts;
   onProgress?: (path: string, bytesRead: number, totalBytes: number | null) => void;
 }
 
@@ -28,6 +31,7 @@ export async function analyzeCaptures(
   paths: readonly string[],
   options: AnalyzeOptions,
 ): Promise<AnalysisResult> {
+  setTunnelPorts(options.tunnelPorts);
   const session = createSession({
     overrides: options.overrides,
     logger: options.logger,
@@ -40,7 +44,11 @@ export async function analyzeCaptures(
     const [mine = [], ...theirs] = share(paths, threads);
     const fromWorkers = readInWorkers(
       theirs,
-      { overrides: options.overrides, logLevel: options.logLevel ?? 'silent' },
+      {
+        overrides: options.overrides,
+        logLevel: options.logLevel ?? 'silent',
+        ...(options.tunnelPorts !== undefined ? { tunnelPorts: options.tunnelPorts } : {}),
+      },
       options.onProgress,
     );
     // A worker's failure surfaces at the await below; until then it must not go unhandled.

@@ -14,6 +14,7 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { TunnelPorts } from '../decode/registry.js';
 import type { LogLevel } from '../log.js';
 import type { HopOverrides } from './hops.js';
 import type { SourceData } from './session.js';
@@ -22,6 +23,8 @@ export interface WorkerInput {
   paths: string[];
   overrides: HopOverrides;
   logLevel: LogLevel;
+  /** Extra tunnel ports: the worker's decoder must know the ones this thread's does. */
+  tunnelPorts?: TunnelPorts;
 }
 
 export type WorkerMessage =

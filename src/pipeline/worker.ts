@@ -5,6 +5,7 @@
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { setTunnelPorts } from '../decode/registry.js';
 import { createLogger } from '../log.js';
 import type { WorkerInput, WorkerMessage } from './parallel.js';
 import { createSession } from './session.js';
@@ -13,6 +14,7 @@ const input = workerData as WorkerInput;
 const port = parentPort;
 if (port === null) throw new Error('hopscope: worker.js runs only as a worker thread');
 const post = (message: WorkerMessage) => port.postMessage(message);
+setTunnelPorts(input.tunnelPorts);
 const session = createSession({ overrides: input.overrides, logger: createLogger(input.logLevel) });
 for (const path of input.paths) {
   await session.readFile(path, {

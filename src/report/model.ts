@@ -65,7 +65,7 @@ export interface ReportHop {
     tooBig: number;
   };
   pmtu: { messages: number; minMtu: number | null };
-  tunnels: { vxlan: number; geneve: number; gre: number };
+  tunnels: { vxlan: number; geneve: number; gre: number; ipip: number };
   malformed: number;
   headersCut: number;
   flows: number;
@@ -152,7 +152,7 @@ function reportHop(view: HopView): ReportHop {
       datagrams: fr.datagrams,
       reassembled: fr.reassembled,
       maxFragment: fr.maxFragment,
-      incomplete: fr.timedOut + fr.evicted,
+      incomplete: fr.timedOut + fr.evicted + fr.retired,
       overlaps: fr.overlaps,
       tooBig: fr.tooBig,
     },

@@ -417,7 +417,8 @@ describe('IPv4 reassembly', () => {
       const j = Math.floor(rand() * (i + 1));
       [all[i], all[j]] = [all[j] as (typeof all)[number], all[i] as (typeof all)[number]];
     }
-    const { r, problems } = withProblems({ maxDatagrams: 600 });
+    // Whole-capture shuffling is far more disorder than ipfrag_max_dist allows: off here.
+    const { r, problems } = withProblems({ maxDatagrams: 600, maxDistance: 0 });
     let done = 0;
     all.forEach((f, n) => {
       const res = r.add(v4Input(f.frame, n, 0));
@@ -647,5 +648,106 @@ describe('lab sample: fragmenting-underlay host1-phy0 (snaplen 256)', () => {
       timedOut: 0,
       evicted: 0,
     });
+  });
+});
+
+describe('IPv4 ID reuse (ipfrag_max_dist)', () => {
+  const src = [10, 200, 0, 42];
+  const cut = (d: Uint8Array) => fragmentV4(d, [0, 1376]);
+  const other = (id: number, from = src) => ipv4Datagram({ id, src: from }, pattern(1500, id));
+
+  it('retires a queue whose ID comes back after far more datagrams of its source: incomplete, not overlap', () => {
+    const { r, problems } = withProblems();
+    // Datagram ID 7 loses its second fragment before the capture point.
+    const lost = ipv4Datagram({ id: 7, src }, pattern(1500, 1));
+    let no = 1;
+    expect(r.add(v4Input(cut(lost)[0] as Uint8Array, no++, 0)).status).toBe('pending');
+    // The ID counter runs on (16 bits wrap in well under the 30 s timeout at tunnel rates) ...
+    for (let id = 8; id < 8 + 200; id++) for (const f of cut(other(id))) r.add(v4Input(f, no++, 0.001 * id));
+    // ... and comes back to 7 with a different datagram.
+    const again = ipv4Datagram({ id: 7, src }, pattern(1500, 2));
+    const [a0, a1] = cut(again) as [Uint8Array, Uint8Array];
+    expect(r.add(v4Input(a0, no++, 0.3)).status).toBe('pending');
+    const res = r.add(v4Input(a1, no++, 0.3));
+    expect(res.status).toBe('complete');
+    expect(rebuilt(res)).toEqual(again);
+    expect(problems.map((p) => p.kind)).toEqual(['too-far']);
+    expect(problems[0]?.frames).toEqual([1]);
+    expect(r.stats.overlaps).toBe(0);
+    expect(r.stats.retired).toBe(1);
+  });
+
+  it('keeps a queue whose missing fragment is only a little late, and counts each source on its own', () => {
+    const { r, problems } = withProblems({ maxDistance: 64 });
+    const late = ipv4Datagram({ id: 7, src }, pattern(1500, 1));
+    const [l0, l1] = cut(late) as [Uint8Array, Uint8Array];
+    let no = 1;
+    r.add(v4Input(l0, no++, 0));
+    // 30 datagrams of the same source, and 500 of another source, go by.
+    for (let id = 8; id < 38; id++) for (const f of cut(other(id))) r.add(v4Input(f, no++, 0.01));
+    for (let id = 8; id < 508; id++)
+      for (const f of cut(other(id, [10, 200, 0, 99]))) r.add(v4Input(f, no++, 0.01));
+    const res = r.add(v4Input(l1, no++, 0.02));
+    expect(res.status).toBe('complete');
+    expect(rebuilt(res)).toEqual(late);
+    expect(problems).toEqual([]);
+  });
+
+  it('with maxDistance 0 behaves as before: the reused ID overlaps', () => {
+    const { r, problems } = withProblems({ maxDistance: 0 });
+    let no = 1;
+    r.add(v4Input(cut(ipv4Datagram({ id: 7, src }, pattern(1500, 1)))[0] as Uint8Array, no++, 0));
+    for (let id = 8; id < 208; id++) for (const f of cut(other(id))) r.add(v4Input(f, no++, 0.01));
+    r.add(v4Input(cut(ipv4Datagram({ id: 7, src }, pattern(1500, 2)))[0] as Uint8Array, no++, 0.02));
+    expect(problems.map((p) => p.kind)).toEqual(['overlap']);
+  });
+});
+
+describe('inner fragments keyed with the tunnel id', () => {
+  it('never mixes fragments of two tenants with the same addresses and ID in different VNIs', () => {
+    const { r, problems } = withProblems();
+    const tenantA = ipv4Datagram({ id: 0x42 }, pattern(3000, 1));
+    const tenantB = ipv4Datagram({ id: 0x42 }, pattern(3000, 2));
+    const fa = fragmentV4(tenantA, [0, 1480, 2960]);
+    const fb = fragmentV4(tenantB, [0, 1480, 2960]);
+    const input = (frame: Uint8Array, no: number, vni: number) => {
+      const i = v4Input(frame, no, 0);
+      i.tunnelId = vni;
+      return i;
+    };
+    const done: Uint8Array[] = [];
+    for (let k = 0; k < 3; k++) {
+      for (const [frames, vni] of [
+        [fa, 97],
+        [fb, 98],
+      ] as const) {
+        const res = r.add(input(frames[k] as Uint8Array, k, vni));
+        if (res.status === 'complete') done.push(rebuilt(res));
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(done).toEqual([tenantA, tenantB]);
+  });
+
+  it('takes the tunnel id from the decoded level (VNI)', () => {
+    const input = createFragmentInput();
+    const frame = fragmentV4(ipv4Datagram({ id: 1 }, pattern(100)), [0, 48])[0] as Uint8Array;
+    const level = {
+      ipVersion: 4,
+      ipOffset: LINK,
+      ipHeaderLength: 20,
+      ipTotalLength: 68,
+      srcOffset: LINK + 12,
+      dstOffset: LINK + 16,
+      ipId: 1,
+      vni: 5001,
+      moreFragments: true,
+      fragmentOffset: 0,
+      isFragment: true,
+      ipv6FragmentHeaderOffset: -1,
+      protocol: 17,
+    };
+    expect(fillFragmentInput(input, frame, frame.length, level, 1, 0)).toBe(true);
+    expect(input.tunnelId).toBe(5001);
   });
 });
