@@ -2,7 +2,7 @@
 // what Linux does: local checksum offload only over an inner partial sum, zero UDP checksums over
 // IPv6 (allowed for tunnels only), UDP lengths that lie, BIG TCP through a tunnel, and an IPv4
 // header left to the NIC by a TSO sender.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { classifyIpv4Header, completedChecksum, fold, sumWords } from '../../src
 import { classifyTransport } from '../../src/observe/checksums.js';
 import { analyzeJson } from '../analyze/helpers.js';
 import { buildPcap } from '../capture/helpers.js';
-import { be16, be32, cat, eth, hex, ipv6, lvl, run, tcp, udp, vxlan } from '../decode/helpers.js';
+import { be16, be32, cat, eth, hex, ipv6, lvl, readPcap, run, tcp, udp, vxlan } from '../decode/helpers.js';
 
 const ETH = 1;
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-verdicts-'));
@@ -254,6 +254,33 @@ describe('BIG TCP through a tunnel', () => {
     }
   });
 });
+
+const BIGTCP_CAPTURE = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'corpus',
+  'tcpdump-bigtcp-v4-vxlan-v4.pcap',
+);
+
+describe.skipIf(!existsSync(BIGTCP_CAPTURE))(
+  'BIG TCP through VXLAN, as recorded (tcpdump test capture)',
+  () => {
+    it('decodes both levels and finds the outer UDP and inner TCP checksums partial', () => {
+      const cap = readPcap(BIGTCP_CAPTURE);
+      const rec = cap.records[0];
+      if (rec === undefined) throw new Error('empty capture');
+      const p = run(cap.linkType, rec.data, { orig: rec.originalLength });
+      expect(p.status).toBe(DecodeStatus.OK);
+      expect(p.levelCount).toBe(2);
+      expect(lvl(p, 0).bigTcp && lvl(p, 1).bigTcp).toBe(true);
+      expect(classes(p, rec.data)).toEqual(['partial', 'partial']);
+      expect(classifyIpv4Header(rec.data, lvl(p, 0).ipOffset, 20, rec.data.length)).toBe('good');
+    });
+  },
+);
 
 describe('an IPv4 header left to the NIC by a TSO sender', () => {
   it('total length 0 and checksum 0: zero with its own finding, not a bad header checksum', async () => {

@@ -132,7 +132,12 @@ function verdicts(cap: Capture, index: number, mss: Map<string, number>): Record
       const key = flowKey(rec.data, level);
       if ((level.tcpFlags & TcpFlag.SYN) !== 0 && level.tcpMss > 0) mss.set(key, level.tcpMss);
       const m = mss.get(key) ?? -1;
-      explained = m > 0 && level.payloadLength > m && firstSegmentVerifies(packet, rec.data, i, m);
+      const options = level.tcpHeaderLength - 20;
+      explained =
+        m > 0 &&
+        level.payloadLength > m &&
+        (firstSegmentVerifies(packet, rec.data, i, m) ||
+          firstSegmentVerifies(packet, rec.data, i, m - options));
     } else if (name === 'tcp' && (level.tcpFlags & TcpFlag.SYN) !== 0 && level.tcpMss > 0) {
       mss.set(flowKey(rec.data, level), level.tcpMss);
     }
@@ -223,7 +228,9 @@ describe.skipIf(!TSHARK)('checksum classes agree with tshark (skipped: tshark no
     // The comparison bites: thousands of checksums judged by both tools, some of them explained.
     expect(compared).toBeGreaterThan(1000);
     expect(explained).toBeGreaterThan(0);
-    if (process.env.TSHARK_DUMP) writeFileSync(process.env.TSHARK_DUMP, JSON.stringify(all, null, 1));
+    console.log(
+      `tshark comparison: ${files} captures, ${compared} checksums judged by both, ${explained} explained`,
+    );
     expect(all.slice(0, 20)).toEqual([]);
   });
 });
