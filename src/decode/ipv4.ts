@@ -18,8 +18,9 @@
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
  * Flags: bit 1 DF, bit 2 MF. Options are skipped by IHL. A total length of 0 with TCP is a
- * BIG TCP / TSO super-frame (as gopacket's ip4.go treats it): the length is derived from the
- * bytes the enclosing layer declares (the frame's original length at level 0).
+ * BIG TCP / TSO super-frame (as gopacket's ip4.go treats it), and so is one with UDP (BIG TCP
+ * through a VXLAN or Geneve tunnel): the length is derived from the bytes the enclosing layer
+ * declares (the frame's original length at level 0).
  */
 import { type Cursor, fail, short, u16 } from './common.js';
 import { DecodeStatus, IpProto, type Level, type Packet } from './packet.js';
@@ -59,7 +60,7 @@ export function decodeIpv4(
   level.ipChecksum = u16(data, offset + 10);
   level.srcOffset = offset + 12;
   level.dstOffset = offset + 16;
-  if (total === 0 && proto === IpProto.TCP && !level.isFragment) {
+  if (total === 0 && (proto === IpProto.TCP || proto === IpProto.UDP) && !level.isFragment) {
     level.bigTcp = true;
     total = end - offset;
   }

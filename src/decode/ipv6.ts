@@ -23,8 +23,9 @@
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * Jumbo payload option (RFC 2675) in hop-by-hop: type 0xC2, length 4, 32-bit length; the fixed
  * header's payload length is then 0 (BIG TCP). ESP (50) and No Next Header (59) end the walk.
- * A payload length of 0 with TCP and no jumbo option (BIG TCP with the option already stripped)
- * is treated like IPv4's total length 0: the length is derived from the enclosing bytes.
+ * A payload length of 0 with TCP or UDP (BIG TCP, bare or through a VXLAN/Geneve tunnel) and no
+ * jumbo option (the option already stripped) is treated like IPv4's total length 0: the length is
+ * derived from the enclosing bytes. A jumbogram may carry UDP too (RFC 2675 4: UDP length 0).
  */
 import { type Cursor, fail, short, u16, u32 } from './common.js';
 import { DecodeStatus, IpProto, type Level, type Packet } from './packet.js';
@@ -124,7 +125,7 @@ export function decodeIpv6(
       soft = true;
     }
   } else if (plen === 0) {
-    if (nh === IpProto.TCP) {
+    if (nh === IpProto.TCP || nh === IpProto.UDP) {
       level.bigTcp = true;
       total = end - offset;
     } else if (p === offset + 40) {

@@ -105,7 +105,8 @@ export const CATALOG = [
     explanation:
       '{count} {layers|list} checksums hold exactly the folded pseudo-header sum, not a full checksum: the ' +
       'sending stack used checksum offload (CHECKSUM_PARTIAL) and the NIC, or the host on a virtual ' +
-      'path, completes them later. tcpdump and Wireshark call these "incorrect"; they are not errors.' +
+      'path, completes them later. tcpdump and Wireshark call these "incorrect"; the checksums are ' +
+      'not errors, but the payload is not verifiable here.' +
       '{~path}',
     fix:
       'Nothing to fix. Ignore the "incorrect" checksum warnings on this hop, or capture on the wire ' +
@@ -154,8 +155,8 @@ export const CATALOG = [
     explanation:
       '{count} outer UDP checksums of tunnel packets do not verify over the captured bytes, but do ' +
       'once the inner {inner} checksum, left partial for the NIC, is completed: the kernel computed ' +
-      'the outer checksum for the packet as it will leave the NIC (local checksum offload). Not ' +
-      'corruption.',
+      'the outer checksum for the packet as it will leave the NIC (local checksum offload). The ' +
+      'inner checksum is only a partial sum, so the payload is not verifiable here.',
     fix: 'Nothing to fix; ignore these "incorrect" outer UDP checksums.',
   },
   {
@@ -165,10 +166,39 @@ export const CATALOG = [
     scope: 'hop',
     title: 'Merged frames carry the first segment’s checksum (GRO/LRO)',
     explanation:
-      '{count} TCP frames larger than the MSS do not verify as a whole: GRO in the kernel or LRO in ' +
-      'the NIC merged received segments and kept the first one’s checksum, after checking each ' +
-      'segment. Not corruption; counted as unverifiable.',
+      '{count} TCP frames larger than the MSS do not verify as a whole, but their checksum is exactly ' +
+      'the one of their first segment (the headers and the first MSS bytes of payload verify with ' +
+      'it): fraglist GRO in the kernel or LRO in the NIC merged received segments and kept the first ' +
+      'one’s checksum. The rest of the payload is not verifiable here; counted as unverifiable.',
     fix: 'Nothing to fix. To see the wire’s segments and their checksums: ethtool -K <dev> gro off lro off (for the test only).',
+  },
+  {
+    code: 'checksum.ipv4-tso',
+    group: 'checksum',
+    severity: 'note',
+    scope: 'hop',
+    title: 'IPv4 headers left to the NIC by a TSO sender (total length 0, checksum 0)',
+    explanation:
+      '{count} IPv4 headers carry total length 0 and header checksum 0: a sending stack other than ' +
+      'Linux (whose BIG TCP headers verify) handed TSO super-frames to the NIC with both fields ' +
+      'left empty, and the NIC writes them into every segment it cuts. Not a bad header checksum; ' +
+      'the header is not verifiable here. Counted as zero.',
+    fix: 'Nothing to fix. Capture after the NIC (on the wire) to see the final headers.',
+  },
+  {
+    code: 'checksum.udp6-zero',
+    group: 'checksum',
+    severity: 'warn',
+    scope: 'hop',
+    title: 'UDP over IPv6 without a checksum, outside a tunnel',
+    explanation:
+      '{count} UDP datagrams over IPv6 carry checksum 0 ("none"). IPv6 makes the UDP checksum ' +
+      'mandatory (RFC 8200 8.1) except for tunnel encapsulation (RFC 6935, 6936), and these carry ' +
+      'no VXLAN or Geneve tunnel: receivers drop them. The sender did not compute the checksum; the ' +
+      'payload is not verifiable here. Counted as zero.',
+    fix:
+      'Have the sender compute UDP checksums over IPv6. For a tunnel on a port hopscope does not ' +
+      'decode, the receiving tunnel device must accept zero checksums (Linux: udp6zerocsumrx).',
   },
   {
     code: 'checksum.bad',

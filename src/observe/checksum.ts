@@ -10,6 +10,22 @@
 
 export type ChecksumClass = 'good' | 'partial' | 'lco' | 'zero' | 'bad' | 'unverifiable';
 
+/** Why a checksum field holds zero, when that needs its own words (see `detail`). */
+export const ZeroKind = {
+  /** UDP over IPv4 (RFC 768: "no checksum"), or a tunnel's UDP over IPv6 (RFC 6935/6936). */
+  ALLOWED: 0,
+  /** IPv4 total length 0 and header checksum 0: a TSO sender left both to the NIC (not Linux). */
+  IPV4_TSO: 1,
+  /** UDP over IPv6 without a checksum outside a tunnel: IPv6 receivers drop it (RFC 8200 8.1). */
+  UDP6: 2,
+} as const;
+
+/**
+ * Set by the classifiers whenever they return 'zero', read by the counter (countChecksum) of that
+ * same checksum: the kind of zero, without widening the class or allocating.
+ */
+export const detail = { pending: 0 };
+
 /**
  * A big-endian DataView over `bytes`, cached for the last two arrays seen: the reader alternates
  * between its two chunk buffers (and a carry buffer), so a view is made once per chunk, never per
@@ -129,7 +145,12 @@ export function classifyChecksum(
   return segmentSum === null ? 'unverifiable' : 'bad';
 }
 
-/** The IPv4 header checksum: good or bad when the header was captured, else unverifiable. */
+/**
+ * The IPv4 header checksum: good or bad when the header was captured, else unverifiable; 'zero'
+ * (detail IPV4_TSO) for a header whose total length and checksum are both 0 and do not verify:
+ * a TSO sender that leaves both to the NIC (Windows LSO, some BSD drivers). Linux BIG TCP also
+ * stores total length 0, but computes the checksum over it, so its headers verify.
+ */
 export function classifyIpv4Header(
   bytes: Uint8Array,
   ipOffset: number,
@@ -160,7 +181,19 @@ export function classifyIpv4Header(
   } else {
     sum = sumWords(bytes, ipOffset, ipOffset + headerLength);
   }
-  return fold(sum) === 0xffff ? 'good' : 'bad';
+  if (fold(sum) === 0xffff) return 'good';
+  const b = bytes;
+  const o = ipOffset;
+  if (
+    (b[o + 2] as number) === 0 &&
+    (b[o + 3] as number) === 0 &&
+    (b[o + 10] as number) === 0 &&
+    (b[o + 11] as number) === 0
+  ) {
+    detail.pending = ZeroKind.IPV4_TSO;
+    return 'zero';
+  }
+  return 'bad';
 }
 
 /**

@@ -11,11 +11,13 @@ import {
   type ChecksumClass,
   classifyChecksum,
   completedChecksum,
+  detail,
   fold,
   pseudoHeaderSumV4,
   pseudoHeaderSumV6,
   sumWords,
   verifiesWithCompletedInner,
+  ZeroKind,
 } from './checksum.js';
 
 export interface ChecksumCounts {
@@ -37,8 +39,15 @@ export interface NotableSeen {
   lastTime: number;
 }
 
+/** Zero checksums that need their own words: how many, and where (the findings' evidence). */
+export interface ZeroSeen extends NotableSeen {
+  count: number;
+}
+
 export interface HopChecksums {
   counts: ChecksumCounts;
+  /** Among the 'zero' class: IPv4 headers left to the NIC by a TSO sender, UDP over IPv6 outside tunnels. */
+  zeroKinds: { ipv4Tso: ZeroSeen; udp6: ZeroSeen };
   /** Per class, a bit mask of the layers it was seen on (outer bits low, inner bits << INNER_SHIFT). */
   layers: Record<ChecksumClass, number>;
   seen: Record<NotableClass, NotableSeen>;
@@ -56,6 +65,7 @@ export function createHopChecksums(): HopChecksums {
     counts: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
     layers: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
     seen: { partial: none(), lco: none(), bad: none(), unverifiable: none() },
+    zeroKinds: { ipv4Tso: { ...none(), count: 0 }, udp6: { ...none(), count: 0 } },
     now: -1,
   };
 }
@@ -94,6 +104,12 @@ export function countChecksum(c: HopChecksums, cls: ChecksumClass, layerBit: num
     case 'zero':
       counts.zero++;
       layers.zero |= layerBit;
+      if (detail.pending !== ZeroKind.ALLOWED) {
+        const seen = detail.pending === ZeroKind.IPV4_TSO ? c.zeroKinds.ipv4Tso : c.zeroKinds.udp6;
+        seen.count++;
+        noteNotable(seen, frame, time);
+        detail.pending = ZeroKind.ALLOWED;
+      }
       return;
     case 'bad':
       counts.bad++;
@@ -116,16 +132,27 @@ export function transportLayerBit(protocol: number): number {
   return 0;
 }
 
-function pseudoSum(data: Uint8Array, level: Level): number {
+/**
+ * The transport length the checksum covers: UDP's own length field (RFC 768: the pseudo-header
+ * carries it, and bytes past it in the IP payload are not UDP's), else the IP payload length.
+ * A jumbo UDP (length field 0, RFC 2675) has had its length taken from the IP layer by the decoder.
+ */
+function coveredLength(level: Level): number {
+  return level.protocol === IpProto.UDP ? level.udpLength : level.l4Length;
+}
+
+function pseudoSumOf(data: Uint8Array, level: Level, length: number): number {
+  // A length above 16 bits (BIG TCP) is summed as its two 16-bit halves: the 32-bit length of
+  // RFC 2675's pseudo-header, and what Linux's csum_tcpudp_magic adds for IPv4 BIG TCP alike.
   return level.ipVersion === 4
-    ? pseudoHeaderSumV4(data, level.ipOffset, level.protocol, level.l4Length)
-    : pseudoHeaderSumV6(data, level.ipOffset, level.protocol, level.l4Length);
+    ? pseudoHeaderSumV4(data, level.ipOffset, level.protocol, length)
+    : pseudoHeaderSumV6(data, level.ipOffset, level.protocol, length);
 }
 
 /** Unfolded sum over the whole transport segment, or -1 when the capture does not hold all of it. */
-function segmentSum(data: Uint8Array, level: Level, capturedEnd: number): number {
-  const end = level.l4Offset + level.l4Length;
-  if (end > capturedEnd || level.l4Length <= 0) return -1;
+function segmentSum(data: Uint8Array, level: Level, length: number, capturedEnd: number): number {
+  const end = level.l4Offset + length;
+  if (end > capturedEnd || length <= 0) return -1;
   return sumWords(data, level.l4Offset, end);
 }
 
@@ -133,23 +160,38 @@ function isTunnel(level: Level): boolean {
   return level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE;
 }
 
+/** Does level `index` (UDP) carry a VXLAN or Geneve tunnel? The next level's carrier tells. */
+function carriesUdpTunnel(packet: Packet, index: number): boolean {
+  if (index + 1 >= packet.levelCount) return false;
+  const next = packet.levels[index + 1] as Level;
+  return next.carrier === Carrier.VXLAN || next.carrier === Carrier.GENEVE;
+}
+
 /** The class of level `index`'s transport checksum, or null when it has none to check. */
 export function classifyTransport(packet: Packet, data: Uint8Array, index: number): ChecksumClass | null {
   const level = packet.levels[index] as Level;
-  if (level.l4Offset < 0 || level.l4Checksum < 0 || level.bigTcp) return null;
+  if (level.l4Offset < 0 || level.l4Checksum < 0) return null;
   if (transportLayerBit(level.protocol) === 0) return null;
-  const sum = segmentSum(data, level, packet.capturedEnd);
+  const length = coveredLength(level);
+  if (level.protocol === IpProto.UDP) {
+    // A UDP length below 8 or beyond the IP payload is a malformed header (the decoder says so),
+    // not a checksum to judge.
+    if (length < 8 || length > level.l4Length) return null;
+    if (level.l4Checksum === 0) {
+      // UDP over IPv4: "no checksum" (RFC 768). Over IPv6 only tunnels may omit it (RFC 6935,
+      // 6936; Linux udp6zerocsumtx/udp6zerocsumrx); anywhere else IPv6 receivers drop it.
+      detail.pending =
+        level.ipVersion === 4 || carriesUdpTunnel(packet, index) ? ZeroKind.ALLOWED : ZeroKind.UDP6;
+      return 'zero';
+    }
+  }
+  const sum = segmentSum(data, level, length, packet.capturedEnd);
   if (level.protocol === IpProto.ICMP) {
     // ICMPv4 has no pseudo-header and no offload.
     return sum < 0 ? 'unverifiable' : fold(sum) === 0xffff ? 'good' : 'bad';
   }
-  const pseudo = pseudoSum(data, level);
-  const cls = classifyChecksum(
-    level.l4Checksum,
-    pseudo,
-    sum < 0 ? null : sum,
-    level.protocol === IpProto.UDP && level.ipVersion === 4,
-  );
+  const pseudo = pseudoSumOf(data, level, length);
+  const cls = classifyChecksum(level.l4Checksum, pseudo, sum < 0 ? null : sum, false);
   if (
     cls === 'bad' &&
     level.protocol === IpProto.UDP &&
@@ -160,8 +202,10 @@ export function classifyTransport(packet: Packet, data: Uint8Array, index: numbe
 }
 
 /**
- * An outer UDP checksum that verifies once the inner transport checksum (stored partial) is
- * completed: local checksum offload (see domain.md). Needs the whole outer datagram captured.
+ * An outer UDP checksum that verifies once the inner transport checksum is completed: local
+ * checksum offload (see domain.md). Only when the inner checksum is itself stored partial (its
+ * pseudo-header sum): completing any other inner checksum would absorb whatever changed inside
+ * the inner segment, and the outer would always seem to verify. Needs the whole outer datagram.
  */
 function isLocalChecksumOffload(
   packet: Packet,
@@ -172,13 +216,16 @@ function isLocalChecksumOffload(
 ): boolean {
   const innerLevel = packet.levels[index + 1];
   if (innerLevel === undefined || index + 1 >= packet.levelCount || !isTunnel(innerLevel)) return false;
-  if (innerLevel.l4ChecksumOffset < 0 || innerLevel.isFragment || innerLevel.protocol !== IpProto.TCP) {
-    if (innerLevel.protocol !== IpProto.UDP || innerLevel.l4ChecksumOffset < 0) return false;
-  }
-  const innerSum = segmentSum(data, innerLevel, packet.capturedEnd);
+  if (innerLevel.l4ChecksumOffset < 0 || innerLevel.isFragment) return false;
+  if (innerLevel.protocol !== IpProto.TCP && innerLevel.protocol !== IpProto.UDP) return false;
+  const innerLength = coveredLength(innerLevel);
+  if (innerLength > innerLevel.l4Length) return false;
+  const innerSum = segmentSum(data, innerLevel, innerLength, packet.capturedEnd);
   if (innerSum < 0) return false;
-  const innerPseudo = pseudoSum(data, innerLevel);
+  const innerPseudo = pseudoSumOf(data, innerLevel, innerLength);
   let stored = innerLevel.l4Checksum;
+  const partial = fold(innerPseudo);
+  if (stored !== partial && !(partial === 0xffff && stored === 0)) return false;
   let completed = completedChecksum(innerPseudo, innerSum, stored);
   const outer = packet.levels[index] as Level;
   if ((innerLevel.l4ChecksumOffset - outer.l4Offset) % 2 !== 0) {
@@ -187,6 +234,27 @@ function isLocalChecksumOffload(
     completed = ((completed & 0xff) << 8) | (completed >> 8);
   }
   return verifiesWithCompletedInner(outerPseudo, outerSum, stored, completed);
+}
+
+/**
+ * A merged (GRO/LRO) TCP super-frame whose stored checksum is exactly the one of its first
+ * merged segment: the checksum that verifies over the TCP header and the first `firstPayload`
+ * payload bytes, with the pseudo-header length of that segment (what fraglist GRO and some LRO
+ * keep; Linux software GRO stores the partial sum instead). Needs those bytes captured.
+ */
+export function firstSegmentVerifies(
+  packet: Packet,
+  data: Uint8Array,
+  index: number,
+  firstPayload: number,
+): boolean {
+  const level = packet.levels[index] as Level;
+  if (level.protocol !== IpProto.TCP || level.l4Offset < 0 || level.tcpHeaderLength < 20) return false;
+  if (firstPayload <= 0 || firstPayload >= level.payloadLength) return false;
+  const length = level.tcpHeaderLength + firstPayload;
+  const end = level.l4Offset + length;
+  if (end > packet.capturedEnd) return false;
+  return fold(pseudoSumOf(data, level, length) + sumWords(data, level.l4Offset, end)) === 0xffff;
 }
 
 /** The layers of a mask by name, e.g. ["TCP", "outer UDP"] (facts for the catalogue's {layers|list}). */

@@ -47,6 +47,12 @@ const CHECKSUM_FINDINGS: ReadonlyArray<[NotableClass, FindingRecord['code']]> = 
   ['unverifiable', 'checksum.unverifiable'],
 ];
 
+/** Zero checksum fields that are not "no checksum" as the protocol allows it. */
+const ZERO_FINDINGS: ReadonlyArray<['ipv4Tso' | 'udp6', FindingRecord['code']]> = [
+  ['ipv4Tso', 'checksum.ipv4-tso'],
+  ['udp6', 'checksum.udp6-zero'],
+];
+
 /** The hop's findings with their facts complete: the store's records (copied) and the checksum classes. */
 export function hopFindings(view: HopView): FindingRecord[] {
   const hop = view.state;
@@ -63,6 +69,15 @@ export function hopFindings(view: HopView): FindingRecord[] {
     record.facts = { layers: layerNames(c.layers[cls]) };
     if (cls === 'unverifiable') record.facts.snaplen = hop.snaplen;
     if (cls === 'lco') record.facts.inner = 'TCP';
+    out.push(record);
+  }
+  for (const [kind, code] of ZERO_FINDINGS) {
+    const seen = c.zeroKinds[kind];
+    if (seen.count === 0) continue;
+    const record = newRecord(code, hop.name, seen.firstTime);
+    record.lastTime = seen.lastTime;
+    record.count = seen.count;
+    record.evidence = [...seen.frames];
     out.push(record);
   }
   for (const stored of storeRecords(hop.findings)) {

@@ -8,7 +8,7 @@ import type { DirectionValue } from '../capture/frame.js';
 import { Carrier, type Level, type Packet, TcpFlag } from '../decode/packet.js';
 import { noteFinding } from '../findings/store.js';
 import type { ChecksumClass } from './checksum.js';
-import { countChecksum } from './checksums.js';
+import { countChecksum, firstSegmentVerifies } from './checksums.js';
 import { flowKeyOf, flowTrace, isFromA, lookupFlow } from './flows.js';
 import type { HopState } from './hop.js';
 import { type AckFacts, recordAck, recordSegment, type SegmentFacts } from './trace.js';
@@ -36,6 +36,27 @@ const segment: SegmentFacts = {
 };
 
 const DIRECTION_NAMES = ['unknown', 'incoming', 'outgoing'] as const;
+
+/** Does a merged frame's checksum verify over its first segment (the sizes the first may have had)? */
+function isFirstSegmentChecksum(
+  hop: HopState,
+  packet: Packet,
+  data: Uint8Array,
+  index: number,
+  mss: number,
+): boolean {
+  const level = packet.levels[index] as Level;
+  const options = level.tcpHeaderLength - 20;
+  if (mss > 0) {
+    if (firstSegmentVerifies(packet, data, index, mss)) return true;
+    if (options > 0 && firstSegmentVerifies(packet, data, index, mss - options)) return true;
+  }
+  if (index === 0 && hop.mtu !== null && hop.mtuSource !== 'inferred') {
+    const fromMtu = hop.mtu - level.ipHeaderLength - level.tcpHeaderLength;
+    if (fromMtu !== mss && firstSegmentVerifies(packet, data, index, fromMtu)) return true;
+  }
+  return false;
+}
 
 export function observeTcp(
   hop: HopState,
@@ -91,10 +112,14 @@ export function observeTcp(
     isSuper = outer.ipTotalLength > hop.mtu || level.bigTcp;
   else isSuper = level.ipTotalLength > LARGEST_JUMBO || level.bigTcp;
 
-  // GRO/LRO keep the first segment's checksum on the merged frame: wrong for the whole, verified
-  // already by the receiver, not corruption. Counted as unverifiable and told apart.
+  // GRO/LRO keep the first segment's checksum on the merged frame. Linux software GRO stores the
+  // partial pseudo-header sum instead (classified 'partial' already); fraglist GRO and some LRO
+  // keep the first segment's. A wrong checksum is excused only when it is exactly that one: it
+  // verifies over the headers and the first segment's payload (the MSS, or the MSS less the TCP
+  // options every segment carries, or what the hop's MTU leaves), with that segment's length.
+  // Otherwise it is bad. The direction does not matter: a bridge or tap sends merged frames on.
   let cls = checksum;
-  if (cls === 'bad' && isSuper && direction !== 2) {
+  if (cls === 'bad' && isSuper && isFirstSegmentChecksum(hop, packet, data, index, mss)) {
     cls = 'unverifiable';
     hop.groMergedChecksums++;
     const record = noteFinding(hop.findings, 'checksum.gro-merged', 0, frameNumber);

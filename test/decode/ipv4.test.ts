@@ -49,7 +49,7 @@ describe('ipv4', () => {
     ['version 5', { version: 5 }, /version/],
     ['total length below IHL*4', { total: 19 }, /total length/],
     ['total length beyond the frame', { total: 1400 }, /exceeds/],
-    ['total length 0 without TCP', { total: 0, proto: 17 }, /total length/],
+    ['total length 0 without TCP or UDP', { total: 0, proto: 1 }, /total length/],
   ])('%s -> MALFORMED', (_n, o, re) => {
     const p = run(ETH, eth(0x0800, ipv4({ proto: 6, payload: seg(), ...o })));
     expect(p.status).toBe(DecodeStatus.MALFORMED);
