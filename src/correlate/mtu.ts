@@ -15,8 +15,12 @@ import type { Seen, Sides } from './order.js';
 import type { PathShape } from './segmentation.js';
 import type { PathReport } from './types.js';
 
-/** VXLAN/Geneve without options adds this much to an inner IP packet over an IPv4 / IPv6 underlay. */
-const DEFAULT_OVERHEAD = { 4: 50, 6: 70 } as const;
+/**
+ * VXLAN/Geneve without options over an IPv4 underlay adds this much to an inner IP packet (70 over
+ * IPv6). With no capture of the tunnel, the underlay's IP version is unknown (the inner flow's says
+ * nothing about it): the common IPv4 is assumed, and said to be.
+ */
+const ASSUMED_OVERHEAD = 50;
 
 /** The hop's ICMP need-to-frag finding about this flow, if it saw one. */
 function pmtuRecord(hop: HopView, shape: PathShape): FindingRecord | null {
@@ -81,10 +85,12 @@ export function overlayMtu(shape: PathShape, report: PathReport, findings: Findi
   for (let i = 0; i < order.length; i++) {
     const seen = order[i] as Seen;
     const record = pmtuRecord(seen.hop, shape);
-    if (record === null) continue;
+    // Only the tunnel's own answer (sent from the flow's destination, for the guest) measures the
+    // underlay; a router on the overlay path reports its own MTU (pmtu.frag-needed says so).
+    if (record === null || record.facts.sender !== 'flow-destination') continue;
     const icmpMtu = record.facts.mtu;
     if (typeof icmpMtu !== 'number' || icmpMtu <= 0 || overlaySize <= icmpMtu) continue;
-    const oh = overhead >= 0 ? overhead : DEFAULT_OVERHEAD[flow.ipVersion];
+    const oh = overhead >= 0 ? overhead : ASSUMED_OVERHEAD;
     const underlay = icmpMtu + oh;
     findings.push(
       pathFinding(

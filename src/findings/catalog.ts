@@ -505,7 +505,9 @@ export const CATALOG = [
             "The message comes from the flow's own destination address: on a VXLAN/Geneve bridge this " +
             "is the host's tunnel device answering for the guest, because inner packet + " +
             'encapsulation exceed the underlay MTU ({mtu} = underlay MTU - overhead).',
-          '*': 'A router or tunnel on the path sent it; the sender lowers its packets to this size.',
+          '*':
+            'A router on the overlay path ({from}) sent it: its link carries at most {mtu} bytes, and the ' +
+            'sender lowers its packets to this size. This is that router’s MTU, not the tunnel’s.',
         },
       },
     },
