@@ -66,9 +66,14 @@ export function splitAndMerge(shape: PathShape, report: PathReport, findings: Fi
     // nothing about what changed between the hops.
     if (!sharesData(sp, sq)) continue;
     if (report.splitAt === null && (supers[p] as number) > 0 && supers[q] === 0 && sq.frames > sp.frames) {
-      // Whole before the tunnel's physical NIC, segments on it: GSO in the host's software.
+      // Whole before the tunnel's physical NIC, segments on it: GSO in the host's software. Whole
+      // on one underlay capture and cut on the next (the other host's NIC): the sending NIC's TSO.
       const mechanism: SplitMechanism =
-        sq.overhead >= 0 && sp.overhead < 0 ? 'software-gso-tunnel' : 'software-gso';
+        sq.overhead >= 0 && sp.overhead < 0
+          ? 'software-gso-tunnel'
+          : sq.overhead >= 0 && sp.overhead >= 0
+            ? 'nic-tso-wire'
+            : 'software-gso';
       report.splitAt = { from, to, segmentSize: sq.maxPayload, mechanism };
       findings.push(
         pathFinding(

@@ -289,6 +289,7 @@ export const CATALOG = [
           'software-gso-tunnel': 'software GSO at the tunnel’s physical NIC',
           'software-gso': 'software GSO',
           'nic-tso': 'NIC hardware TSO after the capture point',
+          'nic-tso-wire': 'the sending NIC’s hardware TSO, on the wire',
           'not-split':
             'not split between capture points (NIC TSO after the last one, or a virtual path end to end)',
         },
@@ -310,6 +311,10 @@ export const CATALOG = [
           'not-split':
             'No capture point shows them split: the split happens after the last capture point (NIC ' +
             'TSO), or the path is virtual from end to end and never needs it.',
+          'nic-tso-wire':
+            '{from} and {to} both capture the tunnel’s outer packets, before and after the wire: the ' +
+            'sending NIC’s TSO (tx-udp_tnl-segmentation for tunnels) cut them in hardware after ' +
+            '{from}’s capture point, and {to} receives the segments.',
         },
       },
       fix: {
@@ -317,6 +322,7 @@ export const CATALOG = [
         values: {
           'nic-tso':
             'Nothing to fix: hardware segmentation offload. Capture on the wire (a mirror port) to see the segments.',
+          'nic-tso-wire': 'Nothing to fix: hardware segmentation offload working.',
           'not-split':
             'Nothing to fix: hardware segmentation offload. Capture on the wire (a mirror port) to see the segments.',
           '*':
