@@ -32,12 +32,25 @@ usage: lab.sh --out DIR [options]
   --snaplen N               tcpdump snap length (default 256)
   --bytes N                 TCP payload bytes sent from guest1 to guest2 (default 2000000)
   --vni N                   VXLAN network identifier (default 97)
+  --duration N              send for N seconds (iperf3 -t) instead of --bytes, and stop the run
+                            after it even when the transfer stalls (an MTU black hole)
+  --tunnel-df set|unset|inherit
+                            DF on the tunnel's outer IPv4 header (ip link ... df; default: the
+                            kernel's, unset). set: an outer packet above the underlay MTU is dropped
+  --drop-rx-every N         nftables on host2: drop every Nth tunnel packet in the input hook, after
+                            the physical NIC's capture (a receiving host that loses packets)
+  --drop-bridge-every N     nftables on host1: drop every Nth data frame from guest1 the bridge
+                            forwards (bridge forward hook), after the bridge's capture and before
+                            the tunnel device
+  --filter-icmp-frag        nftables on host1: the bridge drops ICMP "fragmentation needed" on its
+                            way to the guest (a firewall that filters ICMP)
   --any                     also capture each hypervisor with tcpdump -i any (Linux cooked v2):
                             <host>-any.pcap, one file holding all of that host's interfaces
   --keep                    leave the namespaces up for inspection (you tear them down)
   -h, --help                this text
 
-Needs root, ip and ss (iproute2), tcpdump, ethtool, iperf3, sysctl (procps), ping (iputils-ping).
+Needs root, ip and ss (iproute2), tcpdump, ethtool, iperf3, sysctl (procps), ping (iputils-ping);
+nft (nftables) for the drop and filter knobs.
 EOF
 }
 
@@ -45,6 +58,7 @@ die() { echo "lab: $*" >&2; exit 1; }
 
 OUT=""; SCENARIO=""; UNDERLAY_MTU=9000; OVERLAY_MTU=1500; PMTU_DISC=on; GUEST_TSO=on
 NIC_TNL_TSO=off; ENCAP=vxlan; UNDERLAY=ipv4; SNAPLEN=256; BYTES=2000000; VNI=97; KEEP=0; ANY=0
+DURATION=0; TUNNEL_DF=""; DROP_RX=0; DROP_BRIDGE=0; FILTER_ICMP=0
 
 onoff() { case "$2" in on|off) ;; *) die "$1 takes on or off, not '$2'";; esac; }
 num() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 takes a number, not '$2'"; }
@@ -63,6 +77,11 @@ while [ $# -gt 0 ]; do
     --snaplen) num "$1" "${2:-}"; SNAPLEN=$2; shift 2;;
     --bytes) num "$1" "${2:-}"; BYTES=$2; shift 2;;
     --vni) num "$1" "${2:-}"; VNI=$2; shift 2;;
+    --duration) num "$1" "${2:-}"; DURATION=$2; shift 2;;
+    --tunnel-df) case "${2:-}" in set|unset|inherit) TUNNEL_DF=$2;; *) die "--tunnel-df takes set, unset or inherit";; esac; shift 2;;
+    --drop-rx-every) num "$1" "${2:-}"; DROP_RX=$2; shift 2;;
+    --drop-bridge-every) num "$1" "${2:-}"; DROP_BRIDGE=$2; shift 2;;
+    --filter-icmp-frag) FILTER_ICMP=1; shift;;
     --keep) KEEP=1; shift;;
     --any) ANY=1; shift;;
     -h|--help) usage; exit 0;;
@@ -77,8 +96,11 @@ missing=()
 for tool in ip tcpdump ethtool iperf3 sysctl ping ss; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+if [ "$DROP_RX" -gt 0 ] || [ "$DROP_BRIDGE" -gt 0 ] || [ "$FILTER_ICMP" -eq 1 ]; then
+  command -v nft >/dev/null 2>&1 || missing+=(nft)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
-  die "missing tool(s): ${missing[*]} (Debian: apt-get install iproute2 tcpdump ethtool iperf3 procps iputils-ping)"
+  die "missing tool(s): ${missing[*]} (Debian: apt-get install iproute2 tcpdump ethtool iperf3 procps iputils-ping nftables)"
 fi
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, veth, bridge and vxlan devices); run it with sudo"
 [ -e "$OUT" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ] && die "--out $OUT exists and is not empty"
@@ -89,6 +111,8 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 if [ "$UNDERLAY_MTU" -lt 1280 ] && [ "$UNDERLAY" = ipv6 ]; then die "an IPv6 underlay needs --underlay-mtu >= 1280"; fi
 [ "$OVERLAY_MTU" -ge 576 ] || die "--overlay-mtu must be at least 576"
+[ -z "$TUNNEL_DF" ] || [ "$UNDERLAY" = ipv4 ] || die "--tunnel-df applies to an IPv4 underlay only"
+[ -z "$TUNNEL_DF" ] || [ "$ENCAP" = vxlan ] || die "--tunnel-df is set on the vxlan device only"
 
 # --- unique names, teardown -----------------------------------------------------------------
 RUN="hs$$$(printf '%04x' $((RANDOM)))"
@@ -160,7 +184,9 @@ setup_host() {
   ip -n "$ns" addr add "$local_ul/$UL_PREFIX" dev phy0 nodad 2>/dev/null || ip -n "$ns" addr add "$local_ul/$UL_PREFIX" dev phy0
   ip -n "$ns" link set phy0 up
   if [ "$TUNNEL_KIND" = vxlan ]; then
-    ip -n "$ns" link add "$TUN_DEV" type vxlan id "$VNI" local "$local_ul" remote "$remote_ul" dstport 4789 dev phy0
+    local df=()
+    [ -n "$TUNNEL_DF" ] && df=(df "$TUNNEL_DF")
+    ip -n "$ns" link add "$TUN_DEV" type vxlan id "$VNI" local "$local_ul" remote "$remote_ul" dstport 4789 dev phy0 "${df[@]}"
   else
     ip -n "$ns" link add "$TUN_DEV" type geneve id "$VNI" remote "$remote_ul"
   fi
@@ -191,6 +217,32 @@ setup_guest() {
 }
 setup_guest "$NS_G1" "$G1_IP"
 setup_guest "$NS_G2" "$G2_IP"
+
+# --- faults: drops by nftables, each after one capture point and before the next ------------
+# tcpdump sees a received frame before netfilter's hooks, and a bridge capture (promiscuous)
+# gets its copy before the bridge forwards the frame.
+if [ "$DROP_RX" -gt 0 ]; then
+  nsx "$NS_H2" nft -f - <<EOF
+table inet hopscope_lab {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    udp dport { 4789, 6081 } numgen inc mod $DROP_RX == 0 counter drop
+  }
+}
+EOF
+fi
+if [ "$DROP_BRIDGE" -gt 0 ] || [ "$FILTER_ICMP" -eq 1 ]; then
+  rules=""
+  [ "$DROP_BRIDGE" -gt 0 ] && rules+="    ip saddr $G1_IP ip length > 100 numgen inc mod $DROP_BRIDGE == 0 counter drop"$'\n'
+  [ "$FILTER_ICMP" -eq 1 ] && rules+="    icmp type destination-unreachable icmp code frag-needed counter drop"$'\n'
+  nsx "$NS_H1" nft -f - <<EOF
+table bridge hopscope_lab {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+$rules  }
+}
+EOF
+fi
 
 # --- captures -------------------------------------------------------------------------------
 # name ns host interface kind
@@ -236,15 +288,22 @@ for entry in "${CAPTURES[@]}" "${ANY_CAPTURES[@]}"; do
 done
 
 # --- traffic --------------------------------------------------------------------------------
-ip netns exec "$NS_G2" timeout 600 iperf3 -s -1 -B "$G2_IP" >"$WORK/iperf3-server.log" 2>&1 &
+LIMIT=600; AMOUNT=(-n "$BYTES")
+if [ "$DURATION" -gt 0 ]; then LIMIT=$((DURATION + 10)); AMOUNT=(-t "$DURATION"); fi
+ip netns exec "$NS_G2" timeout "$LIMIT" iperf3 -s -1 -B "$G2_IP" >"$WORK/iperf3-server.log" 2>&1 &
 SERVER=$!; PIDS+=("$SERVER")
 for _ in $(seq 1 50); do nsx "$NS_G2" ss -ltn 2>/dev/null | grep -q ":5201 " && break; sleep 0.1; done
 # The client runs in the background and the script waits for it: bash runs the INT/TERM trap
 # (and so the teardown) during `wait`, but not before a foreground child ends. timeout puts
 # iperf3 in a process group of its own, so Ctrl-C reaches it only through the teardown's kill.
-ip netns exec "$NS_G1" timeout 600 iperf3 -c "$G2_IP" -n "$BYTES" -l 128K >"$WORK/iperf3-client.log" 2>&1 &
+ip netns exec "$NS_G1" timeout "$LIMIT" iperf3 -c "$G2_IP" "${AMOUNT[@]}" -l 128K >"$WORK/iperf3-client.log" 2>&1 &
 CLIENT=$!; PIDS+=("$CLIENT")
-wait "$CLIENT" || die "iperf3 failed: $(tail -5 "$WORK/iperf3-client.log")"
+if ! wait "$CLIENT"; then
+  # With --duration a stalled transfer is the point of the run: keep what was captured.
+  [ "$DURATION" -gt 0 ] || die "iperf3 failed: $(tail -5 "$WORK/iperf3-client.log")"
+  echo "lab: iperf3 did not finish (the transfer stalled?): $(tail -2 "$WORK/iperf3-client.log")" >&2
+  kill "$SERVER" 2>/dev/null || true
+fi
 wait "$SERVER" 2>/dev/null || true
 sleep 1
 
@@ -277,7 +336,9 @@ mtu_of() { nsx "$1" cat "/sys/class/net/$2/mtu"; }
   echo "  \"knobs\": {"
   echo "    \"underlayMtu\": $UNDERLAY_MTU, \"overlayMtu\": $OVERLAY_MTU, \"pmtuDiscovery\": \"$PMTU_DISC\","
   echo "    \"guestTso\": \"$GUEST_TSO\", \"nicTunnelTso\": \"$NIC_TNL_TSO\", \"encapsulation\": \"$ENCAP\","
-  echo "    \"underlay\": \"$UNDERLAY\", \"snaplen\": $SNAPLEN, \"bytes\": $BYTES, \"vni\": $VNI"
+  echo "    \"underlay\": \"$UNDERLAY\", \"snaplen\": $SNAPLEN, \"bytes\": $BYTES, \"vni\": $VNI,"
+  echo "    \"durationSec\": $DURATION, \"tunnelDf\": \"${TUNNEL_DF:-default}\", \"dropRxEvery\": $DROP_RX,"
+  echo "    \"dropBridgeEvery\": $DROP_BRIDGE, \"filterIcmpFrag\": $([ "$FILTER_ICMP" -eq 1 ] && echo true || echo false)"
   echo "  },"
   if [ "$SYNTH_GENEVE" -eq 1 ]; then
     echo "  \"note\": \"The kernel that recorded this had no geneve driver: the physical captures were recorded as VXLAN and re-encapsulated as Geneve (UDP 6081, one 8-byte option) by samples/lab/reencap-geneve.mjs; the tunnel device captures carry the inner frames only.\","

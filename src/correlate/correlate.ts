@@ -18,6 +18,7 @@ import { type FlowKey, formatFlow, reverseFlow } from '../observe/flow-key.js';
 import { namedTrace } from '../observe/flows.js';
 import type { HopView } from '../observe/hop-view.js';
 import { type FlowTrace, topSizes, traceSamples } from '../observe/trace.js';
+import { mtuBlackHole } from './blackhole.js';
 import { checksumsAlongPath } from './checksums.js';
 import { estimateClocks } from './clock.js';
 import { pathFinding } from './finding.js';
@@ -152,6 +153,7 @@ function describePath(
   if (flow.protocol !== 6) return report;
   overlayMtu(shape, report, findings);
   lossAndGaps(shape, report, findings);
+  mtuBlackHole(shape, findings);
   checksumsAlongPath(shape, findings);
   return report;
 }

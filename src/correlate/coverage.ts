@@ -5,17 +5,43 @@
 
 import type { DirectionTrace } from '../observe/trace.js';
 
-/** Covered sequence ranges as absolute [start, end) pairs relative to `origin` (mod 2^32). */
+/**
+ * Covered sequence ranges as [start, end) pairs in bytes from `origin` (an absolute sequence
+ * number): the hop's base is placed within 2 GiB of the origin (sequence arithmetic modulo
+ * 2^32), its ranges are unwrapped already, so a transfer longer than 4 GiB is covered whole.
+ */
 export function coverageFrom(d: DirectionTrace, origin: number): number[] {
+  return shifted(d, d.intervals, origin);
+}
+
+/** The ranges a hop saw more than once (retransmitted or duplicated), as coverageFrom. */
+export function repeatedFrom(d: DirectionTrace, origin: number): number[] {
+  return shifted(d, d.repeated, origin);
+}
+
+function shifted(d: DirectionTrace, intervals: number[] | null, origin: number): number[] {
   const out: number[] = [];
-  if (d.base < 0) return out;
-  const shift = (d.base - origin) >>> 0;
-  const intervals = d.intervals ?? [];
+  if (d.base < 0 || intervals === null) return out;
+  const shift = (d.base - origin) | 0;
   for (let i = 0; i < intervals.length; i += 2) {
-    const start = ((intervals[i] as number) + shift) >>> 0;
-    out.push(start, start + ((intervals[i + 1] as number) - (intervals[i] as number)));
+    out.push((intervals[i] as number) + shift, (intervals[i + 1] as number) + shift);
   }
-  return out.sort((a, b) => a - b);
+  return out;
+}
+
+/** Ranges common to both lists (both sorted, disjoint). */
+export function intersect(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const s = Math.max(a[i] as number, b[j] as number);
+    const e = Math.min(a[i + 1] as number, b[j + 1] as number);
+    if (e > s) out.push(s, e);
+    if ((a[i + 1] as number) < (b[j + 1] as number)) i += 2;
+    else j += 2;
+  }
+  return out;
 }
 
 export function clip(ranges: number[], lo: number, hi: number): number[] {

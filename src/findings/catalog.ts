@@ -390,12 +390,73 @@ export const CATALOG = [
     severity: 'error',
     scope: 'path',
     title: 'Data lost between {from} and {to}',
-    explanation:
-      '{bytes} bytes of TCP data (about {frames} segments) seen at {from} never appear at {to} or any ' +
-      'later hop, in the time both captures cover. They were dropped between these two capture points.',
+    explanation: '{~how}',
     fix:
-      'Look at the drop counters between them (ip -s link, ethtool -S, the bridge, tc qdisc) and at ' +
-      'the MTU of each device: a frame larger than the next device’s MTU is dropped silently.',
+      'Look at the drop counters between them (ip -s link, ethtool -S, the bridge, tc qdisc, ' +
+      'nftables/iptables rules) and at the MTU of each device: a frame larger than the next device’s ' +
+      'MTU is dropped silently.',
+    phrases: {
+      how: {
+        by: 'how',
+        values: {
+          none:
+            '{bytes} bytes of TCP data (about {frames} segments) seen at {from} never appear at {to} or ' +
+            'any later hop, in the time both captures cover. They were dropped between these two ' +
+            'capture points.',
+          repaired:
+            '{bytes} bytes of TCP data (about {frames} segments) were seen twice at {from}, sent and ' +
+            'sent again, but once at {to}: the first copy was dropped between these two capture points ' +
+            'and TCP retransmitted it. The transfer went on, slower (each loss costs a retransmission ' +
+            'and shrinks the congestion window). Segments that only repeated bytes seen before: ' +
+            '{repeatsFrom} at {from}, {repeatsTo} at {to}.',
+        },
+      },
+    },
+  },
+  {
+    code: 'mtu.black-hole',
+    group: 'pmtu',
+    severity: 'error',
+    scope: 'path',
+    title: 'MTU black hole between {from} and {to}: full-size segments never pass',
+    explanation:
+      'Segments of {vanishing|list} bytes of payload reach {from} and never {to} or any later hop, ' +
+      'though the sender sent them again and again (segments that only repeated bytes seen before: ' +
+      '{resentCounts|list} at ' +
+      '{resentAt|list}); only segments of up to {largestPassing} bytes pass, and the transfer stalls. ' +
+      'The guest sends packets of {overlayMtu} bytes (MSS {~mss}); with {overhead} bytes of ' +
+      'encapsulation that is {needed} bytes, more than the underlay MTU {underlayMtu} ({underlayHop}). ' +
+      '{~icmp}',
+    fix:
+      'Set the guest/overlay MTU to {maxOverlayMtu} or less (OpenStack: global_physnet_mtu / path_mtu; ' +
+      'DHCP option 26 hands it to guests), or raise the underlay MTU to {needed} or more, or clamp the ' +
+      'TCP MSS to {clampMss} ({clampPayload} bytes of payload with TCP timestamps).{~icmpFix}',
+    phrases: {
+      mss: { by: 'mss', values: { none: 'not seen', '*': '{mss}' } },
+      icmp: {
+        by: 'icmp',
+        values: {
+          none:
+            'Nothing tells the sender: no outer packet is fragmented (a tunnel over IPv6, or over IPv4 ' +
+            'with DF set, does not fragment) and no ICMP "fragmentation needed" is seen at any hop.',
+          filtered:
+            'The tunnel answers with ICMP "fragmentation needed" (MTU {icmpMtu}), seen at {icmpAt}, but ' +
+            'it never reaches the sender at {sender}: something between them filters it.',
+          reached:
+            'ICMP "fragmentation needed" (MTU {icmpMtu}) reaches the sender at {sender}, which does not ' +
+            'lower its segments (path MTU discovery off, or the ICMP is not accepted).',
+        },
+      },
+      icmpFix: {
+        by: 'icmp',
+        values: {
+          filtered:
+            ' Let ICMP "fragmentation needed" pass from {icmpAt} to {sender}, so the guest lowers its ' +
+            'segments itself.',
+          '*': '',
+        },
+      },
+    },
   },
   {
     code: 'capture.gap',

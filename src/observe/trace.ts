@@ -50,10 +50,24 @@ export interface DirectionTrace {
   mss: number;
   /** First sequence number seen; coverage is relative to it (mod 2^32). */
   base: number;
-  /** Covered [start, end) pairs relative to base, sorted and merged. */
+  /**
+   * The highest segment start seen (absolute, 32 bits) and where it lies from base, unwrapped:
+   * sequence numbers wrap every 4 GiB, coverage does not (a long transfer is covered whole).
+   */
+  top: number;
+  topAt: number;
+  /**
+   * Covered [start, end) pairs in bytes from base (unwrapped, so beyond 2^32 for a long flow,
+   * negative for data from before base), sorted and merged.
+   */
   intervals: number[] | null;
   /** Segments whose bytes were all seen before at this hop (retransmissions or duplicates). */
   repeats: number;
+  /**
+   * Bytes seen more than once at this hop, as `intervals` (null until the first repeat): with
+   * the coverage of the next hop, what was sent again because a copy was lost between them.
+   */
+  repeated: number[] | null;
   /**
    * Sampled segments, SEGMENT_STRIDE numbers each (one array per direction, created with the first
    * sample: a hop follows thousands of short flows): sequence number (absolute), payload, time
@@ -150,8 +164,11 @@ export function createDirectionTrace(): DirectionTrace {
     firstSuperSeq: -1,
     mss: -1,
     base: -1,
+    top: 0,
+    topAt: 0,
     intervals: null,
     repeats: 0,
+    repeated: null,
     samples: null,
     pendingFrom: 0,
     level: 0,
@@ -189,9 +206,23 @@ export function sampled(key: number, level: number): boolean {
   return level === 0 || mix32(key) >>> (32 - level) === 0;
 }
 
+/**
+ * The range being covered, handed over in place: positions past 2^30 are doubles, and doubles
+ * passed as arguments to a call that is not inlined are boxed (allocated) per frame.
+ */
+const RANGE = new Float64Array(2);
+
 /** Adds [start, end) to a sorted, merged interval list; keeps at most MAX_INTERVALS ranges. */
 export function cover(intervals: number[], start: number, end: number): boolean {
-  // Returns true when the range was already covered entirely (a repeat).
+  RANGE[0] = start;
+  RANGE[1] = end;
+  return coverRange(intervals);
+}
+
+/** Adds RANGE to `intervals`; true when the range was already covered entirely (a repeat). */
+function coverRange(intervals: number[]): boolean {
+  const start = RANGE[0] as number;
+  const end = RANGE[1] as number;
   const n = intervals.length;
   if (n >= 2) {
     // The common case, in order data: it continues (or repeats inside) the last range. No splice.
@@ -233,6 +264,32 @@ export function cover(intervals: number[], start: number, end: number): boolean 
     intervals.splice(best, 2);
   }
   return false;
+}
+
+/**
+ * Covers RANGE in the direction's coverage, and the part of it already covered in its repeated
+ * coverage. True when all of it was covered before.
+ */
+function coverSegment(t: DirectionTrace): boolean {
+  const intervals = t.intervals as number[];
+  const start = RANGE[0] as number;
+  const end = RANGE[1] as number;
+  const n = intervals.length;
+  // In order (the common case) the segment starts where the last range ends: nothing repeated.
+  if (n === 0 || start !== intervals[n - 1]) {
+    for (let i = 0; i < n && (intervals[i] as number) < end; i += 2) {
+      const s = Math.max(start, intervals[i] as number);
+      const e = Math.min(end, intervals[i + 1] as number);
+      if (e <= s) continue;
+      RANGE[0] = s;
+      RANGE[1] = e;
+      if (t.repeated === null) t.repeated = [s, e];
+      else coverRange(t.repeated);
+    }
+    RANGE[0] = start;
+    RANGE[1] = end;
+  }
+  return coverRange(intervals);
 }
 
 export interface SegmentFacts {
@@ -317,13 +374,24 @@ function ackHashKey(key: number): number {
  */
 export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: boolean): number {
   recordDatagram(trace, s);
-  if (trace.base < 0) trace.base = s.seq;
-  const start = (s.seq - trace.base) >>> 0;
-  // Sequence numbers before the base (reordering) wrap to huge values: keep them out of coverage.
-  if (start < 0x80000000) {
-    // Array literals are allocated to their exact size: a short flow's arrays stay small.
-    if (trace.intervals === null) trace.intervals = [start, start + s.payload];
-    else if (cover(trace.intervals, start, start + s.payload)) trace.repeats++;
+  if (trace.base < 0) {
+    trace.base = s.seq;
+    trace.top = s.seq;
+  }
+  // Sequence arithmetic modulo 2^32: the segment lies within 2 GiB before or after the highest
+  // start seen so far, and is placed on the unwrapped line from there.
+  const ahead = (s.seq - trace.top) | 0;
+  const start = trace.topAt + ahead;
+  if (ahead > 0) {
+    trace.top = s.seq;
+    trace.topAt = start;
+  }
+  // Array literals are allocated to their exact size: a short flow's arrays stay small.
+  if (trace.intervals === null) trace.intervals = [start, start + s.payload];
+  else {
+    RANGE[0] = start;
+    RANGE[1] = start + s.payload;
+    if (coverSegment(trace)) trace.repeats++;
   }
   if (!room || !sampled(s.seq, trace.level)) return 0;
   if (trace.samples === null) {

@@ -16,6 +16,11 @@ export interface Topology {
     guestTso: string;
     pmtuDiscovery: string;
     snaplen: number;
+    durationSec?: number;
+    tunnelDf?: string;
+    dropRxEvery?: number;
+    dropBridgeEvery?: number;
+    filterIcmpFrag?: boolean;
   };
   addresses: Record<string, string>;
   path: Array<{ file: string; host: string; interface: string; kind: string; mtu: number }>;
@@ -23,8 +28,8 @@ export interface Topology {
 
 export const samplesDir = join(import.meta.dirname, '..', '..', 'samples');
 
-/** The committed lab scenarios: every folder of samples/ with a topology.json. */
-export function labScenarios(): string[] {
+/** Every committed lab scenario: every folder of samples/ with a topology.json. */
+function allScenarios(): string[] {
   return readdirSync(samplesDir).filter((d) => {
     try {
       readFileSync(join(samplesDir, d, 'topology.json'));
@@ -33,6 +38,35 @@ export function labScenarios(): string[] {
       return false;
     }
   });
+}
+
+/**
+ * Recordings with a fault made on purpose (lab.sh --drop-*, --filter-icmp-frag, or a --duration
+ * run that stalls): the transfer loses data or never ends, so the clean recordings' expectations
+ * (nothing lost, the whole transfer at every hop) do not hold; test/correlate/faults.test.ts
+ * checks them.
+ */
+export function isFaultScenario(knobs: Topology['knobs']): boolean {
+  return (
+    (knobs.dropRxEvery ?? 0) > 0 ||
+    (knobs.dropBridgeEvery ?? 0) > 0 ||
+    knobs.filterIcmpFrag === true ||
+    (knobs.durationSec ?? 0) > 0
+  );
+}
+
+function knobsOf(scenario: string): Topology['knobs'] {
+  return (JSON.parse(readFileSync(join(samplesDir, scenario, 'topology.json'), 'utf8')) as Topology).knobs;
+}
+
+/** The committed clean lab scenarios: everything the lab recorded without a fault. */
+export function labScenarios(): string[] {
+  return allScenarios().filter((d) => !isFaultScenario(knobsOf(d)));
+}
+
+/** The committed scenarios recorded with a fault. */
+export function faultScenarios(): string[] {
+  return allScenarios().filter((d) => isFaultScenario(knobsOf(d)));
 }
 
 export function loadScenario(dir: string): { topology: Topology; hops: Map<string, CaptureSummary> } {
