@@ -19,3 +19,9 @@ record guest-tso-off --underlay-mtu 9000 --guest-tso off
 record nic-tunnel-tso --underlay-mtu 9000 --nic-tunnel-tso on
 record geneve-jumbo-underlay --underlay-mtu 9000 --encap geneve
 record ipv6-jumbo-underlay --underlay-mtu 9000 --underlay ipv6
+# Faults: the MTU black hole (no fragments, no ICMP reaches the guest) and loss that TCP repaired.
+record mtu-blackhole-ipv6 --underlay ipv6 --underlay-mtu 1400 --pmtu-disc off --duration 4
+record mtu-blackhole-ipv4-df --underlay-mtu 1400 --pmtu-disc off --tunnel-df set --duration 4
+record mtu-blackhole-icmp-filtered --underlay-mtu 1400 --filter-icmp-frag --duration 4
+record loss-receiving-host --underlay-mtu 9000 --bytes 1000000 --drop-rx-every 100
+record loss-in-bridge --underlay-mtu 9000 --bytes 1000000 --drop-bridge-every 20
