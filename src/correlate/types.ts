@@ -12,7 +12,12 @@ export interface PathHop {
 }
 
 /** How super-frames became wire-sized segments (the catalogue's segment.split words say it). */
-export type SplitMechanism = 'software-gso-tunnel' | 'software-gso' | 'nic-tso' | 'nic-tso-wire' | 'not-split';
+export type SplitMechanism =
+  | 'software-gso-tunnel'
+  | 'software-gso'
+  | 'nic-tso'
+  | 'nic-tso-wire'
+  | 'not-split';
 
 export interface PathReport {
   /** "TCP 10.0.0.1:1234 -> 10.0.0.2:80", in the direction of the data. */
