@@ -168,6 +168,18 @@ class PcapStream extends RecordStream implements PcapParser {
     else if (this.frames > 0 && Math.abs(sec - this.lastSec) > RESYNC_WINDOW_SEC)
       odd = `its time ${sec} is more than a day from the last frame's ${this.lastSec}`;
     if (odd === '') return total;
+    if (caplen > this.snapLimit) {
+      // Longer than the snaplen: its length lies if a plausible pair of records starts inside it.
+      if (avail < total + RECORD_HEADER && !this.ended) {
+        this.wanted = total + RECORD_HEADER;
+        return NEED_MORE;
+      }
+      const inside = Math.min(p + total, p + avail);
+      for (let q = p + RECORD_HEADER; q < inside; q++) {
+        if (this.pairAt(b, q, p + avail, sec))
+          return this.damaged(offset, `${odd}, and a record starts inside it`);
+      }
+    }
     const next = this.followedWell(b, p, total, avail, sec);
     if (next === NEED_MORE) return NEED_MORE;
     if (next === 1) return total;
@@ -175,8 +187,31 @@ class PcapStream extends RecordStream implements PcapParser {
   }
 
   /**
+   * True when b[q] holds a plausible record header (as measureWhileResyncing asks: time within a
+   * day of the last frame, or of `anchorSec` before any) followed, before `end`, by another.
+   */
+  private pairAt(b: Uint8Array, q: number, end: number, anchorSec: number): boolean {
+    if (q + RECORD_HEADER > end) return false;
+    const le = this.le;
+    const caplen = u32(b, q + 8, le);
+    if (caplen === 0 || caplen > this.snapLimit || u32(b, q + 12, le) < caplen) return false;
+    if (u32(b, q + 4, le) >= this.fracPerSec) return false;
+    const sec = u32(b, q, le);
+    if (Math.abs(sec - (this.frames > 0 ? this.lastSec : anchorSec)) > RESYNC_WINDOW_SEC) return false;
+    const r = q + RECORD_HEADER + caplen;
+    if (r + RECORD_HEADER > end) return false;
+    const next = u32(b, r + 8, le);
+    return (
+      !zeroHeader(b, r) &&
+      next <= this.recordLimit &&
+      next <= u32(b, r + 12, le) &&
+      Math.abs(u32(b, r, le) - sec) <= RESYNC_WINDOW_SEC
+    );
+  }
+
+  /**
    * Two in a row: 1 when the record of `total` bytes at b[p] is followed by a plausible record
-   * header (time within a day of `sec` or of the last frame) or by the end of the file, 0 when not,
+   * header (time within a day of `sec` or of the last frame) or by the very end of the file, 0 when not,
    * NEED_MORE (wanted set) when the bytes to tell are not in yet.
    */
   private followedWell(b: Uint8Array, p: number, total: number, avail: number, sec: number): number {
@@ -185,19 +220,24 @@ class PcapStream extends RecordStream implements PcapParser {
         this.wanted = total + RECORD_HEADER;
         return NEED_MORE;
       }
-      return avail >= total ? 1 : 0;
+      return avail === total ? 1 : 0;
     }
     const q = p + total;
     const le = this.le;
     const nextSec = u32(b, q, le);
     const caplen = u32(b, q + 8, le);
-    const plausible =
-      !zeroHeader(b, q) &&
-      caplen <= this.recordLimit &&
-      caplen <= u32(b, q + 12, le) &&
-      (Math.abs(nextSec - sec) <= RESYNC_WINDOW_SEC ||
-        (this.frames > 0 && Math.abs(nextSec - this.lastSec) <= RESYNC_WINDOW_SEC));
-    return plausible ? 1 : 0;
+    if (zeroHeader(b, q) || caplen > this.recordLimit || caplen > u32(b, q + 12, le)) return 0;
+    if (
+      Math.abs(nextSec - sec) <= RESYNC_WINDOW_SEC ||
+      (this.frames > 0 && Math.abs(nextSec - this.lastSec) <= RESYNC_WINDOW_SEC)
+    )
+      return 1;
+    // A time far off, but the lengths chain exactly to the end of the file: believed too.
+    const last = total + RECORD_HEADER + caplen;
+    if (avail > last || last >= this.maxRecordLimit + 2 * RECORD_HEADER) return 0;
+    if (this.ended) return avail === last ? 1 : 0;
+    this.wanted = last + 1;
+    return NEED_MORE;
   }
 
   /**
