@@ -11,13 +11,18 @@
  *     0  ts_sec     4 ts_frac (micro- or nanoseconds)
  *     8  incl_len   12 orig_len
  *
- * Container problems never throw: a record cut off by the end of the stream is reported as
- * 'capture.truncated-file'; a record whose lengths are impossible (captured length above
- * max(snaplen, 256 KiB), or more than the original length) as 'capture.malformed'. After such a
- * record the parser resynchronises: it tries each following byte offset until a plausible record
- * header (0 < captured length <= snaplen <= original length, fraction below a second, seconds
- * within a day of the last frame) and reports where it resumed; with no frame read yet to anchor
- * the time check, it stops instead. Every frame read before a problem has been delivered.
+ * Container problems never throw. A record cut off by the end of the stream is
+ * 'capture.truncated-file'. A record whose header is damaged is 'capture.malformed': impossible
+ * lengths (captured length above max(snaplen, 256 KiB), or more than the original length), all
+ * zero bytes, or odd (longer than the snaplen, a fraction of a second or more, a day away from
+ * the last frame) without a plausible record after it (two in a row). After it the parser tries
+ * each following byte offset (zero runs at once) until a plausible record header (0 < captured
+ * length <= snaplen <= original length, fraction below a second, seconds within a day of the last
+ * good frame) itself followed by a plausible one, and reports the damaged spot in one line: its
+ * offset, what was wrong, and where reading resumed (or that the file is zero bytes from there).
+ * So one damaged record costs that record, not the rest of the file. A version other than 2.4 or
+ * reserved link-type bits are warned about, once each. Every frame read before a problem has been
+ * delivered; the look-ahead the checks need lives in the generic path only (see walk).
  *
  * Per frame the parser allocates only the `data` view (a `subarray` of the chunk or of the carry
  * buffer): decoders index `data` from 0 (src/decode/packet.ts), and a view is the cheapest way to
