@@ -23,9 +23,16 @@ export const Direction = { UNKNOWN: 0, INBOUND: 1, OUTBOUND: 2 } as const;
 export type DirectionValue = 0 | 1 | 2;
 
 export interface Frame {
-  /** 1-based number of this frame in its capture file, across all interfaces (Wireshark's "No."). */
+  /**
+   * 1-based number of this frame in its capture file, across all interfaces and sections
+   * (Wireshark's "No."): pcapng custom and journal blocks take a number too, as Wireshark shows
+   * them as frames, so numbers may skip.
+   */
   number: number;
-  /** pcapng interface id across the whole file (sections concatenated); 0 for classic pcap. */
+  /**
+   * pcapng interface id across the whole file (sections concatenated; an interface a later section
+   * declares again, same name and link type, keeps its first id); 0 for classic pcap.
+   */
   interfaceId: number;
   linkType: number;
   /** Timestamp: whole seconds since the epoch, and nanoseconds within that second (exact). */

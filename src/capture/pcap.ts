@@ -11,13 +11,18 @@
  *     0  ts_sec     4 ts_frac (micro- or nanoseconds)
  *     8  incl_len   12 orig_len
  *
- * Container problems never throw: a record cut off by the end of the stream is reported as
- * 'capture.truncated-file'; a record whose lengths are impossible (captured length above
- * max(snaplen, 256 KiB), or more than the original length) as 'capture.malformed'. After such a
- * record the parser resynchronises: it tries each following byte offset until a plausible record
- * header (0 < captured length <= snaplen <= original length, fraction below a second, seconds
- * within a day of the last frame) and reports where it resumed; with no frame read yet to anchor
- * the time check, it stops instead. Every frame read before a problem has been delivered.
+ * Container problems never throw. A record cut off by the end of the stream is
+ * 'capture.truncated-file'. A record whose header is damaged is 'capture.malformed': impossible
+ * lengths (captured length above max(snaplen, 256 KiB), or more than the original length), all
+ * zero bytes, or odd (longer than the snaplen, a fraction of a second or more, a day away from
+ * the last frame) without a plausible record after it (two in a row). After it the parser tries
+ * each following byte offset (zero runs at once) until a plausible record header (0 < captured
+ * length <= snaplen <= original length, fraction below a second, seconds within a day of the last
+ * good frame) itself followed by a plausible one, and reports the damaged spot in one line: its
+ * offset, what was wrong, and where reading resumed (or that the file is zero bytes from there).
+ * So one damaged record costs that record, not the rest of the file. A version other than 2.4 or
+ * reserved link-type bits are warned about, once each. Every frame read before a problem has been
+ * delivered; the look-ahead the checks need lives in the generic path only (see walk).
  *
  * Per frame the parser allocates only the `data` view (a `subarray` of the chunk or of the carry
  * buffer): decoders index `data` from 0 (src/decode/packet.ts), and a view is the cheapest way to
@@ -25,7 +30,7 @@
  */
 
 import { type CaptureSink, Direction, type DirectionValue, type Frame, LinkType } from './frame.js';
-import { hexBytes, RecordStream, SKIP_BYTE, STOP, u16, u32 } from './records.js';
+import { hexBytes, NEED_MORE, RecordStream, SKIP_BYTE, STOP, u16, u32 } from './records.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -37,6 +42,8 @@ const MIN_RECORD_LIMIT = 262144;
 const MAX_RECORD_LIMIT = 16 * 1024 * 1024;
 /** A record found while resynchronising must be this close in time to the last frame. */
 const RESYNC_WINDOW_SEC = 86400;
+/** Bits 16-25 of the global header's link type field: reserved, must be zero. */
+const LINKTYPE_RESERVED_BITS = 0x03ff0000;
 
 /** What the global header says. */
 export interface PcapHeader {
@@ -100,6 +107,12 @@ export function newFrame(): Frame {
   return new ReusedFrame();
 }
 
+/** True when the 16 bytes at b[p] are all zero (a preallocated or crashed file's tail). */
+function zeroHeader(b: Uint8Array, p: number): boolean {
+  for (let i = 0; i < RECORD_HEADER; i++) if (b[p + i] !== 0) return false;
+  return true;
+}
+
 class PcapStream extends RecordStream implements PcapParser {
   header: PcapHeader | null = null;
   frames = 0;
@@ -108,68 +121,185 @@ class PcapStream extends RecordStream implements PcapParser {
   private nsPerFrac = 1000;
   private fracPerSec = 1_000_000;
   private recordLimit = MIN_RECORD_LIMIT;
-  /** Captured length a record found while resynchronising may have: the snaplen when it is set. */
-  private resyncCaplenLimit = MIN_RECORD_LIMIT;
-  /** Stream offset where the search for a plausible record began, or -1 when not searching. */
+  /** The snaplen when set (a record longer is suspect), else recordLimit. */
+  private snapLimit = MIN_RECORD_LIMIT;
+  /** Stream offset of the damaged record where the search for a plausible record began, or -1. */
   private resyncFrom = -1;
-  /** ts_sec of the last frame delivered. */
+  /** What was wrong with the record at resyncFrom. */
+  private resyncWhy = '';
+  /** True while every byte skipped since resyncFrom was zero. */
+  private zeroOnly = false;
+  /** ts_sec of the last frame delivered (the anchor of the plausibility checks). */
   private lastSec = 0;
 
   constructor(
     private readonly sink: CaptureSink,
     private readonly maxRecordLimit: number,
   ) {
-    // Until the global header is in, the "header" to measure is its 4-byte magic.
-    super(4, RECORD_HEADER + Math.max(maxRecordLimit, GLOBAL_HEADER));
+    // Until the global header is in, the "header" to measure is its 4-byte magic. The carry holds
+    // a record plus the next record's header (look-ahead while judging a suspect record).
+    super(4, 2 * RECORD_HEADER + Math.max(maxRecordLimit, GLOBAL_HEADER));
   }
 
-  protected measure(b: Uint8Array, p: number, offset: number): number {
+  /**
+   * The generic path: every record the fast loop does not take as is. A record with impossible
+   * lengths, or all zero, is damaged. One that is only odd (longer than the snaplen, a fraction of
+   * a second or more, more than a day away from the last frame) is believed when the record after
+   * it is plausible too, or the file ends right after it; otherwise it is damaged as well. After a
+   * damaged record the reader looks for the next plausible one (see measureWhileResyncing).
+   */
+  protected measure(b: Uint8Array, p: number, offset: number, avail: number): number {
     if (this.header === null) return this.measureGlobalHeader(b, p);
-    if (this.resyncFrom >= 0) return this.measureWhileResyncing(b, p, offset);
-    const caplen = u32(b, p + 8, this.le);
-    const origlen = u32(b, p + 12, this.le);
+    if (this.resyncFrom >= 0) return this.measureWhileResyncing(b, p, offset, avail);
+    const le = this.le;
+    const sec = u32(b, p, le);
+    const frac = u32(b, p + 4, le);
+    const caplen = u32(b, p + 8, le);
+    const origlen = u32(b, p + 12, le);
+    if (zeroHeader(b, p)) return this.damaged(offset, 'the record header is all zero bytes', true);
     if (caplen > this.recordLimit) {
-      return this.malformed(
+      return this.damaged(
         offset,
         `captured length ${caplen} is above the limit ${this.recordLimit} (snaplen ${this.header.snaplen}, original length ${origlen})`,
       );
     }
     if (caplen > origlen) {
-      return this.malformed(offset, `captured length ${caplen} is more than the original length ${origlen}`);
+      return this.damaged(offset, `captured length ${caplen} is more than the original length ${origlen}`);
     }
-    return RECORD_HEADER + caplen;
+    const total = RECORD_HEADER + caplen;
+    let odd = '';
+    if (caplen > this.snapLimit) odd = `captured length ${caplen} is above the snaplen ${this.snapLimit}`;
+    else if (frac >= this.fracPerSec) odd = `the fraction of a second ${frac} is a second or more`;
+    else if (this.frames > 0 && Math.abs(sec - this.lastSec) > RESYNC_WINDOW_SEC)
+      odd = `its time ${sec} is more than a day from the last frame's ${this.lastSec}`;
+    if (odd === '') return total;
+    if (caplen > this.snapLimit) {
+      // Longer than the snaplen: its length lies if a plausible pair of records starts inside it.
+      if (avail < total + RECORD_HEADER && !this.ended) {
+        this.wanted = total + RECORD_HEADER;
+        return NEED_MORE;
+      }
+      const inside = Math.min(p + total, p + avail);
+      for (let q = p + RECORD_HEADER; q < inside; q++) {
+        if (this.pairAt(b, q, p + avail, sec))
+          return this.damaged(offset, `${odd}, and a record starts inside it`);
+      }
+    }
+    const next = this.followedWell(b, p, total, avail, sec);
+    if (next === NEED_MORE) return NEED_MORE;
+    if (next === 1) return total;
+    return this.damaged(offset, `${odd}, and the record after it is not plausible`);
   }
 
   /**
-   * The common case in one loop: a little- or big-endian record header read once, lengths checked,
-   * the reused Frame filled and handed on, with no calls per record but the sink's. Any record the
-   * loop does not take as is (impossible lengths, a fraction of a second or more, no header yet,
-   * resynchronising) goes to the generic walk from that record on, which reports and recovers.
+   * True when b[q] holds a plausible record header (as measureWhileResyncing asks: time within a
+   * day of the last frame, or of `anchorSec` before any) followed, before `end`, by another.
+   */
+  private pairAt(b: Uint8Array, q: number, end: number, anchorSec: number): boolean {
+    if (q + RECORD_HEADER > end) return false;
+    const le = this.le;
+    const caplen = u32(b, q + 8, le);
+    if (caplen === 0 || caplen > this.snapLimit || u32(b, q + 12, le) < caplen) return false;
+    if (u32(b, q + 4, le) >= this.fracPerSec) return false;
+    const sec = u32(b, q, le);
+    if (Math.abs(sec - (this.frames > 0 ? this.lastSec : anchorSec)) > RESYNC_WINDOW_SEC) return false;
+    const r = q + RECORD_HEADER + caplen;
+    if (r + RECORD_HEADER > end) return false;
+    const next = u32(b, r + 8, le);
+    return (
+      !zeroHeader(b, r) &&
+      next <= this.recordLimit &&
+      next <= u32(b, r + 12, le) &&
+      Math.abs(u32(b, r, le) - sec) <= RESYNC_WINDOW_SEC
+    );
+  }
+
+  /**
+   * Two in a row: 1 when the record of `total` bytes at b[p] is followed by a plausible record
+   * header (time within a day of `sec` or of the last frame) or by the very end of the file, 0 when not,
+   * NEED_MORE (wanted set) when the bytes to tell are not in yet.
+   */
+  private followedWell(b: Uint8Array, p: number, total: number, avail: number, sec: number): number {
+    if (avail < total + RECORD_HEADER) {
+      if (!this.ended) {
+        this.wanted = total + RECORD_HEADER;
+        return NEED_MORE;
+      }
+      return avail === total ? 1 : 0;
+    }
+    const q = p + total;
+    const le = this.le;
+    const nextSec = u32(b, q, le);
+    const caplen = u32(b, q + 8, le);
+    if (zeroHeader(b, q) || caplen > this.recordLimit || caplen > u32(b, q + 12, le)) return 0;
+    if (
+      Math.abs(nextSec - sec) <= RESYNC_WINDOW_SEC ||
+      (this.frames > 0 && Math.abs(nextSec - this.lastSec) <= RESYNC_WINDOW_SEC)
+    )
+      return 1;
+    // A time far off, but the lengths chain exactly to the end of the file: believed too.
+    const last = total + RECORD_HEADER + caplen;
+    if (avail > last || last >= this.maxRecordLimit + 2 * RECORD_HEADER) return 0;
+    if (this.ended) return avail === last ? 1 : 0;
+    this.wanted = last + 1;
+    return NEED_MORE;
+  }
+
+  /**
+   * The common case in one loop: a little- or big-endian record header read once, lengths and time
+   * checked, the reused Frame filled and handed on, with no calls per record but the sink's. A
+   * record the loop does not take as is (lengths above the snaplen or the original length, zero
+   * length, a fraction of a second or more, a day or more from the last frame, no header yet,
+   * resynchronising) goes to the generic walk for that one record, which judges, reports and
+   * recovers; then this loop goes on.
    */
   protected override walk(chunk: Uint8Array, start: number, base: number): number {
-    if (this.header === null || this.resyncFrom >= 0) return super.walk(chunk, start, base);
+    let pos = start;
+    for (;;) {
+      if (this.header !== null && this.resyncFrom < 0) {
+        pos = this.fastWalk(chunk, pos, base);
+        if (!this.early) return pos;
+      }
+      pos = this.walkSome(chunk, pos, base, true);
+      if (!this.early) return pos;
+    }
+  }
+
+  /** The fast loop; sets `early` when it stopped at a record it does not take as is. */
+  private fastWalk(chunk: Uint8Array, start: number, base: number): number {
     const n = chunk.length;
     const le = this.le;
     const frame = this.frame;
     const sink = this.sink;
-    const limit = this.recordLimit;
+    const limit = this.snapLimit;
     const fracPerSec = this.fracPerSec;
     const nsPerFrac = this.nsPerFrac;
+    let last = this.lastSec;
     this.carryTotal = 0;
+    this.early = false;
     let pos = start;
     while (pos + RECORD_HEADER <= n) {
       const sec = u32(chunk, pos, le);
       const frac = u32(chunk, pos + 4, le);
       const caplen = u32(chunk, pos + 8, le);
       const origlen = u32(chunk, pos + 12, le);
-      if (caplen > limit || caplen > origlen || frac >= fracPerSec) return super.walk(chunk, pos, base);
+      if (
+        (caplen - 1) >>> 0 >= limit ||
+        caplen > origlen ||
+        frac >= fracPerSec ||
+        sec - last > RESYNC_WINDOW_SEC ||
+        last - sec > RESYNC_WINDOW_SEC
+      ) {
+        this.early = true;
+        break;
+      }
       const total = RECORD_HEADER + caplen;
       if (pos + total > n) {
         this.carryTotal = total;
-        return pos;
+        break;
       }
       frame.number = ++this.frames;
-      this.lastSec = sec;
+      last = sec;
       frame.timeSec = sec;
       frame.timeNs = frac * nsPerFrac;
       frame.capturedLength = caplen;
@@ -178,43 +308,72 @@ class PcapStream extends RecordStream implements PcapParser {
       frame.buffer = chunk;
       frame.dataOffset = pos + RECORD_HEADER;
       sink.onFrame(frame);
-      if (this.stopped) return n;
+      if (this.stopped) {
+        this.lastSec = last;
+        this.early = false;
+        return n;
+      }
       pos += total;
     }
+    this.lastSec = last;
     return pos;
   }
 
   /**
-   * After a malformed record header, each byte offset is tried until a plausible record header:
-   * captured length above 0 and within the snaplen, original length at least that (and below the largest
-   * record believed), fraction below one second, and seconds within a day of the last frame's.
+   * After a damaged record header, each byte offset is tried (runs of zero bytes are crossed at
+   * once) until a plausible record header: captured length above 0 and within the snaplen, original
+   * length at least that (and below the largest record believed), fraction below one second,
+   * seconds within a day of the last frame's (of the candidate's own before any frame), and the
+   * record after it plausible too (two in a row), or the end of the file right after it.
    */
-  private measureWhileResyncing(b: Uint8Array, p: number, offset: number): number {
+  private measureWhileResyncing(b: Uint8Array, p: number, offset: number, avail: number): number {
+    if (zeroHeader(b, p)) {
+      let q = p + RECORD_HEADER;
+      const end = p + avail;
+      while (q < end && b[q] === 0) q++;
+      this.skipBy = Math.max(1, q - p - (RECORD_HEADER - 1));
+      return SKIP_BYTE;
+    }
     const le = this.le;
     const sec = u32(b, p, le);
     const caplen = u32(b, p + 8, le);
     const origlen = u32(b, p + 12, le);
-    const plausible =
+    const candidate =
       caplen > 0 &&
-      caplen <= this.resyncCaplenLimit &&
+      caplen <= this.snapLimit &&
       origlen >= caplen &&
       origlen <= this.maxRecordLimit &&
       u32(b, p + 4, le) < this.fracPerSec &&
-      Math.abs(sec - this.lastSec) <= RESYNC_WINDOW_SEC;
-    if (!plausible) return SKIP_BYTE;
+      (this.frames === 0 || Math.abs(sec - this.lastSec) <= RESYNC_WINDOW_SEC);
+    if (!candidate) {
+      if (b[p] !== 0) this.zeroOnly = false;
+      return SKIP_BYTE;
+    }
+    const total = RECORD_HEADER + caplen;
+    const next = this.followedWell(b, p, total, avail, sec);
+    if (next === NEED_MORE) return NEED_MORE;
+    if (next === 0) {
+      if (b[p] !== 0) this.zeroOnly = false;
+      return SKIP_BYTE;
+    }
+    const frame = this.frames + 1;
+    const from = this.resyncFrom;
+    const skipped = offset - from;
     this.sink.onProblem({
       code: 'capture.malformed',
-      frame: this.frames + 1,
-      offset,
-      message: `skipped ${offset - this.resyncFrom} bytes from offset ${this.resyncFrom}; frame ${this.frames + 1} is the plausible record found at offset ${offset}`,
+      frame,
+      offset: from,
+      message: this.zeroOnly
+        ? `from offset ${from} the file holds ${skipped} zero bytes instead of records (preallocated, or its writer stopped); reading resumes at offset ${offset} with frame ${frame}`
+        : `frame ${frame} at offset ${from}: damaged record header (${this.resyncWhy}); skipped ${skipped} bytes, reading resumes at offset ${offset} with frame ${frame}`,
     });
     this.resyncFrom = -1;
-    return RECORD_HEADER + caplen;
+    return total;
   }
 
   protected consume(b: Uint8Array, p: number, total: number, offset: number): void {
     if (this.header === null) {
-      this.readGlobalHeader(b, p);
+      this.readGlobalHeader(b, p, offset);
       return;
     }
     const le = this.le;
@@ -242,12 +401,7 @@ class PcapStream extends RecordStream implements PcapParser {
 
   protected truncated(offset: number, have: number, need: number): void {
     if (this.resyncFrom >= 0) {
-      this.sink.onProblem({
-        code: 'capture.malformed',
-        frame: this.frames + 1,
-        offset: this.resyncFrom,
-        message: `no plausible record after offset ${this.resyncFrom} up to the end of the file (${this.bytes} bytes)`,
-      });
+      this.finish();
       return;
     }
     const what =
@@ -257,35 +411,73 @@ class PcapStream extends RecordStream implements PcapParser {
     this.sink.onProblem({ code: 'capture.truncated-file', frame: this.frames + 1, offset, message: what });
   }
 
+  /** The end of the file reached while looking for a plausible record: one line for the spot. */
+  protected override finish(): void {
+    if (this.resyncFrom < 0) return;
+    const from = this.resyncFrom;
+    const frame = this.frames + 1;
+    const rest = this.bytes - from;
+    this.sink.onProblem({
+      code: 'capture.malformed',
+      frame,
+      offset: from,
+      message: this.zeroOnly
+        ? `from offset ${from} to the end of the file the records are all zero bytes (${rest} bytes: preallocated, or its writer stopped); no frames in them`
+        : `frame ${frame} at offset ${from}: damaged record header (${this.resyncWhy}); no plausible record after it up to the end of the file (${this.bytes} bytes)`,
+    });
+    this.resyncFrom = -1;
+  }
+
   private measureGlobalHeader(b: Uint8Array, p: number): number {
     const magicLE = u32(b, p, true);
     const magicBE = u32(b, p, false);
     if (magicLE === PCAP_MAGIC_MICRO || magicLE === PCAP_MAGIC_NANO) return GLOBAL_HEADER;
     if (magicBE === PCAP_MAGIC_MICRO || magicBE === PCAP_MAGIC_NANO) return GLOBAL_HEADER;
-    return this.malformed(0, `not a classic pcap file (first bytes ${hexBytes(b.subarray(p))})`);
+    this.sink.onProblem({
+      code: 'capture.malformed',
+      frame: 1,
+      offset: 0,
+      message: `not a classic pcap file (first bytes ${hexBytes(b.subarray(p))}); reading stops here`,
+    });
+    this.stopped = true;
+    return STOP;
   }
 
-  private readGlobalHeader(b: Uint8Array, p: number): void {
+  private readGlobalHeader(b: Uint8Array, p: number, offset: number): void {
     const magicLE = u32(b, p, true);
     const le = magicLE === PCAP_MAGIC_MICRO || magicLE === PCAP_MAGIC_NANO;
     const magic = u32(b, p, le);
     const snaplen = u32(b, p + 16, le);
+    const rawLinkType = u32(b, p + 20, le);
     const header: PcapHeader = {
       littleEndian: le,
       nanosecond: magic === PCAP_MAGIC_NANO,
       versionMajor: u16(b, p + 4, le),
       versionMinor: u16(b, p + 6, le),
       snaplen,
-      linkType: u32(b, p + 20, le) & 0xffff,
+      linkType: rawLinkType & 0xffff,
     };
     this.header = header;
     this.le = le;
     this.nsPerFrac = header.nanosecond ? 1 : 1000;
     this.fracPerSec = header.nanosecond ? 1_000_000_000 : 1_000_000;
     this.recordLimit = Math.min(Math.max(snaplen, MIN_RECORD_LIMIT), this.maxRecordLimit);
-    this.resyncCaplenLimit = snaplen > 0 ? Math.min(snaplen, this.recordLimit) : this.recordLimit;
+    this.snapLimit = snaplen > 0 ? Math.min(snaplen, this.recordLimit) : this.recordLimit;
     this.headerSize = RECORD_HEADER;
     this.frame.linkType = header.linkType;
+    // Fields tshark and libpcap refuse: said once; the records are read on (they are judged one by one).
+    if (header.versionMajor !== 2 || header.versionMinor !== 4) {
+      this.warnHeader(
+        offset + 4,
+        `pcap version ${header.versionMajor}.${header.versionMinor} in the global header (only 2.4 is standard; tshark and libpcap may refuse the file)`,
+      );
+    }
+    if ((rawLinkType & LINKTYPE_RESERVED_BITS) !== 0) {
+      this.warnHeader(
+        offset + 20,
+        `link type field 0x${rawLinkType.toString(16).padStart(8, '0')} has reserved bits set (tshark and libpcap may refuse the file); link type ${header.linkType} used`,
+      );
+    }
     this.sink.onInterface({
       interfaceId: 0,
       linkType: header.linkType,
@@ -295,26 +487,22 @@ class PcapStream extends RecordStream implements PcapParser {
     });
   }
 
-  /**
-   * Reports an impossible header. After at least one frame (whose time anchors the search) the
-   * parser looks for the next plausible record; before any, or for the global header, it stops.
-   */
-  private malformed(offset: number, what: string): number {
-    const frame = this.frames + 1;
-    const where = this.header === null ? '' : `frame ${frame} at offset ${offset}: `;
-    const resync = this.header !== null && this.frames > 0;
+  private warnHeader(offset: number, what: string): void {
     this.sink.onProblem({
       code: 'capture.malformed',
-      frame,
+      frame: 1,
       offset,
-      message: `${where}${what}; ${resync ? 'looking for the next plausible record' : 'reading stops here'}`,
+      message: `global header, field at offset ${offset}: ${what}; reading goes on`,
     });
-    if (resync) {
-      this.resyncFrom = offset;
-      return SKIP_BYTE;
-    }
-    this.stopped = true;
-    return STOP;
+  }
+
+  /** Starts the search for the next plausible record after the damaged one at `offset` (reported on resuming). */
+  private damaged(offset: number, why: string, zero = false): number {
+    this.resyncFrom = offset;
+    this.resyncWhy = why;
+    this.zeroOnly = zero;
+    this.skipBy = 1;
+    return SKIP_BYTE;
   }
 }
 

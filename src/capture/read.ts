@@ -17,7 +17,7 @@
 
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { createGunzip, type Gunzip } from 'node:zlib';
+import { crc32, createInflateRaw, type InflateRaw } from 'node:zlib';
 import { CaptureOpenError, EmptyCaptureError, NotACaptureError } from '../errors.js';
 import type { CaptureFormat, CaptureInterface, CaptureProblem, CaptureSink, Frame } from './frame.js';
 import { createPcapParser, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO } from './pcap.js';
@@ -176,8 +176,7 @@ async function pumpStream(
 class RawStage {
   compressed = false;
   private head: Uint8Array | null = new Uint8Array(0);
-  private gunzip: Gunzip | null = null;
-  private gunzipError: Error | null = null;
+  private gunzip: GunzipStage | null = null;
 
   constructor(
     private readonly path: string,
@@ -197,7 +196,10 @@ class RawStage {
       }
       const first = this.head.length > 0 ? concat(this.head, chunk) : chunk;
       this.head = null;
-      if (isGzip(first)) this.startGunzip();
+      if (isGzip(first)) {
+        this.compressed = true;
+        this.gunzip = new GunzipStage(this.path, this.decoded);
+      }
       await this.pass(first);
       return;
     }
@@ -210,58 +212,244 @@ class RawStage {
       this.head = null;
       await this.pass(first);
     }
-    if (this.gunzip !== null) await this.endGunzip(this.gunzip);
+    if (this.gunzip !== null) await this.gunzip.end();
     this.decoded.end();
   }
 
   private async pass(chunk: Uint8Array): Promise<void> {
-    if (this.gunzip === null) {
-      this.decoded.push(chunk);
-      return;
+    if (this.gunzip === null) this.decoded.push(chunk);
+    else await this.gunzip.write(chunk);
+  }
+}
+
+const GZIP_TRAILER = 8;
+/** Header flags (RFC 1952). */
+const FHCRC = 2;
+const FEXTRA = 4;
+const FNAME = 8;
+const FCOMMENT = 16;
+
+/** Length of the gzip member header at the start of b, 0 when more bytes are needed, -1 when it is no gzip header. */
+function gzipHeaderLength(b: Uint8Array): number {
+  if (b.length < 10) return 0;
+  if (b[0] !== 0x1f || b[1] !== 0x8b || b[2] !== 8) return -1;
+  const flags = b[3] as number;
+  let p = 10;
+  if (flags & FEXTRA) {
+    if (b.length < p + 2) return 0;
+    p += 2 + ((b[p] as number) | ((b[p + 1] as number) << 8));
+  }
+  for (const flag of [FNAME, FCOMMENT]) {
+    if (flags & flag) {
+      while (p < b.length && b[p] !== 0) p++;
+      if (p >= b.length) return 0;
+      p++;
     }
-    const gunzip = this.gunzip;
-    // The write callback fires once zlib has consumed the chunk, so the read buffer may be reused.
-    await writeConsumed(gunzip, chunk);
-    this.checkGunzip();
-    this.decoded.rethrow();
   }
+  if (flags & FHCRC) p += 2;
+  return b.length >= p ? p : 0;
+}
 
-  private startGunzip(): void {
-    this.compressed = true;
-    const gunzip = createGunzip();
-    gunzip.on('data', (out: Buffer) => this.decoded.push(out));
-    gunzip.on('error', (err) => {
-      this.gunzipError ??= err;
-    });
-    this.gunzip = gunzip;
-  }
+/**
+ * A streaming gunzip that keeps every byte zlib could decompress, as zcat does: the gzip header
+ * is read here, the deflate data goes through zlib's raw inflate, and the trailer (CRC-32 and
+ * length) is checked here, so a bad CRC or junk after the data is one warning line instead of the
+ * loss of the output still queued in zlib. Concatenated members are read one after the other.
+ * A break inside the deflate data itself is fatal before the first frame, a truncated file after it.
+ */
+class GunzipStage {
+  private state: 'header' | 'deflate' | 'trailer' | 'after' = 'header';
+  /** Header, trailer or next-magic bytes collected so far. */
+  private held: Uint8Array = new Uint8Array(0);
+  private inflate: InflateRaw | null = null;
+  private inflateError: Error | null = null;
+  private inflateEnded = false;
+  /** Compressed bytes written to the current inflate. */
+  private written = 0;
+  private crc = 0;
+  private size = 0;
+  private members = 0;
+  /** Compressed bytes seen before the current chunk. */
+  private seen = 0;
+  /** Compressed offset where the current state began. */
+  private stateOffset = 0;
+  private junkBytes = 0;
+  private junkZero = true;
+  private failed = false;
 
-  private endGunzip(gunzip: Gunzip): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (this.gunzipError !== null || gunzip.destroyed) {
-        resolve();
-        return;
+  constructor(
+    private readonly path: string,
+    private readonly decoded: DecodedStage,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    let pos = 0;
+    while (pos < chunk.length && !this.failed && !this.decoded.done) {
+      if (this.state === 'deflate') pos = await this.writeDeflate(chunk, pos);
+      else if (this.state === 'trailer') {
+        const take = Math.min(GZIP_TRAILER - this.held.length, chunk.length - pos);
+        this.held = concat(this.held, chunk.subarray(pos, pos + take));
+        pos += take;
+        if (this.held.length === GZIP_TRAILER) this.checkTrailer();
+      } else if (this.state === 'header') {
+        const before = this.held.length;
+        this.held = concat(this.held, chunk.subarray(pos));
+        const length = gzipHeaderLength(this.held);
+        if (length === 0) pos = chunk.length;
+        else if (length < 0) {
+          if (this.members === 0) this.fail(new Error('not a gzip header'));
+          this.startJunk(this.held);
+          pos = chunk.length;
+        } else {
+          pos += length - before;
+          this.startMember(this.seen + pos);
+        }
+      } else {
+        // after a member: another member, or junk to the end
+        if (this.junkBytes === 0 && this.held.length < 2) {
+          const take = Math.min(2 - this.held.length, chunk.length - pos);
+          this.held = concat(this.held, chunk.subarray(pos, pos + take));
+          pos += take;
+          if (this.held.length < 2) continue;
+          if (this.held[0] === 0x1f && this.held[1] === 0x8b) this.state = 'header';
+          else this.startJunk(this.held);
+          continue;
+        }
+        this.countJunk(chunk.subarray(pos));
+        pos = chunk.length;
       }
-      gunzip.once('end', resolve);
-      gunzip.once('error', () => resolve());
-      gunzip.end();
-    }).then(() => {
-      this.checkGunzip();
-      this.decoded.rethrow();
-    });
+    }
+    this.seen += chunk.length;
   }
 
-  /** A broken gzip stream: fatal before the first frame, a truncated file after it. */
-  private checkGunzip(): void {
-    const err = this.gunzipError;
-    if (err === null || this.decoded.done) return;
-    if (this.decoded.frames === 0) {
-      this.gunzip?.destroy();
-      throw new CaptureOpenError(this.path, `corrupt gzip data: ${err.message}`, 0, { cause: err });
+  async end(): Promise<void> {
+    if (this.failed || this.decoded.done) return;
+    if (this.state === 'deflate' && this.inflate !== null) {
+      const inflate = this.inflate;
+      await new Promise<void>((resolve) => {
+        if (this.inflateError !== null || this.inflateEnded) {
+          resolve();
+          return;
+        }
+        inflate.once('end', resolve);
+        inflate.once('error', () => resolve());
+        inflate.end();
+      });
+      if (this.inflateError !== null) this.broken(this.inflateError);
+      else
+        this.warn(`the gzip stream ends right after its deflate data (no trailer): the CRC is not checked`);
+    } else if (this.state === 'trailer') {
+      this.warn(`the gzip stream ends inside its ${GZIP_TRAILER}-byte trailer: the CRC is not checked`);
+    } else if (this.state === 'header' && this.held.length > 0) {
+      if (this.members === 0) this.fail(new Error('the gzip header is cut off'));
+      else this.startJunk(this.held);
+    } else if (this.state === 'after' && this.junkBytes === 0 && this.held.length > 0) {
+      this.startJunk(this.held);
     }
-    this.decoded.breakOff(`the gzip stream breaks off (${err.message})`);
-    this.gunzip?.destroy();
+    if (this.junkBytes > 0) {
+      this.warn(
+        this.junkZero
+          ? `${this.junkBytes} zero bytes after the gzip data at compressed offset ${this.stateOffset}, ignored`
+          : `${this.junkBytes} bytes of trailing junk after the gzip data at compressed offset ${this.stateOffset}, ignored (every decompressed byte is kept)`,
+      );
+    }
   }
+
+  private startMember(offset: number): void {
+    this.members++;
+    this.held = new Uint8Array(0);
+    this.state = 'deflate';
+    this.stateOffset = offset;
+    this.written = 0;
+    this.crc = 0;
+    this.size = 0;
+    this.inflateEnded = false;
+    const inflate = createInflateRaw();
+    inflate.on('data', (out: Buffer) => {
+      this.crc = crc32(out, this.crc);
+      this.size = (this.size + out.length) % 4294967296;
+      this.decoded.push(out);
+    });
+    inflate.on('error', (err) => {
+      this.inflateError ??= err;
+    });
+    inflate.on('end', () => {
+      this.inflateEnded = true;
+    });
+    this.inflate = inflate;
+  }
+
+  /** Writes chunk[pos..] to zlib; when the deflate data ends inside it, moves on to the trailer. */
+  private async writeDeflate(chunk: Uint8Array, pos: number): Promise<number> {
+    const inflate = this.inflate as InflateRaw;
+    const slice = pos === 0 ? chunk : chunk.subarray(pos);
+    this.written += slice.length;
+    // The write callback fires once zlib has consumed the chunk, so the read buffer may be reused.
+    await writeConsumed(inflate, slice);
+    if (this.inflateError !== null) {
+      this.broken(this.inflateError);
+      return chunk.length;
+    }
+    const unconsumed = this.written - inflate.bytesWritten;
+    if (unconsumed <= 0) return chunk.length;
+    if (!this.inflateEnded) await new Promise<void>((resolve) => inflate.once('end', resolve));
+    inflate.destroy();
+    this.inflate = null;
+    this.state = 'trailer';
+    this.held = new Uint8Array(0);
+    this.stateOffset = this.seen + chunk.length - unconsumed;
+    return chunk.length - unconsumed;
+  }
+
+  private checkTrailer(): void {
+    const t = this.held;
+    const crc =
+      ((t[0] as number) | ((t[1] as number) << 8) | ((t[2] as number) << 16) | ((t[3] as number) << 24)) >>>
+      0;
+    const size =
+      ((t[4] as number) | ((t[5] as number) << 8) | ((t[6] as number) << 16) | ((t[7] as number) << 24)) >>>
+      0;
+    if (crc !== this.crc >>> 0 || size !== this.size) {
+      this.warn(
+        `the gzip trailer at compressed offset ${this.stateOffset} does not match the data (CRC-32 ${hex32(crc)} against ${hex32(this.crc)}, length ${size} against ${this.size}); every decompressed byte is kept`,
+      );
+    }
+    this.held = new Uint8Array(0);
+    this.state = 'after';
+    this.stateOffset += GZIP_TRAILER;
+  }
+
+  private startJunk(bytes: Uint8Array): void {
+    this.state = 'after';
+    this.held = new Uint8Array(0);
+    this.countJunk(bytes);
+  }
+
+  private countJunk(bytes: Uint8Array): void {
+    this.junkBytes += bytes.length;
+    if (this.junkZero) for (const x of bytes) if (x !== 0) this.junkZero = false;
+  }
+
+  private warn(what: string): void {
+    this.decoded.warn(what);
+  }
+
+  /** A break inside the deflate data: fatal before the first frame, a truncated file after it. */
+  private broken(err: Error): void {
+    this.failed = true;
+    this.inflate?.destroy();
+    if (this.decoded.frames === 0) this.fail(err);
+    else this.decoded.breakOff(`the gzip stream breaks off (${err.message})`);
+  }
+
+  private fail(err: Error): never {
+    this.failed = true;
+    throw new CaptureOpenError(this.path, `corrupt gzip data: ${err.message}`, 0, { cause: err });
+  }
+}
+
+function hex32(x: number): string {
+  return `0x${(x >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /**
@@ -325,6 +513,17 @@ class DecodedStage {
     if (this.failure !== null) throw this.failure;
   }
 
+  /** A problem of the container around the capture (gzip) after which reading goes on: one line. */
+  warn(what: string): void {
+    const offset = this.parser?.bytes ?? 0;
+    this.counting.onProblem({
+      code: 'capture.malformed',
+      frame: this.frameCount + 1,
+      offset,
+      message: `${what} (decompressed offset ${offset})`,
+    });
+  }
+
   /** The input ended without all of the capture: reported, frames kept. */
   breakOff(why: string): void {
     const offset = this.parser?.bytes ?? 0;
@@ -382,7 +581,7 @@ class DecodedStage {
 }
 
 /** Writes to zlib and waits until it has consumed the chunk, or failed. */
-function writeConsumed(gunzip: Gunzip, chunk: Uint8Array): Promise<void> {
+function writeConsumed(gunzip: InflateRaw, chunk: Uint8Array): Promise<void> {
   return new Promise<void>((resolve) => {
     const settle = () => {
       gunzip.off('error', settle);
