@@ -154,7 +154,7 @@ function describePath(
   overlayMtu(shape, report, findings);
   lossAndGaps(shape, report, findings);
   mtuBlackHole(shape, findings);
-  checksumsAlongPath(shape, findings);
+  checksumsAlongPath(shape, report, findings);
   return report;
 }
 

@@ -101,7 +101,7 @@ export const CATALOG = [
     group: 'checksum',
     severity: 'note',
     scope: 'hop',
-    title: 'Checksums left for the NIC (transmit checksum offload)',
+    title: '{~title}',
     explanation:
       '{count} {layers|list} checksums hold exactly the folded pseudo-header sum, not a full checksum: the ' +
       'sending stack used checksum offload (CHECKSUM_PARTIAL) and the NIC, or the host on a virtual ' +
@@ -120,13 +120,32 @@ export const CATALOG = [
         values: {
           path:
             ' Along this flow\'s path they are partial at {partialHops}: ignore tcpdump\'s "incorrect" ' +
-            'there.{~complete}{~errors}',
+            'there.{~gro}{~complete}{~errors}',
           '*': '',
         },
       },
       summary: {
         by: 'along',
-        values: { path: 'Partial (offload, not errors) at {partialHops}.{~complete}{~errors}', '*': '' },
+        values: {
+          path: 'Partial (offload, not errors) at {partialHops}.{~gro}{~complete}{~errors}',
+          '*': '',
+        },
+      },
+      title: {
+        by: 'groHops',
+        values: {
+          none: 'Checksums left for the NIC (transmit checksum offload)',
+          '*': 'Checksums left partial: transmit offload, and GRO on the receiving side',
+        },
+      },
+      gro: {
+        by: 'groHops',
+        values: {
+          none: '',
+          '*':
+            ' At {groHops}, after the merge, GRO wrote them: it leaves a merged frame’s sum partial ' +
+            'for the receiver, not the sender’s transmit offload.',
+        },
       },
       complete: {
         by: 'goodHops',

@@ -93,6 +93,14 @@ describe.each(scenarios)('the path of %s, analysed as a whole', (scenario) => {
       expect(path.mergedAt).toMatchObject({ from: rxNic, to: rxTunnel });
       const merged = report.findings.find((f) => f.code === 'segment.merged' && f.flow === path.flow);
       expect(merged?.evidence.map((e) => e.hop)).toEqual([rxTunnel, rxNic]);
+      // Partial sums after the merge are GRO's, named apart from the sender's transmit offload.
+      const partial = report.findings.find((f) => f.code === 'checksum.partial' && f.flow === path.flow);
+      const gro = partial?.facts.groHops as string[] | undefined;
+      if (gro !== undefined && gro.length > 0) {
+        expect(gro[0]).toBe(rxTunnel);
+        expect(gro).not.toContain(txTunnel);
+        expect(partial?.title).toMatch(/GRO on the receiving side/);
+      }
     }
     if (tooBig && topology.knobs.pmtuDiscovery === 'off') {
       expect(path.fragmentedAt).toMatchObject({ hop: txNic, overhead, innerSize: topology.knobs.overlayMtu });
