@@ -87,24 +87,8 @@ function structuredOrder(seen: Seen[], waits: Map<Seen, number>, aSends: boolean
   return [...sender, ...underlay, ...receiver];
 }
 
-export function orderHops(
-  seen: Seen[],
-  offsets: Map<HopView, number>,
-  aSends: boolean,
-  options: CorrelationOptions,
-): { order: Seen[]; orderedBy: PathReport['orderedBy'] } {
-  const given = options.path ?? options.topologyOrder;
-  if (given !== undefined && given.length > 0) {
-    const rank = (name: string) => {
-      const at = given.indexOf(name);
-      return at < 0 ? given.length : at;
-    };
-    if (seen.some((s) => given.includes(s.hop.name))) {
-      const order = [...seen].sort((x, y) => rank(x.hop.name) - rank(y.hop.name));
-      return { order, orderedBy: options.path !== undefined ? 'path' : 'topology' };
-    }
-  }
-  // First choice: the remaining round trip at each hop (clock-independent).
+/** Segment starts every hop with data saw (null when fewer than 3): the waits compared across hops. */
+function commonStarts(seen: readonly Seen[], aSends: boolean): Set<number> | null {
   let common: Set<number> | null = null;
   for (const s of seen) {
     const d = sidesOf(s.trace, aSends).data;
@@ -119,7 +103,37 @@ export function orderHops(
       common = both;
     }
   }
-  if (common !== null && common.size < 3) common = null;
+  return common !== null && common.size >= 3 ? common : null;
+}
+
+export function orderHops(
+  seen: Seen[],
+  offsets: Map<HopView, number>,
+  aSends: boolean,
+  options: CorrelationOptions,
+): { order: Seen[]; orderedBy: PathReport['orderedBy'] } {
+  const common = commonStarts(seen, aSends);
+  const given = options.path ?? options.topologyOrder;
+  if (given !== undefined && given.length > 0) {
+    const rank = (name: string) => {
+      const at = given.indexOf(name);
+      return at < 0 ? given.length : at;
+    };
+    if (seen.some((s) => given.includes(s.hop.name))) {
+      const order = [...seen].sort((x, y) => rank(x.hop.name) - rank(y.hop.name));
+      // A path or topology names the hops of both directions in one order; the data of this flow
+      // may run the other way (a download, iperf3 -R). Its first hop waits longest for the ACKs.
+      const withData = order.filter((s) => sampleCount(sidesOf(s.trace, aSends).data) > 0);
+      const first = withData[0];
+      const last = withData[withData.length - 1];
+      if (first !== undefined && last !== undefined && first !== last) {
+        const wFirst = remainingRoundTrip(sidesOf(first.trace, aSends), common);
+        const wLast = remainingRoundTrip(sidesOf(last.trace, aSends), common);
+        if (wFirst !== null && wLast !== null && wFirst < wLast) order.reverse();
+      }
+      return { order, orderedBy: options.path !== undefined ? 'path' : 'topology' };
+    }
+  }
   const waits = new Map<Seen, number | null>(
     seen.map((s) => [s, remainingRoundTrip(sidesOf(s.trace, aSends), common)]),
   );

@@ -97,7 +97,7 @@ export interface HopState extends HopIdentity {
 /** Flows idle this long (capture time, s) are retired, their counts kept in the hop's totals. */
 export const FLOW_IDLE_SEC = 600;
 /** Idle time after which flows retire when the flow table is a quarter full. */
-const BUSY_IDLE_SEC = 30;
+const BUSY_IDLE_SEC = 15;
 /** How often (capture time, s) idle flows are looked for. */
 const SWEEP_EVERY_SEC = 60;
 
@@ -223,5 +223,6 @@ function sweepIdleFlows(hop: HopState): void {
   const time = hop.now;
   const busy = hop.flows.size > hop.flows.maxFlows / 4;
   if (hop.nextSweep >= 0) retireIdleFlows(hop.flows, time, busy ? BUSY_IDLE_SEC : FLOW_IDLE_SEC);
-  hop.nextSweep = time + SWEEP_EVERY_SEC;
+  // A busy hop is swept as often as its flows may idle, so a retired flow goes soon after it stops.
+  hop.nextSweep = time + (busy ? BUSY_IDLE_SEC : SWEEP_EVERY_SEC);
 }
