@@ -245,9 +245,16 @@ describe.skipIf(!hasEditcap)('the same path from damaged or different captures',
     expect(path.mergedAt?.from).toBe(hopOf(rxNic));
   });
 
-  it('takes the order from --path when given', async () => {
-    const { report } = await analyzeJson(['--path', [...names].reverse().join(','), ...files]);
+  it('takes the order from --path when given, in the direction the data runs', async () => {
+    // Two neighbours swapped against the evidence: the given order wins.
+    const given = [...names];
+    const i = given.indexOf(txTunnel);
+    [given[i - 1], given[i]] = [given[i] as string, given[i - 1] as string];
+    const { report } = await analyzeJson(['--path', given.join(','), ...files]);
     expect(bulk(report).orderedBy).toBe('path');
-    expect(bulk(report).hops.map((h) => h.hop)).toEqual([...names].reverse());
+    expect(bulk(report).hops.map((h) => h.hop)).toEqual(given);
+    // Given backwards, it is followed from the sender (see given-order.test.ts).
+    const backwards = await analyzeJson(['--path', [...given].reverse().join(','), ...files]);
+    expect(bulk(backwards.report).hops.map((h) => h.hop)).toEqual(given);
   });
 });
