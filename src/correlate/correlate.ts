@@ -21,6 +21,7 @@ import { type FlowTrace, topSizes, traceSamples } from '../observe/trace.js';
 import { mtuBlackHole } from './blackhole.js';
 import { checksumsAlongPath } from './checksums.js';
 import { estimateClocks } from './clock.js';
+import { coverageFrom, span } from './coverage.js';
 import { pathFinding } from './finding.js';
 import { lossAndGaps } from './loss.js';
 import { estimateMss } from './mss.js';
@@ -31,14 +32,27 @@ import type { Correlation, CorrelationOptions, PathReport } from './types.js';
 
 export type { Correlation, CorrelationOptions, PathHop, PathReport } from './types.js';
 
-function tracesOf(hop: HopView): Map<string, FlowTrace> {
-  const map = new Map<string, FlowTrace>();
+/** Every flow trace of a hop (the same 5-tuple twice when two tenants use it in two VNIs). */
+function tracesOf(hop: HopView): FlowTrace[] {
+  const out: FlowTrace[] = [];
   for (const bucket of hop.state.flows.byHash.values()) {
     for (const entry of bucket) {
       const trace = namedTrace(entry);
-      if (trace !== null) map.set(trace.key, trace);
+      if (trace !== null) out.push(trace);
     }
   }
+  return out;
+}
+
+/** The traces by key for clock estimation: a key a hop holds twice (two tenants) is left out. */
+function uniqueByKey(traces: readonly FlowTrace[]): Map<string, FlowTrace> {
+  const map = new Map<string, FlowTrace>();
+  const twice = new Set<string>();
+  for (const t of traces) {
+    if (map.has(t.key)) twice.add(t.key);
+    else map.set(t.key, t);
+  }
+  for (const key of twice) map.delete(key);
   return map;
 }
 
@@ -47,6 +61,43 @@ const CLOCK_FLOWS = 64;
 /** Flows drawn as paths (busiest first); a capture of a million short flows does not need a million paths. */
 const MAX_PATHS = 500;
 
+/**
+ * One 5-tuple's traces, split into connections when a hop holds it twice (two tenants, one VNI
+ * each, with the same addresses): traces belong together when their sequence spaces meet
+ * (independent connections start at unrelated random sequence numbers). Otherwise one group, as
+ * the key says.
+ */
+function splitTenants(seen: Seen[]): Seen[][] {
+  const hops = new Set(seen.map((s) => s.hop));
+  if (hops.size === seen.length) return [seen];
+  const volume = (s: Seen) => s.trace.fromA.bytes + s.trace.fromB.bytes;
+  const clusters: Seen[][] = [];
+  for (const s of [...seen].sort((x, y) => volume(y) - volume(x))) {
+    const home = clusters.find(
+      (c) => c.every((o) => o.hop !== s.hop) && c.some((o) => sameConnection(o.trace, s.trace)),
+    );
+    if (home !== undefined) home.push(s);
+    else clusters.push([s]);
+  }
+  return clusters;
+}
+
+/** Data in either direction within a megabyte of each other's sequence space. */
+function sameConnection(a: FlowTrace, b: FlowTrace): boolean {
+  const pairs = [
+    [a.fromA, b.fromA],
+    [a.fromB, b.fromB],
+  ] as const;
+  for (const [da, db] of pairs) {
+    if (da.base < 0 || db.base < 0) continue;
+    const sa = span(coverageFrom(da, da.base));
+    const sb = span(coverageFrom(db, da.base));
+    if (sa === null || sb === null) continue;
+    if (Math.max(sa[0], sb[0]) <= Math.min(sa[1], sb[1]) + 1_048_576) return true;
+  }
+  return false;
+}
+
 function busiest(traces: Map<string, FlowTrace>, limit: number): Map<string, FlowTrace> {
   if (traces.size <= limit) return traces;
   const volume = (t: FlowTrace) => traceSamples(t);
@@ -54,39 +105,46 @@ function busiest(traces: Map<string, FlowTrace>, limit: number): Map<string, Flo
 }
 
 export function correlate(hops: readonly HopView[], options: CorrelationOptions = {}): Correlation {
-  const traces = new Map<HopView, Map<string, FlowTrace>>();
+  const traces = new Map<HopView, FlowTrace[]>();
   for (const hop of hops) traces.set(hop, tracesOf(hop));
-  const active = hops.filter((hop) => (traces.get(hop)?.size ?? 0) > 0);
+  const active = hops.filter((hop) => (traces.get(hop)?.length ?? 0) > 0);
   const clockTraces = new Map<HopView, Map<string, FlowTrace>>();
   for (const hop of active)
-    clockTraces.set(hop, busiest(traces.get(hop) as Map<string, FlowTrace>, CLOCK_FLOWS));
+    clockTraces.set(hop, busiest(uniqueByKey(traces.get(hop) as FlowTrace[]), CLOCK_FLOWS));
   const offsets = estimateClocks(active, clockTraces);
   const byFlow = new Map<string, Seen[]>();
   for (const hop of active) {
-    for (const trace of (traces.get(hop) as Map<string, FlowTrace>).values()) {
+    for (const trace of traces.get(hop) as FlowTrace[]) {
       const list = byFlow.get(trace.key);
       if (list === undefined) byFlow.set(trace.key, [{ hop, trace }]);
       else list.push({ hop, trace });
     }
   }
-  const shared: Array<{ seen: Seen[]; bytesA: number; bytesB: number }> = [];
-  for (const seen of byFlow.values()) {
-    if (seen.length < 2) continue;
-    let bytesA = 0;
-    let bytesB = 0;
-    for (const s of seen) {
-      bytesA += s.trace.fromA.bytes;
-      bytesB += s.trace.fromB.bytes;
+  const shared: Array<{ seen: Seen[]; bytesA: number; bytesB: number; tenants: boolean }> = [];
+  for (const group of byFlow.values()) {
+    const clusters = splitTenants(group);
+    for (const seen of clusters) {
+      if (seen.length < 2) continue;
+      let bytesA = 0;
+      let bytesB = 0;
+      for (const s of seen) {
+        bytesA += s.trace.fromA.bytes;
+        bytesB += s.trace.fromB.bytes;
+      }
+      if (bytesA + bytesB > 0) shared.push({ seen, bytesA, bytesB, tenants: clusters.length > 1 });
     }
-    if (bytesA + bytesB > 0) shared.push({ seen, bytesA, bytesB });
   }
   shared.sort((x, y) => Math.max(y.bytesA, y.bytesB) - Math.max(x.bytesA, x.bytesB));
   const paths: Array<PathReport & { totalBytes: number }> = [];
   const findings: FindingRecord[] = [];
-  for (const { seen, bytesA, bytesB } of shared.slice(0, MAX_PATHS)) {
+  for (const { seen, bytesA, bytesB, tenants } of shared.slice(0, MAX_PATHS)) {
     const aSends = bytesA >= bytesB;
     const first = (seen[0] as Seen).trace.flow as FlowKey;
-    const flow = aSends ? first : reverseFlow(first);
+    // Two tenants with one 5-tuple are two paths, told apart by the tunnel id the underlay hops
+    // saw each in.
+    const vnis = new Set(seen.map((s) => s.trace.vni).filter((v) => v >= 0));
+    const keyed = tenants && vnis.size === 1 ? { ...first, vni: [...vnis][0] as number } : first;
+    const flow = aSends ? keyed : reverseFlow(keyed);
     const { order, orderedBy } = orderHops(seen, offsets, aSends, options);
     const report = describePath(flow, order, orderedBy, aSends, findings);
     if (options.expected !== undefined) noteMissingHops(report, options.expected, hops, findings);

@@ -298,5 +298,6 @@ export function namedTrace(entry: FlowEntry): FlowTrace | null {
   const b = endpointText(key.dst, key.ipVersion, key.dstPort);
   trace.key = `${protocolName(key.protocol)} ${a} <-> ${b}`;
   trace.flow = key;
+  trace.vni = entry.vni;
   return trace;
 }

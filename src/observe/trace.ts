@@ -109,6 +109,8 @@ export interface FlowTrace {
    */
   key: string;
   flow: FlowKey | null;
+  /** The tunnel id this hop saw the flow in (-1: none, an overlay hop): tells tenants apart. */
+  vni: number;
   fromA: DirectionTrace;
   fromB: DirectionTrace;
 }
@@ -190,7 +192,7 @@ export function createDirectionTrace(): DirectionTrace {
 }
 
 export function createFlowTrace(key = '', flow: FlowKey | null = null): FlowTrace {
-  return { key, flow, fromA: createDirectionTrace(), fromB: createDirectionTrace() };
+  return { key, flow, vni: -1, fromA: createDirectionTrace(), fromB: createDirectionTrace() };
 }
 
 /** murmur3's finaliser: spreads sequence numbers (arithmetic progressions) over all 32 bits. */
