@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePcap } from '../src/capture/pcap.js';
 import {
   type ChecksumClass,
   classifyChecksum,
@@ -10,6 +9,7 @@ import {
   pseudoHeaderSumV4,
   sumWords,
 } from '../src/observe/checksum.js';
+import { parsePcap } from './helpers/parse-pcap.js';
 import { prng } from './helpers/prng.js';
 
 /** An IPv4 header (20 bytes, no options) from 20.0.0.150 to 20.0.0.103, as in the seed article. */

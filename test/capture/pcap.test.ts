@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 // @ts-expect-error pcap-parser ships no types
 import pcapParser from 'pcap-parser';
 import { describe, expect, it } from 'vitest';
-import { createPcapParser, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO, parsePcap } from '../../src/capture/pcap.js';
+import { createPcapParser, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO } from '../../src/capture/pcap.js';
+import { parsePcap } from '../helpers/parse-pcap.js';
 import {
   buildPcap,
   collect,
@@ -218,7 +219,7 @@ describe('classic pcap parser', () => {
     expect(r.problems[0]?.message).toMatch(/not a classic pcap file \(first bytes 68 65 6c 6c\)/);
   });
 
-  it('keeps parsePcap for the test helpers and the bench, same shape as before', () => {
+  it('reads a whole capture into records for the test helpers (parse-pcap.ts), same shape as before', () => {
     const path = samplePaths[0] as string;
     const f = parsePcap(readFileSync(path), path);
     const r = parseWhole(readFileSync(path));

@@ -2,7 +2,7 @@
 // IPv4/IPv6, UDP, VXLAN/Geneve, TCP, ICMP) to state each scenario's signature. Deliberately
 // independent of the analyzer, so a broken recording and a broken analyzer are caught apart.
 import { readFileSync } from 'node:fs';
-import { parsePcap } from '../../src/capture/pcap.js';
+import { parsePcap } from './parse-pcap.js';
 
 export interface CaptureSummary {
   frames: number;
