@@ -55,6 +55,41 @@ function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null
   return waits.length >= 3 ? median(waits) : null;
 }
 
+/**
+ * The waits compared segment by segment: for each hop, the share of (segment, other hop) pairs in
+ * which it waited longer. A loss recovered by TCP stretches some segments' waits at some hops
+ * (those that saw the lost copy); a vote per segment lets them count once, where a median of
+ * each hop's waits can be pulled past its neighbour's. Higher is nearer the sender, like a wait.
+ */
+function waitVotes(seen: readonly Seen[], aSends: boolean, common: Set<number>): Map<Seen, number> | null {
+  const perHop = seen.map((s) => {
+    const d = sidesOf(s.trace, aSends).data;
+    const first = new Map<number, number>();
+    for (let i = 0; i < sampleCount(d); i++) {
+      const seq = sampleSeq(d, i);
+      if (common.has(seq) && !first.has(seq)) first.set(seq, sampleWait(d, i));
+    }
+    return first;
+  });
+  const votes = new Map<Seen, number>();
+  seen.forEach((s, x) => {
+    let wins = 0;
+    let games = 0;
+    perHop.forEach((other, y) => {
+      if (x === y) return;
+      for (const [seq, wx] of perHop[x] as Map<number, number>) {
+        const wy = other.get(seq);
+        if (wy === undefined || Number.isNaN(wx) || Number.isNaN(wy)) continue;
+        games++;
+        if (wx > wy) wins++;
+        else if (wx === wy) wins += 0.5;
+      }
+    });
+    votes.set(s, games > 0 ? wins / games : 0);
+  });
+  return votes;
+}
+
 /** Where a kind of device sits on one host's side of a tunnel, counted from the guest. */
 const KIND_RANK: Readonly<Record<string, number>> = {
   guest: 0,
@@ -138,7 +173,11 @@ export function orderHops(
     seen.map((s) => [s, remainingRoundTrip(sidesOf(s.trace, aSends), common)]),
   );
   if ([...waits.values()].every((w) => w !== null)) {
-    return { order: structuredOrder(seen, waits as Map<Seen, number>, aSends), orderedBy: 'evidence' };
+    const votes = common !== null ? waitVotes(seen, aSends, common) : null;
+    return {
+      order: structuredOrder(seen, votes ?? (waits as Map<Seen, number>), aSends),
+      orderedBy: 'evidence',
+    };
   }
   // Otherwise: corrected times of the data each hop shares with the hop that saw the most of it.
   const data = (s: Seen) => sidesOf(s.trace, aSends).data;
