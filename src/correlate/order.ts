@@ -123,7 +123,7 @@ function structuredOrder(seen: Seen[], waits: Map<Seen, number>, aSends: boolean
 }
 
 /** Segment starts every hop with data saw (null when fewer than 3): the waits compared across hops. */
-function commonStarts(seen: readonly Seen[], aSends: boolean): Set<number> | null {
+function commonStarts(seen: readonly Seen[], aSends: boolean, atLeast = 3): Set<number> | null {
   let common: Set<number> | null = null;
   for (const s of seen) {
     const d = sidesOf(s.trace, aSends).data;
@@ -138,7 +138,7 @@ function commonStarts(seen: readonly Seen[], aSends: boolean): Set<number> | nul
       common = both;
     }
   }
-  return common !== null && common.size >= 3 ? common : null;
+  return common !== null && common.size >= atLeast ? common : null;
 }
 
 export function orderHops(
@@ -178,6 +178,20 @@ export function orderHops(
       order: structuredOrder(seen, votes ?? (waits as Map<Seen, number>), aSends),
       orderedBy: 'evidence',
     };
+  }
+  // A few segment starts every hop saw and waited on (an MTU black hole lets only small segments
+  // through): their votes still order the hops, when every hop has a wait for each.
+  const few = commonStarts(seen, aSends, 1);
+  if (few !== null) {
+    const votes = waitVotes(seen, aSends, few);
+    const everyHopWaited = seen.every((s) => {
+      const d = sidesOf(s.trace, aSends).data;
+      for (let i = 0; i < sampleCount(d); i++)
+        if (few.has(sampleSeq(d, i)) && !Number.isNaN(sampleWait(d, i))) return true;
+      return false;
+    });
+    if (votes !== null && everyHopWaited)
+      return { order: structuredOrder(seen, votes, aSends), orderedBy: 'evidence' };
   }
   // Otherwise: corrected times of the data each hop shares with the hop that saw the most of it.
   const data = (s: Seen) => sidesOf(s.trace, aSends).data;
