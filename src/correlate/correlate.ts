@@ -145,8 +145,27 @@ export function correlate(hops: readonly HopView[], options: CorrelationOptions 
     const vnis = new Set(seen.map((s) => s.trace.vni).filter((v) => v >= 0));
     const keyed = tenants && vnis.size === 1 ? { ...first, vni: [...vnis][0] as number } : first;
     const flow = aSends ? keyed : reverseFlow(keyed);
-    const { order, orderedBy } = orderHops(seen, offsets, aSends, options);
+    const { order, orderedBy, contradictedBy } = orderHops(seen, offsets, aSends, options);
     const report = describePath(flow, order, orderedBy, aSends, findings);
+    if (contradictedBy !== undefined) {
+      const sides = order.map((s) => sidesOf(s.trace, aSends).data);
+      findings.push(
+        pathFinding(
+          'capture.order-contradicted',
+          (order[0] as Seen).hop.name,
+          flow,
+          1,
+          {
+            source: orderedBy,
+            given: order.map((s) => s.hop.name),
+            evidence: contradictedBy.map((s) => s.hop.name),
+          },
+          [],
+          sides,
+          ['evidence'],
+        ),
+      );
+    }
     if (options.expected !== undefined) noteMissingHops(report, options.expected, hops, findings);
     paths.push({ ...report, totalBytes: Math.max(bytesA, bytesB) });
   }

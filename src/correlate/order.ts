@@ -141,13 +141,21 @@ function commonStarts(seen: readonly Seen[], aSends: boolean, atLeast = 3): Set<
   return common !== null && common.size >= atLeast ? common : null;
 }
 
+export interface HopOrder {
+  order: Seen[];
+  orderedBy: PathReport['orderedBy'];
+  /** With an order given (--path, topology): the order the ACK waits give when they disagree. */
+  contradictedBy?: Seen[];
+}
+
 export function orderHops(
   seen: Seen[],
   offsets: Map<HopView, number>,
   aSends: boolean,
   options: CorrelationOptions,
-): { order: Seen[]; orderedBy: PathReport['orderedBy'] } {
+): HopOrder {
   const common = commonStarts(seen, aSends);
+  const evidence = () => evidenceOrder(seen, aSends, common);
   const given = options.path ?? options.topologyOrder;
   if (given !== undefined && given.length > 0) {
     const rank = (name: string) => {
@@ -166,34 +174,43 @@ export function orderHops(
         const wLast = remainingRoundTrip(sidesOf(last.trace, aSends), common);
         if (wFirst !== null && wLast !== null && wFirst < wLast) order.reverse();
       }
-      return { order, orderedBy: options.path !== undefined ? 'path' : 'topology' };
+      const orderedBy = options.path !== undefined ? 'path' : 'topology';
+      // The given order is followed; where the waits order the same hops otherwise, it is said.
+      const measured = evidence();
+      if (measured?.some((s, i) => s !== order[i])) return { order, orderedBy, contradictedBy: measured };
+      return { order, orderedBy };
     }
   }
+  const measured = evidence();
+  if (measured !== null) return { order: measured, orderedBy: 'evidence' };
+  return { order: timeOrder(seen, offsets, aSends), orderedBy: 'evidence' };
+}
+
+/** The order the ACK waits give (clock-independent), or null when the hops' waits do not tell it. */
+function evidenceOrder(seen: Seen[], aSends: boolean, common: Set<number> | null): Seen[] | null {
   const waits = new Map<Seen, number | null>(
     seen.map((s) => [s, remainingRoundTrip(sidesOf(s.trace, aSends), common)]),
   );
   if ([...waits.values()].every((w) => w !== null)) {
     const votes = common !== null ? waitVotes(seen, aSends, common) : null;
-    return {
-      order: structuredOrder(seen, votes ?? (waits as Map<Seen, number>), aSends),
-      orderedBy: 'evidence',
-    };
+    return structuredOrder(seen, votes ?? (waits as Map<Seen, number>), aSends);
   }
   // A few segment starts every hop saw and waited on (an MTU black hole lets only small segments
   // through): their votes still order the hops, when every hop has a wait for each.
   const few = commonStarts(seen, aSends, 1);
-  if (few !== null) {
-    const votes = waitVotes(seen, aSends, few);
-    const everyHopWaited = seen.every((s) => {
-      const d = sidesOf(s.trace, aSends).data;
-      for (let i = 0; i < sampleCount(d); i++)
-        if (few.has(sampleSeq(d, i)) && !Number.isNaN(sampleWait(d, i))) return true;
-      return false;
-    });
-    if (votes !== null && everyHopWaited)
-      return { order: structuredOrder(seen, votes, aSends), orderedBy: 'evidence' };
-  }
-  // Otherwise: corrected times of the data each hop shares with the hop that saw the most of it.
+  if (few === null) return null;
+  const everyHopWaited = seen.every((s) => {
+    const d = sidesOf(s.trace, aSends).data;
+    for (let i = 0; i < sampleCount(d); i++)
+      if (few.has(sampleSeq(d, i)) && !Number.isNaN(sampleWait(d, i))) return true;
+    return false;
+  });
+  const votes = waitVotes(seen, aSends, few);
+  return votes !== null && everyHopWaited ? structuredOrder(seen, votes, aSends) : null;
+}
+
+/** Without waits: by the clock-corrected times of the data each hop shares with the busiest hop. */
+function timeOrder(seen: Seen[], offsets: Map<HopView, number>, aSends: boolean): Seen[] {
   const data = (s: Seen) => sidesOf(s.trace, aSends).data;
   const ref = seen.reduce((best, s) => (sampleCount(data(s)) > sampleCount(data(best)) ? s : best));
   const refOffset = offsets.get(ref.hop) ?? 0;
@@ -220,6 +237,5 @@ export function orderHops(
           : 0,
     );
   }
-  const order = [...seen].sort((x, y) => (position.get(x) ?? 0) - (position.get(y) ?? 0));
-  return { order, orderedBy: 'evidence' };
+  return [...seen].sort((x, y) => (position.get(x) ?? 0) - (position.get(y) ?? 0));
 }

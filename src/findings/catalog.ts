@@ -492,6 +492,24 @@ export const CATALOG = [
     phrases: { after: { by: 'after', values: { none: 'later hops', '*': '{after}' } } },
   },
   {
+    code: 'capture.order-contradicted',
+    group: 'capture',
+    severity: 'warn',
+    scope: 'path',
+    title: 'The hop order given by {~source} contradicts the captures',
+    explanation:
+      '{~source} puts this flow’s hops in the order {given}; how long the data waits for its ACKs ' +
+      'at each hop (near the sender the whole round trip, near the receiver almost nothing) orders ' +
+      'them {evidence}. The verdicts along this path (splits, merges, losses) follow the given ' +
+      'order.',
+    fix:
+      'Check the order: a capture named after the wrong device, or two names swapped, moves every ' +
+      'verdict along the path. Without --path or a topology, hopscope orders the hops by the ACK waits.',
+    phrases: {
+      source: { by: 'source', values: { path: '--path', topology: 'the topology file', '*': '{source}' } },
+    },
+  },
+  {
     code: 'capture.hop-missing',
     group: 'capture',
     severity: 'chat',

@@ -253,6 +253,13 @@ describe.skipIf(!hasEditcap)('the same path from damaged or different captures',
     const { report } = await analyzeJson(['--path', given.join(','), ...files]);
     expect(bulk(report).orderedBy).toBe('path');
     expect(bulk(report).hops.map((h) => h.hop)).toEqual(given);
+    // ... and the ACK waits, which order them otherwise, say so.
+    const contradiction = report.findings.find((f) => f.code === 'capture.order-contradicted');
+    expect(contradiction?.facts).toMatchObject({ source: 'path', given, evidence: names });
+    expect(contradiction?.title).toMatch(/given by --path contradicts/);
+    // Given in the order the evidence finds, nothing is said.
+    const agreed = await analyzeJson(['--path', names.join(','), ...files]);
+    expect(agreed.report.findings.some((f) => f.code === 'capture.order-contradicted')).toBe(false);
     // Given backwards, it is followed from the sender (see given-order.test.ts).
     const backwards = await analyzeJson(['--path', [...given].reverse().join(','), ...files]);
     expect(bulk(backwards.report).hops.map((h) => h.hop)).toEqual(given);
