@@ -26,6 +26,7 @@ import { pathFinding } from './finding.js';
 import { lossAndGaps } from './loss.js';
 import { estimateMss } from './mss.js';
 import { overlayMtu } from './mtu.js';
+import { type Group, type JoinedGroup, joinTranslated } from './nat.js';
 import { orderHops, type Seen, type Sides, sidesOf } from './order.js';
 import { type PathShape, splitAndMerge, superCount } from './segmentation.js';
 import type { Correlation, CorrelationOptions, PathReport } from './types.js';
@@ -58,6 +59,8 @@ function uniqueByKey(traces: readonly FlowTrace[]): Map<string, FlowTrace> {
 
 /** Flows used to estimate clocks: the busiest ones are plenty, and keep the pairwise work small. */
 const CLOCK_FLOWS = 64;
+/** Connections looked for on both sides of a NAT (busiest first). */
+const NAT_CANDIDATES = 2000;
 /** Flows drawn as paths (busiest first); a capture of a million short flows does not need a million paths. */
 const MAX_PATHS = 500;
 
@@ -120,24 +123,33 @@ export function correlate(hops: readonly HopView[], options: CorrelationOptions 
       else list.push({ hop, trace });
     }
   }
-  const shared: Array<{ seen: Seen[]; bytesA: number; bytesB: number; tenants: boolean }> = [];
+  const groups: Group[] = [];
   for (const group of byFlow.values()) {
     const clusters = splitTenants(group);
-    for (const seen of clusters) {
-      if (seen.length < 2) continue;
-      let bytesA = 0;
-      let bytesB = 0;
-      for (const s of seen) {
-        bytesA += s.trace.fromA.bytes;
-        bytesB += s.trace.fromB.bytes;
-      }
-      if (bytesA + bytesB > 0) shared.push({ seen, bytesA, bytesB, tenants: clusters.length > 1 });
+    for (const seen of clusters) groups.push({ seen, tenants: clusters.length > 1 });
+  }
+  // The busiest connections are looked for on both sides of a NAT; the rest pass as they are.
+  const volume = (g: Group) => g.seen.reduce((n, s) => n + s.trace.fromA.bytes + s.trace.fromB.bytes, 0);
+  groups.sort((x, y) => volume(y) - volume(x));
+  const joined: JoinedGroup[] = [
+    ...joinTranslated(groups.slice(0, NAT_CANDIDATES)),
+    ...groups.slice(NAT_CANDIDATES).map((g) => ({ ...g, translations: null })),
+  ];
+  const shared: Array<JoinedGroup & { bytesA: number; bytesB: number }> = [];
+  for (const group of joined) {
+    if (group.seen.length < 2) continue;
+    let bytesA = 0;
+    let bytesB = 0;
+    for (const s of group.seen) {
+      bytesA += s.trace.fromA.bytes;
+      bytesB += s.trace.fromB.bytes;
     }
+    if (bytesA + bytesB > 0) shared.push({ ...group, bytesA, bytesB });
   }
   shared.sort((x, y) => Math.max(y.bytesA, y.bytesB) - Math.max(x.bytesA, x.bytesB));
   const paths: Array<PathReport & { totalBytes: number }> = [];
   const findings: FindingRecord[] = [];
-  for (const { seen, bytesA, bytesB, tenants } of shared.slice(0, MAX_PATHS)) {
+  for (const { seen, bytesA, bytesB, tenants, translations } of shared.slice(0, MAX_PATHS)) {
     const aSends = bytesA >= bytesB;
     const first = (seen[0] as Seen).trace.flow as FlowKey;
     // Two tenants with one 5-tuple are two paths, told apart by the tunnel id the underlay hops
@@ -147,6 +159,7 @@ export function correlate(hops: readonly HopView[], options: CorrelationOptions 
     const flow = aSends ? keyed : reverseFlow(keyed);
     const { order, orderedBy, contradictedBy } = orderHops(seen, offsets, aSends, options);
     const report = describePath(flow, order, orderedBy, aSends, findings);
+    if (translations !== null) noteTranslation(order, translations, aSends, flow, findings);
     if (contradictedBy !== undefined) {
       const sides = order.map((s) => sidesOf(s.trace, aSends).data);
       findings.push(
@@ -257,6 +270,53 @@ function noteMissingHops(
     const after = expected.slice(at + 1).find((n) => onPath.includes(n)) ?? '?';
     findings.push(
       pathFinding('capture.hop-missing', before, report.flowKey, 1, { missing: name, before, after }, [], []),
+    );
+  }
+}
+
+/**
+ * Where the addresses changed along a translated path: the first neighbours whose hops saw the
+ * connection under different 5-tuples (nat.between-hops), with both 5-tuples in the data's
+ * direction.
+ */
+function noteTranslation(
+  order: readonly Seen[],
+  translations: ReadonlyArray<{ flow: FlowKey; hops: string[] }>,
+  aSends: boolean,
+  flow: FlowKey,
+  findings: FindingRecord[],
+): void {
+  const tupleOf = (name: string) => translations.findIndex((t) => t.hops.includes(name));
+  for (let i = 0; i + 1 < order.length; i++) {
+    const from = (order[i] as Seen).hop.name;
+    const to = (order[i + 1] as Seen).hop.name;
+    const a = translations[tupleOf(from)];
+    const b = translations[tupleOf(to)];
+    if (a === undefined || b === undefined || a === b) continue;
+    const oriented = (k: FlowKey) => formatFlow(aSends ? k : reverseFlow(k), false);
+    findings.push(
+      pathFinding(
+        'nat.between-hops',
+        to,
+        flow,
+        1,
+        {
+          from,
+          to,
+          before: oriented(a.flow),
+          after: oriented(b.flow),
+          beforeHops: order
+            .slice(0, i + 1)
+            .map((s) => s.hop.name)
+            .filter((n) => a.hops.includes(n)),
+          afterHops: order
+            .slice(i + 1)
+            .map((s) => s.hop.name)
+            .filter((n) => b.hops.includes(n)),
+        },
+        [],
+        [sidesOf((order[i] as Seen).trace, aSends).data, sidesOf((order[i + 1] as Seen).trace, aSends).data],
+      ),
     );
   }
 }

@@ -17,7 +17,7 @@
  */
 
 export type Severity = 'chat' | 'note' | 'warn' | 'error';
-export type FindingGroup = 'checksum' | 'segmentation' | 'fragmentation' | 'pmtu' | 'capture';
+export type FindingGroup = 'checksum' | 'segmentation' | 'fragmentation' | 'pmtu' | 'capture' | 'nat';
 /**
  * What a finding is about: one capture file, one hop as a whole, one flow at one hop, or one
  * flow along its path (drawn across hops). Reported in the JSON; the summary names the flow of
@@ -508,6 +508,18 @@ export const CATALOG = [
     phrases: {
       source: { by: 'source', values: { path: '--path', topology: 'the topology file', '*': '{source}' } },
     },
+  },
+  {
+    code: 'nat.between-hops',
+    group: 'nat',
+    severity: 'note',
+    scope: 'path',
+    title: 'Addresses translated between {from} and {to} (NAT)',
+    explanation:
+      'The same TCP data (the same sequence numbers) is {before} at {beforeHops} and {after} at ' +
+      '{afterHops}: addresses or ports were rewritten between {from} and {to} (DNAT, a floating IP, ' +
+      'kube-proxy). hopscope follows the connection across the translation.',
+    fix: 'Nothing to fix if the translation is meant; to see it happen, capture on both sides of the device that rewrites.',
   },
   {
     code: 'capture.hop-missing',
