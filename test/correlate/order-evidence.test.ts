@@ -27,5 +27,17 @@ describe('hop order from the evidence alone', () => {
     const path = report.paths[0];
     expect(path?.orderedBy).toBe('evidence');
     expect(path?.hops.map((h) => h.hop)).toEqual(names);
+    // The verdicts along the path are the ones the topology gives: split, merge, fragments, loss.
+    const given = await analyzeJson(['--topology', join(samples, scenario, 'topology.json'), ...files]);
+    const withTopology = given.report.paths[0];
+    const where = (p: typeof path) => ({
+      split: p?.splitAt ? [p.splitAt.from, p.splitAt.to] : null,
+      merged: p?.mergedAt ? [p.mergedAt.from, p.mergedAt.to] : null,
+      fragmented: p?.fragmentedAt?.hop ?? null,
+      lost: p?.lostAt ? [p.lostAt.from, p.lostAt.to] : null,
+      gaps: p?.gaps.map((g) => g.hop),
+    });
+    expect(where(path)).toEqual(where(withTopology));
+    if (!scenario.startsWith('loss-')) expect(path?.lostAt, 'no loss invented').toBeNull();
   });
 });
