@@ -5,7 +5,7 @@
  * decoded packet and counts. Findings are drawn from the counters when a report is made.
  */
 
-import { Carrier, IpProto, type Level, type Packet } from '../decode/packet.js';
+import { IpProto, type Level, type Packet } from '../decode/packet.js';
 import { MAX_EVIDENCE } from '../findings/store.js';
 import {
   type ChecksumClass,
@@ -19,6 +19,7 @@ import {
   verifiesWithCompletedInner,
   ZeroKind,
 } from './checksum.js';
+import { carriesTunnel } from './transport.js';
 
 export interface ChecksumCounts {
   good: number;
@@ -156,17 +157,6 @@ function segmentSum(data: Uint8Array, level: Level, length: number, capturedEnd:
   return sumWords(data, level.l4Offset, end);
 }
 
-function isTunnel(level: Level): boolean {
-  return level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE;
-}
-
-/** Does level `index` (UDP) carry a VXLAN or Geneve tunnel? The next level's carrier tells. */
-function carriesUdpTunnel(packet: Packet, index: number): boolean {
-  if (index + 1 >= packet.levelCount) return false;
-  const next = packet.levels[index + 1] as Level;
-  return next.carrier === Carrier.VXLAN || next.carrier === Carrier.GENEVE;
-}
-
 /** The class of level `index`'s transport checksum, or null when it has none to check. */
 export function classifyTransport(packet: Packet, data: Uint8Array, index: number): ChecksumClass | null {
   const level = packet.levels[index] as Level;
@@ -181,7 +171,7 @@ export function classifyTransport(packet: Packet, data: Uint8Array, index: numbe
       // UDP over IPv4: "no checksum" (RFC 768). Over IPv6 only tunnels may omit it (RFC 6935,
       // 6936; Linux udp6zerocsumtx/udp6zerocsumrx); anywhere else IPv6 receivers drop it.
       detail.pending =
-        level.ipVersion === 4 || carriesUdpTunnel(packet, index) ? ZeroKind.ALLOWED : ZeroKind.UDP6;
+        level.ipVersion === 4 || carriesTunnel(packet, index) ? ZeroKind.ALLOWED : ZeroKind.UDP6;
       return 'zero';
     }
   }
@@ -214,8 +204,8 @@ function isLocalChecksumOffload(
   outerPseudo: number,
   outerSum: number,
 ): boolean {
-  const innerLevel = packet.levels[index + 1];
-  if (innerLevel === undefined || index + 1 >= packet.levelCount || !isTunnel(innerLevel)) return false;
+  if (!carriesTunnel(packet, index)) return false;
+  const innerLevel = packet.levels[index + 1] as Level;
   if (innerLevel.l4ChecksumOffset < 0 || innerLevel.isFragment) return false;
   if (innerLevel.protocol !== IpProto.TCP && innerLevel.protocol !== IpProto.UDP) return false;
   const innerLength = coveredLength(innerLevel);

@@ -9,12 +9,10 @@ import { Carrier, type Level, type Packet, TcpFlag } from '../decode/packet.js';
 import { noteFinding } from '../findings/store.js';
 import type { ChecksumClass } from './checksum.js';
 import { countChecksum, firstSegmentVerifies } from './checksums.js';
-import { flowKeyOf, flowTrace, isFromA, lookupFlow } from './flows.js';
+import { flowTrace, isFromA } from './flows.js';
 import type { HopState } from './hop.js';
 import { type AckFacts, recordAck, recordSegment, type SegmentFacts } from './trace.js';
-
-/** No Ethernet link carries IP packets above this; anything larger is a super-frame even without an MSS. */
-const LARGEST_JUMBO = 9216;
+import { exceedsLink, flowAt, noteSuperFrame, tunnelOverhead } from './transport.js';
 
 /** Samples (segments and ACKs) a hop keeps for correlation across all its flows. */
 export const SAMPLE_BUDGET = 1_000_000;
@@ -34,8 +32,6 @@ const segment: SegmentFacts = {
   overhead: -1,
   ipLength: 0,
 };
-
-const DIRECTION_NAMES = ['unknown', 'incoming', 'outgoing'] as const;
 
 /** Does a merged frame's checksum verify over its first segment (the sizes the first may have had)? */
 function isFirstSegmentChecksum(
@@ -69,12 +65,7 @@ export function observeTcp(
   checksumBit: number,
 ): void {
   const level = packet.levels[index] as Level;
-  const flow = lookupFlow(hop.flows, data, level, hop.nowSec);
-  if (hop.flows.freedSamples !== 0) {
-    // Flows retired or evicted took their samples with them.
-    hop.samplesKept -= hop.flows.freedSamples;
-    hop.flows.freedSamples = 0;
-  }
+  const flow = flowAt(hop, data, level);
   const fromA = isFromA(flow, data, level);
   const trace = flowTrace(flow);
   const side = fromA ? trace.fromA : trace.fromB;
@@ -101,16 +92,7 @@ export function observeTcp(
   // sender's SYN seen, assume a symmetric MSS (what Linux peers on one overlay announce).
   const receiverMss = (fromA ? trace.fromB : trace.fromA).mss;
   const mss = receiverMss > 0 ? receiverMss : side.mss;
-  const outer = packet.levels[0] as Level;
-  let isSuper: boolean;
-  if (mss > 0) isSuper = payload > mss;
-  // A datagram rebuilt from fragments crossed the link in pieces no larger than its MTU: its size
-  // says nothing about segmentation offload, only the jumbo bound does.
-  else if (outer.carrier === Carrier.REASSEMBLED)
-    isSuper = level.ipTotalLength > LARGEST_JUMBO || level.bigTcp;
-  else if (hop.mtu !== null && hop.mtuSource !== 'inferred')
-    isSuper = outer.ipTotalLength > hop.mtu || level.bigTcp;
-  else isSuper = level.ipTotalLength > LARGEST_JUMBO || level.bigTcp;
+  const isSuper = mss > 0 ? payload > mss : exceedsLink(hop, packet, level);
 
   // GRO/LRO keep the first segment's checksum on the merged frame. Linux software GRO stores the
   // partial pseudo-header sum instead (classified 'partial' already); fraglist GRO and some LRO
@@ -133,34 +115,9 @@ export function observeTcp(
   segment.frame = frameNumber;
   segment.isSuper = isSuper;
   segment.checksum = cls;
-  segment.fragmented = outer.carrier === Carrier.REASSEMBLED;
-  segment.overhead =
-    index > 0 && level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE
-      ? outer.ipTotalLength - level.ipTotalLength
-      : -1;
+  segment.fragmented = (packet.levels[0] as Level).carrier === Carrier.REASSEMBLED;
+  segment.overhead = tunnelOverhead(packet, index);
   segment.ipLength = level.ipTotalLength;
   hop.samplesKept += recordSegment(side, segment, room);
-  if (!isSuper) return;
-
-  const sf = hop.superFrames;
-  sf.count++;
-  if (payload > sf.maxPayload) sf.maxPayload = payload;
-  if (mss > 0 && (sf.mss < 0 || mss < sf.mss)) sf.mss = mss;
-  if (direction === 2) sf.outgoing++;
-  else if (direction === 1) sf.incoming++;
-  else sf.unknownDirection++;
-
-  const record = noteFinding(hop.findings, 'segment.super-frame', flow.id * 4 + direction, frameNumber);
-  const facts = record.facts;
-  if (record.count === 1) {
-    if (!record.otherFlows) record.flow = flowKeyOf(flow, fromA);
-    // A tap's incoming frames come from the guest: its TSO/GSO, not a merge.
-    facts.direction =
-      direction === 1 && hop.kind === 'tap' ? 'incoming-from-guest' : DIRECTION_NAMES[direction];
-    facts.maxPayload = payload;
-    facts.mss = mss > 0 ? mss : null;
-    facts.hopMtu = hop.mtu;
-  } else if (payload > (facts.maxPayload as number)) {
-    facts.maxPayload = payload;
-  }
+  if (isSuper) noteSuperFrame(hop, 'segment.super-frame', flow, fromA, direction, payload, mss, frameNumber);
 }
