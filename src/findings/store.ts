@@ -41,20 +41,24 @@ export interface FindingRecord {
   lastTime: number;
 }
 
+/**
+ * The capture time (s) of the frame being observed, set once per frame by the hop's observer and
+ * shared by what notes things about that frame: read there rather than passed along, since a double
+ * passed to a call that is not inlined is boxed, an allocation per frame.
+ */
+export interface Clock {
+  now: number;
+}
+
 export interface FindingStore {
   hop: string;
-  /**
-   * Capture time (s) of the frame being observed, set once per frame by the hop's observer: read
-   * here rather than passed along, since a double passed to a call that is not inlined is
-   * boxed, an allocation per frame.
-   */
-  now: number;
+  clock: Clock;
   /** Indexed by CODE_INDEX; keyed by flow id. */
   byCode: Map<number, FindingRecord>[];
 }
 
-export function createFindingStore(hop: string): FindingStore {
-  return { hop, now: -1, byCode: CATALOG.map(() => new Map<number, FindingRecord>()) };
+export function createFindingStore(hop: string, clock: Clock = { now: -1 }): FindingStore {
+  return { hop, clock, byCode: CATALOG.map(() => new Map<number, FindingRecord>()) };
 }
 
 export function newRecord(code: FindingCode, hop: string, time: number): FindingRecord {
@@ -72,7 +76,7 @@ export function newRecord(code: FindingCode, hop: string, time: number): Finding
 }
 
 /**
- * Counts one occurrence (at the store's `now`) and returns the record; `record.count === 1`
+ * Counts one occurrence (at the store's clock) and returns the record; `record.count === 1`
  * tells the caller this is the first one, the moment to fill `flow` (unless `otherFlows`) and
  * `facts`, so nothing is formatted on later frames.
  */
@@ -82,7 +86,7 @@ export function noteFinding(
   flowId: number,
   frame: number,
 ): FindingRecord {
-  const time = store.now;
+  const time = store.clock.now;
   const byFlow = store.byCode[CODE_INDEX[code]] as Map<number, FindingRecord>;
   let record = byFlow.get(flowId);
   if (record === undefined) {

@@ -6,7 +6,7 @@
  */
 
 import { IpProto, type Level, type Packet } from '../decode/packet.js';
-import { MAX_EVIDENCE } from '../findings/store.js';
+import { type Clock, MAX_EVIDENCE } from '../findings/store.js';
 import {
   type ChecksumClass,
   classifyChecksum,
@@ -52,22 +52,22 @@ export interface HopChecksums {
   /** Per class, a bit mask of the layers it was seen on (outer bits low, inner bits << INNER_SHIFT). */
   layers: Record<ChecksumClass, number>;
   seen: Record<NotableClass, NotableSeen>;
-  /** Capture time of the frame being observed (set once per frame; see FindingStore.now). */
-  now: number;
+  /** The hop's clock (the frame being observed; see findings/store.ts Clock). */
+  clock: Clock;
 }
 
 /** Layer bits, to say which checksums a class was seen on. */
 export const LAYER = { IPV4: 1, TCP: 2, UDP: 4, ICMP: 8, ICMPV6: 16 } as const;
 export const INNER_SHIFT = 5;
 
-export function createHopChecksums(): HopChecksums {
+export function createHopChecksums(clock: Clock): HopChecksums {
   const none = (): NotableSeen => ({ frames: [], firstTime: -1, lastTime: -1 });
   return {
     counts: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
     layers: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
     seen: { partial: none(), lco: none(), bad: none(), unverifiable: none() },
     zeroKinds: { ipv4Tso: { ...none(), count: 0 }, udp6: { ...none(), count: 0 } },
-    now: -1,
+    clock,
   };
 }
 
@@ -85,7 +85,7 @@ function noteNotable(seen: NotableSeen, frame: number, time: number): void {
  */
 export function countChecksum(c: HopChecksums, cls: ChecksumClass, layerBit: number, frame: number): void {
   const counts = c.counts;
-  const time = c.now;
+  const time = c.clock.now;
   const layers = c.layers;
   switch (cls) {
     case 'good':

@@ -13,7 +13,7 @@
 
 import type { DirectionValue } from '../capture/frame.js';
 import { Carrier, DecodeStatus, IpProto, type Level, type Packet } from '../decode/packet.js';
-import { createFindingStore, type FindingStore, noteFinding } from '../findings/store.js';
+import { type Clock, createFindingStore, type FindingStore, noteFinding } from '../findings/store.js';
 import { classifyIpv4Header } from './checksum.js';
 import {
   classifyTransport,
@@ -59,10 +59,10 @@ export interface HopState extends HopIdentity {
   firstTime: number;
   lastTime: number;
   /**
-   * The frame being observed: capture time (s) and its whole seconds. Observers read them here:
-   * a double passed as an argument to a call that is not inlined is boxed, an allocation a frame.
+   * The frame being observed: its capture time (s), shared with the hop's finding store and
+   * checksum counters (see findings/store.ts Clock), and its whole seconds.
    */
-  now: number;
+  clock: Clock;
   nowSec: number;
   checksums: HopChecksums;
   /** Frames whose headers the snap length cut (normal) and frames that were malformed. */
@@ -102,6 +102,7 @@ const BUSY_IDLE_SEC = 15;
 const SWEEP_EVERY_SEC = 60;
 
 export function createHopState(identity: HopIdentity): HopState {
+  const clock: Clock = { now: -1 };
   return {
     ...identity,
     frames: 0,
@@ -110,9 +111,9 @@ export function createHopState(identity: HopIdentity): HopState {
     lastLinkType: -1,
     firstTime: -1,
     lastTime: -1,
-    now: -1,
+    clock,
     nowSec: -1,
-    checksums: createHopChecksums(),
+    checksums: createHopChecksums(clock),
     headersCut: 0,
     malformed: 0,
     tunnels: { vxlan: 0, geneve: 0, gre: 0, ipip: 0 },
@@ -123,7 +124,7 @@ export function createHopState(identity: HopIdentity): HopState {
     samplesKept: 0,
     nextSweep: -1,
     flows: createFlowTable(),
-    findings: createFindingStore(identity.name),
+    findings: createFindingStore(identity.name, clock),
     reassembly: null,
   };
 }
@@ -146,10 +147,8 @@ export function observeFrame(hop: HopState, frame: FrameMeta, packet: Packet, da
     if (!hop.linkTypes.includes(frame.linkType)) hop.linkTypes.push(frame.linkType);
   }
   const time = frame.timeSec + frame.timeNs / 1e9;
-  hop.now = time;
+  hop.clock.now = time;
   hop.nowSec = frame.timeSec;
-  hop.findings.now = time;
-  hop.checksums.now = time;
   if (hop.firstTime < 0) hop.firstTime = time;
   if (time > hop.lastTime) hop.lastTime = time;
   if (time >= hop.nextSweep) sweepIdleFlows(hop);
@@ -186,7 +185,15 @@ function observeLevels(
       // The transport checksum and everything inside cover the whole datagram: they are observed
       // once the fragments are reassembled, not from one fragment.
       hop.reassembly ??= createFragmentState(hop.fragments, hop.findings);
-      const rebuilt = feedFragment(hop.reassembly, hop.fragments, frameNumber, hop.now, packet, data, i);
+      const rebuilt = feedFragment(
+        hop.reassembly,
+        hop.fragments,
+        frameNumber,
+        hop.clock.now,
+        packet,
+        data,
+        i,
+      );
       if (rebuilt !== null) {
         observeLevels(hop, frameNumber, direction, rebuilt.packet, rebuilt.bytes);
         noteFragmentedFlow(hop.flows, hop.findings, rebuilt, hop.nowSec);
@@ -220,7 +227,7 @@ function noteMalformed(hop: HopState, frameNumber: number, problem: string | nul
  * with thousands of new flows a minute); their samples leave the hop's budget with them.
  */
 function sweepIdleFlows(hop: HopState): void {
-  const time = hop.now;
+  const time = hop.clock.now;
   const busy = hop.flows.size > hop.flows.maxFlows / 4;
   if (hop.nextSweep >= 0) retireIdleFlows(hop.flows, time, busy ? BUSY_IDLE_SEC : FLOW_IDLE_SEC);
   // A busy hop is swept as often as its flows may idle, so a retired flow goes soon after it stops.

@@ -82,7 +82,7 @@ export function observeTcp(
       ackFacts.ack = level.tcpAck;
       ackFacts.tsVal = level.tcpTsVal;
       ackFacts.window = level.tcpWindow;
-      ackFacts.time = hop.now;
+      ackFacts.time = hop.clock.now;
       hop.samplesKept += recordAck(side, other, ackFacts, room);
     }
     return;
@@ -111,7 +111,7 @@ export function observeTcp(
 
   segment.seq = level.tcpSeq;
   segment.payload = payload;
-  segment.time = hop.now;
+  segment.time = hop.clock.now;
   segment.frame = frameNumber;
   segment.isSuper = isSuper;
   segment.checksum = cls;

@@ -47,7 +47,7 @@ export function observeUdp(
   const isSuper = exceedsLink(hop, packet, level);
 
   datagram.payload = payload;
-  datagram.time = hop.now;
+  datagram.time = hop.clock.now;
   datagram.frame = frameNumber;
   datagram.isSuper = isSuper;
   datagram.checksum = checksum;

@@ -316,7 +316,7 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
       capture.errors.push(line);
       // Info, not warn: the problem is in the report and the summary already; the log is for tracing.
       log.info({ frame: problem.frame, offset: problem.offset, code: problem.code }, problem.message);
-      problems.now = lastHop?.lastTime ?? -1;
+      problems.clock.now = lastHop?.lastTime ?? -1;
       const record = noteFinding(problems, problem.code, 0, problem.frame);
       if (record.count === 1) {
         record.facts.problem = line;
