@@ -40,19 +40,22 @@ export function sidesOf(trace: FlowTrace, aSends: boolean): Sides {
  * clocks of different machines say (and wherever a capture point timestamps late).
  */
 function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null {
-  const data = s.data;
-  const waits: number[] = [];
-  const done = new Set<number>();
-  for (let i = 0; i < sampleCount(data); i++) {
-    const seq = sampleSeq(data, i);
-    // Only segment starts every hop saw, each once: a super-frame and the first of the segments cut
-    // from it then wait for the same ACK (the first that covers their first byte).
-    if ((common !== null && !common.has(seq)) || done.has(seq)) continue;
-    done.add(seq);
-    const wait = sampleWait(data, i);
-    if (!Number.isNaN(wait)) waits.push(wait);
-  }
+  const waits = [...firstWaits(s.data, common).values()].filter((w) => !Number.isNaN(w));
   return waits.length >= 3 ? median(waits) : null;
+}
+
+/**
+ * Each segment start's wait, first occurrence only, of the starts in `common` (all when null): a
+ * super-frame and the first of the segments cut from it then wait for the same ACK (the first
+ * that covers their first byte). NaN where no ACK covered it.
+ */
+function firstWaits(d: DirectionTrace, common: Set<number> | null): Map<number, number> {
+  const first = new Map<number, number>();
+  for (let i = 0; i < sampleCount(d); i++) {
+    const seq = sampleSeq(d, i);
+    if ((common === null || common.has(seq)) && !first.has(seq)) first.set(seq, sampleWait(d, i));
+  }
+  return first;
 }
 
 /**
@@ -61,16 +64,8 @@ function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null
  * (those that saw the lost copy); a vote per segment lets them count once, where a median of
  * each hop's waits can be pulled past its neighbour's. Higher is nearer the sender, like a wait.
  */
-function waitVotes(seen: readonly Seen[], aSends: boolean, common: Set<number>): Map<Seen, number> | null {
-  const perHop = seen.map((s) => {
-    const d = sidesOf(s.trace, aSends).data;
-    const first = new Map<number, number>();
-    for (let i = 0; i < sampleCount(d); i++) {
-      const seq = sampleSeq(d, i);
-      if (common.has(seq) && !first.has(seq)) first.set(seq, sampleWait(d, i));
-    }
-    return first;
-  });
+function waitVotes(seen: readonly Seen[], aSends: boolean, common: Set<number>): Map<Seen, number> {
+  const perHop = seen.map((s) => firstWaits(sidesOf(s.trace, aSends).data, common));
   const votes = new Map<Seen, number>();
   seen.forEach((s, x) => {
     let wins = 0;
@@ -199,14 +194,10 @@ function evidenceOrder(seen: Seen[], aSends: boolean, common: Set<number> | null
   // through): their votes still order the hops, when every hop has a wait for each.
   const few = commonStarts(seen, aSends, 1);
   if (few === null) return null;
-  const everyHopWaited = seen.every((s) => {
-    const d = sidesOf(s.trace, aSends).data;
-    for (let i = 0; i < sampleCount(d); i++)
-      if (few.has(sampleSeq(d, i)) && !Number.isNaN(sampleWait(d, i))) return true;
-    return false;
-  });
-  const votes = waitVotes(seen, aSends, few);
-  return votes !== null && everyHopWaited ? structuredOrder(seen, votes, aSends) : null;
+  const everyHopWaited = seen.every((s) =>
+    [...firstWaits(sidesOf(s.trace, aSends).data, few).values()].some((w) => !Number.isNaN(w)),
+  );
+  return everyHopWaited ? structuredOrder(seen, waitVotes(seen, aSends, few), aSends) : null;
 }
 
 /** Without waits: by the clock-corrected times of the data each hop shares with the busiest hop. */

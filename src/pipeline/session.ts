@@ -246,16 +246,14 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
     return hop;
   };
 
+  /** The interface a frame names, or one like it when the capture never declared it. */
+  const declared = (interfaceId: number, linkType: number): CaptureInterface =>
+    interfaces[interfaceId] ?? { interfaceId, linkType, snaplen: 262144, name: null, description: null };
+
   const hopFor = (interfaceId: number): HopState => {
     let hop = byInterface[interfaceId];
     if (hop === undefined) {
-      const iface = interfaces[interfaceId] ?? {
-        interfaceId,
-        linkType: LinkType.ETHERNET,
-        snaplen: 262144,
-        name: null,
-        description: null,
-      };
+      const iface = declared(interfaceId, LinkType.ETHERNET);
       const name = nameHop(path, iface, Math.max(1, interfaces.length), taken);
       hop = addHop(createHopState(resolveIdentity(name, path, iface, options.overrides)));
       byInterface[interfaceId] = hop;
@@ -269,13 +267,7 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
     const key = interfaceId * 0x100000000 + ifIndex;
     let hop = byIfIndex.get(key);
     if (hop === undefined) {
-      const iface = interfaces[interfaceId] ?? {
-        interfaceId,
-        linkType: LinkType.LINUX_SLL2,
-        snaplen: 262144,
-        name: null,
-        description: null,
-      };
+      const iface = declared(interfaceId, LinkType.LINUX_SLL2);
       const fileHop = iface.name !== null && iface.name !== '' ? iface.name : hopNameForFile(path);
       const { name, entry } = nameIfIndexHop(path, fileHop, ifIndex, options.overrides, taken);
       hop = addHop(createHopState(resolveIdentity(name, path, iface, options.overrides, entry)));
