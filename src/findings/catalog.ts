@@ -97,7 +97,8 @@ const SUPER_MECHANISM: Phrase = {
 
 /**
  * What the device's offload features (ethtool -k, read by `hopscope live`) say about its
- * super-frames: `systemOffload` is 'gro-on', 'gro-off', 'tso-on' or 'tso-off' (observe/hop-view.ts).
+ * super-frames: `systemOffload` is 'gro-on', 'gro-off', 'tso-on', 'tso-off', or 'either' when the
+ * capture does not record the direction (observe/hop-view.ts).
  */
 const SYSTEM_OFFLOAD: Phrase = {
   by: 'systemOffload',
@@ -114,6 +115,9 @@ const SYSTEM_OFFLOAD: Phrase = {
     'tso-off':
       ' TSO and GSO are off at {offloadHop} (ethtool -k): these super-frames were made before it ' +
       '(a guest’s offload, through its tap) and pass through unsplit.',
+    either:
+      ' At {offloadHop} GRO is {gro} and TSO/GSO is {tso} (ethtool -k): received super-frames were ' +
+      'merged there only if GRO is on, sent ones split after it only if TSO/GSO is on.',
     none: '',
   },
 };

@@ -105,6 +105,15 @@ export function offloadFacts(view: HopView, record: FindingRecord): void {
   const offloads = view.offloads;
   if (offloads === undefined) return;
   const direction = record.facts.direction;
+  if (direction === 'unknown') {
+    // Sent or received, the capture does not say: both features, for the reader to weigh.
+    if (offloads.gro === undefined || (offloads.tso === undefined && offloads.gso === undefined)) return;
+    record.facts.offloadHop = view.name;
+    record.facts.gro = offloads.gro;
+    record.facts.tso = offloads.tso === 'on' || offloads.gso === 'on' ? 'on' : 'off';
+    record.facts.systemOffload = 'either';
+    return;
+  }
   const sending = direction === 'outgoing' || direction === 'incoming-from-guest';
   const state = sending
     ? offloads.tso === 'on' || offloads.gso === 'on'

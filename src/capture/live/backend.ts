@@ -68,8 +68,10 @@ export function permissionMessage(backend: BackendName, detail: string | null): 
     backend === 'dumpcap'
       ? 'dumpcap (setcap cap_net_raw,cap_net_admin+eip /usr/bin/dumpcap, or add yourself to the wireshark group)'
       : 'node (setcap cap_net_raw,cap_net_admin+eip $(command -v node))';
+  // dumpcap explains at length (dpkg-reconfigure, groups): the system's own words are enough.
+  const said = detail === null ? null : (/socket: [^)]+/.exec(detail)?.[0] ?? detail.split(/\.\s/)[0] ?? detail);
   return (
     `capturing needs CAP_NET_RAW and CAP_NET_ADMIN: run hopscope live as root, or give them to ${target}` +
-    (detail !== null ? ` (${detail})` : '')
+    (said !== null ? ` (${said})` : '')
   );
 }

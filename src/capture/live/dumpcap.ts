@@ -133,9 +133,13 @@ export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle
   child.stderr?.on('data', (text: string) => {
     // Only the first and the last lines matter; keep a bounded tail.
     stderr = (stderr + text).slice(-8192);
+    // dumpcap says "Capturing on" just before it opens the interface: capturing once it has not
+    // failed for a moment after that.
     if (!ready && /Capturing on /.test(stderr)) {
       ready = true;
-      events.onReady();
+      setTimeout(() => {
+        if (!ended) events.onReady();
+      }, 150);
     }
   });
   const closed = new Promise<void>((resolve) => {

@@ -271,15 +271,16 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
       case 'permission':
         stats.state = 'failed';
         stats.message = permissionMessage(options.backend, end.message);
+        // Every interface fails alike: said once.
+        if (fatal === null) log.error(where, stats.message);
         fatal ??= stats.message;
-        log.error(where, stats.message);
         stop('failed');
         return;
       case 'unavailable':
         stats.state = 'failed';
         stats.message = end.message;
+        if (fatal === null) log.error(where, end.message ?? 'capture backend unavailable');
         fatal ??= end.message;
-        log.error(where, end.message ?? 'capture backend unavailable');
         stop('failed');
         return;
       case 'missing':
