@@ -69,7 +69,8 @@ export function permissionMessage(backend: BackendName, detail: string | null): 
       ? 'dumpcap (setcap cap_net_raw,cap_net_admin+eip /usr/bin/dumpcap, or add yourself to the wireshark group)'
       : 'node (setcap cap_net_raw,cap_net_admin+eip $(command -v node))';
   // dumpcap explains at length (dpkg-reconfigure, groups): the system's own words are enough.
-  const said = detail === null ? null : (/socket: [^)]+/.exec(detail)?.[0] ?? detail.split(/\.\s/)[0] ?? detail);
+  const said =
+    detail === null ? null : (/socket: [^)]+/.exec(detail)?.[0] ?? detail.split(/\.\s/)[0] ?? detail);
   return (
     `capturing needs CAP_NET_RAW and CAP_NET_ADMIN: run hopscope live as root, or give them to ${target}` +
     (said !== null ? ` (${said})` : '')
