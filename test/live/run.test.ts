@@ -101,6 +101,10 @@ describe('runLive', () => {
     const [stats] = outcome.interfaces;
     expect(stats).toMatchObject({ state: 'stopped', frames: 2 * sampleFrames, dropped: 5, starts: 3 });
     expect(stoppedWith).toBe(2 * sampleFrames);
+    // The lab recorded with a 256-byte snap length: frames longer than it are counted as cut, and
+    // said once.
+    expect(stats?.cut).toBeGreaterThan(0);
+    expect(lines.filter((l) => /longer than the snap length/.test(l.message))).toHaveLength(1);
     const said = lines.map((l) => `${l.level} ${l.message}`);
     expect(said.some((l) => /^warn hsnothere0 is not there/.test(l))).toBe(true);
     expect(said.some((l) => /^warn hsnothere0 went away .*trying again/.test(l))).toBe(true);
