@@ -113,10 +113,11 @@ function hopscopeCounters(stderr) {
 
 async function runCase(env, backend, rate, snaplen, seconds, log) {
   const hops = env.LAB_HOPS.split(' ');
-  // tcpdump on the same interfaces, as an operator would run it next to us, with the same snap
-  // length and kernel buffer.
-  const tcpdumps = hops.map((hop) => {
+  // tcpdump on the same interfaces, as an operator runs it (its default kernel buffer, writing a
+  // capture file), with the same snap length.
+  const tcpdumps = hops.map((hop, i) => {
     const [ns, dev] = hop.split('/');
+    const file = join(env.dir, '..', `tcpdump-${i}.pcap`);
     return spawnCollect('ip', [
       'netns',
       'exec',
@@ -125,12 +126,10 @@ async function runCase(env, backend, rate, snaplen, seconds, log) {
       '-i',
       dev,
       '-s',
-      String(SNAPLEN),
-      '-B',
-      String(BUFFER_MIB * 1024),
+      String(snaplen),
       '-nn',
       '-w',
-      '/dev/null',
+      file,
     ]);
   });
   const lives = [];
@@ -144,6 +143,8 @@ async function runCase(env, backend, rate, snaplen, seconds, log) {
         '--json',
         '-B',
         String(BUFFER_MIB),
+        '-s',
+        String(snaplen),
         ...hops.flatMap((h) => ['-i', h]),
       ]),
     );
@@ -169,6 +170,8 @@ async function runCase(env, backend, rate, snaplen, seconds, log) {
           '--json',
           '-B',
           String(BUFFER_MIB),
+          '-s',
+          String(snaplen),
           ...devs.flatMap((d) => ['-i', d]),
         ]),
       );
