@@ -213,7 +213,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
       const { code, report, stderr } = await stopLive(live);
       expect(code).toBe(0);
       expect(report.hops.map((h) => h.name)).toEqual(expect.arrayContaining([`${ns}/tap0`]));
-      expect(stderr).toMatch(/hsdel0 .*(gone|waiting)/);
+      expect(stderr, stderr).toMatch(/hsdel0 .*(gone|waiting)/);
     } finally {
       spawnSync('ip', ['-n', ns, 'link', 'del', 'hsdel0'], { stdio: 'ignore' });
       spawnSync('ip', ['-n', ns, 'link', 'del', 'hslate0'], { stdio: 'ignore' });

@@ -135,7 +135,9 @@ describe('backend messages and counters', () => {
   it('cap missing or unbuilt: says how to get it', () => {
     const missing = loadCap('cap-that-is-not-installed');
     expect(missing).toBeInstanceOf(Error);
-    expect((missing as Error).message).toMatch(/apt-get install libpcap-dev .*then npm rebuild cap.*--backend dumpcap/);
+    expect((missing as Error).message).toMatch(
+      /apt-get install libpcap-dev .*then npm rebuild cap.*--backend dumpcap/,
+    );
   });
 
   it('cap: a frame that fills its snap length is as long as its IP header says (BIG TCP: longer)', () => {

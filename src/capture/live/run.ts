@@ -40,7 +40,7 @@ export interface LiveOptions {
   count: number | null;
   /** --hop/--mtu given by the user: above what the system says. */
   overrides?: HopOverrides;
-  /** Hop names in path order (--path); a single --follow gives its path when none is given. */
+  /** Hop names in path order (--path); otherwise the session orders the hops by the traffic. */
   path?: string[];
   logger: Logger;
   argv: readonly string[];
@@ -128,11 +128,9 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
   const unique = devices.filter((d, i) => devices.findIndex((o) => o.spec.label === d.spec.label) === i);
   hooks.onDevices?.(unique, options.follow.length > 0);
 
-  const path =
-    options.path ??
-    (options.follow.length === 1 && options.interfaces.length === 0
-      ? unique.map((d) => d.spec.label)
-      : undefined);
+  // A followed path is a stack of devices, not a promise about the order data crosses them in
+  // (a bridge's capture point is not between its ports): the order comes from --path or the traffic.
+  const path = options.path;
   const session = createSession({
     overrides: systemOverrides(unique, options.overrides),
     logger: options.logger,
@@ -268,8 +266,11 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
     const where = { hop: stats.hop, backend: stats.backend };
     switch (end.reason) {
       case 'stopped':
-        stats.state = 'stopped';
-        stats.message = null;
+        // A retry stopped before it found the interface: it is still gone, and says so.
+        if (stats.state === 'capturing' || stats.state === 'starting') {
+          stats.state = 'stopped';
+          stats.message = null;
+        }
         return;
       case 'permission':
         stats.state = 'failed';
