@@ -40,7 +40,7 @@ export interface LiveOptions {
   count: number | null;
   /** --hop/--mtu given by the user: above what the system says. */
   overrides?: HopOverrides;
-  /** Hop names in path order (--path); otherwise the session orders the hops by the traffic. */
+  /** Hop names in path order (--path); a single --follow gives its path when none is given. */
   path?: string[];
   logger: Logger;
   argv: readonly string[];
@@ -128,9 +128,13 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
   const unique = devices.filter((d, i) => devices.findIndex((o) => o.spec.label === d.spec.label) === i);
   hooks.onDevices?.(unique, options.follow.length > 0);
 
-  // A followed path is a stack of devices, not a promise about the order data crosses them in
-  // (a bridge's capture point is not between its ports): the order comes from --path or the traffic.
-  const path = options.path;
+  // A single followed path is the order data leaves the VM in: given to the session as --path
+  // would be. The traffic alone misplaces a bridge: its own capture point sees a forwarded frame
+  // after the bridge forwarded it (br_pass_frame_up runs after br_forward), so after the tunnel and
+  // the underlay have sent it on.
+  const path =
+    options.path ??
+    (options.follow.length === 1 && options.interfaces.length === 0 ? unique.map((d) => d.spec.label) : undefined);
   const session = createSession({
     overrides: systemOverrides(unique, options.overrides),
     logger: options.logger,
