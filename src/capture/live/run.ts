@@ -134,7 +134,9 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
   // the underlay have sent it on.
   const path =
     options.path ??
-    (options.follow.length === 1 && options.interfaces.length === 0 ? unique.map((d) => d.spec.label) : undefined);
+    (options.follow.length === 1 && options.interfaces.length === 0
+      ? unique.map((d) => d.spec.label)
+      : undefined);
   const session = createSession({
     overrides: systemOverrides(unique, options.overrides),
     logger: options.logger,
