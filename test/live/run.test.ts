@@ -116,6 +116,13 @@ describe('runLive', () => {
     const dropped = report.findings.find((f) => f.code === 'capture.dropped');
     expect(dropped?.hop).toBe('hsnothere0');
     expect(dropped?.explanation).toMatch(/lost 5 frames \(the kernel’s capture buffer overflowed\)/);
+    // Every verdict drawn at that hop says its capture dropped frames.
+    const verdicts = report.findings.filter((f) => f.code !== 'capture.dropped' && f.hop === 'hsnothere0');
+    expect(verdicts.length).toBeGreaterThan(0);
+    for (const f of verdicts)
+      expect(f.explanation).toMatch(
+        /The capture dropped frames at hsnothere0 \(5 in all\): part of what this verdict counts/,
+      );
     // Frame numbers go on after a restart: evidence never names two frames alike.
     expect(maxNumber).toBe(2 * sampleFrames);
   });
