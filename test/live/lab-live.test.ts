@@ -167,6 +167,67 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
     }
   }, 180_000);
 
+  const capBuilt = spawnSync(process.execPath, ['-e', "require('cap')"], { cwd: root }).status === 0;
+  if (!capBuilt)
+    console.warn('live lab: the cap backend test is skipped (the optional cap package is not built here)');
+  it.skipIf(!capBuilt)(
+    'the cap backend captures in the namespace hopscope runs in, and says it cannot count drops',
+    async () => {
+      const ns = env.LAB_HOST1 as string;
+      const child = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          process.execPath,
+          bin,
+          'live',
+          '--backend',
+          'cap',
+          '-i',
+          'tap0',
+          '-i',
+          'phy0',
+          '--json',
+          '--log-level',
+          'info',
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (b: Buffer) => {
+        stdout += b.toString();
+      });
+      child.stderr?.on('data', (b: Buffer) => {
+        stderr += b.toString();
+      });
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await waitFor(
+        () => (stderr.match(/"msg":"capturing"/g) ?? []).length >= 2,
+        20_000,
+        () => stderr,
+      );
+      execFileSync('bash', [lab, '--push', out, '--bytes', '1000000'], { stdio: 'ignore', timeout: 120_000 });
+      child.kill('SIGINT');
+      expect(await closed).toBe(0);
+      const report = JSON.parse(stdout) as Report;
+      expect(report.hops.map((h) => [h.name, h.kind, h.kindSource])).toEqual([
+        ['tap0', 'tap', 'system'],
+        ['phy0', 'physical', 'system'],
+      ]);
+      expect(report.hops.every((h) => h.frames > 0)).toBe(true);
+      expect(stderr).toMatch(/tap0 +cap +\d+ frames +drops unknown \(this backend has no counters\)/);
+      expect(
+        report.findings.some((f) => f.code === 'segment.split' || f.code === 'segment.super-frame'),
+      ).toBe(true);
+    },
+    60_000,
+  );
+
   it('--follow finds a tap’s path from the system and captures on all of it', async () => {
     const ns = env.LAB_HOST1 as string;
     const run = spawnSync(
