@@ -5,7 +5,7 @@
 // fragments. Also: an interface deleted mid-run and one that appears late are logged and
 // retried while the process lives on; without CAP_NET_RAW one clear message says what is needed.
 // Needs root, ip, dumpcap, iperf3, ethtool, ping, ss; skipped elsewhere with the reason printed.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,18 @@ async function waitFor(test: () => boolean, ms: number, said: () => string): Pro
   }
 }
 
+/**
+ * The lab's traffic, without blocking this worker: hopscope's stderr must keep being read while
+ * the traffic runs, or its logging would stall it.
+ */
+function push(labDir: string, bytes: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', [lab, '--push', labDir, '--bytes', bytes], { timeout: 120_000 }, (error) =>
+      error ? reject(error) : resolve(),
+    );
+  });
+}
+
 async function stopLive(live: Live): Promise<{ code: number | null; report: Report; stderr: string }> {
   live.child.kill('SIGINT');
   const { code, stdout } = await live.done;
@@ -104,7 +116,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
       hops().flatMap((h) => ['-i', h]),
       10,
     );
-    execFileSync('bash', [lab, '--push', out, '--bytes', '2000000'], { stdio: 'ignore', timeout: 120_000 });
+    await push(out, '2000000');
     const { code, report, stderr } = await stopLive(live);
     expect(code).toBe(0);
     expect(report.hops.map((h) => h.name)).toEqual(hops());
@@ -148,7 +160,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
         hops().flatMap((h) => ['-i', h]),
         10,
       );
-      execFileSync('bash', [lab, '--push', out, '--bytes', '1000000'], { stdio: 'ignore', timeout: 120_000 });
+      await push(out, '1000000');
       const { code, report } = await stopLive(live);
       expect(code).toBe(0);
       const phy = hopOf('LAB_HOST1', 'phy0');
@@ -211,7 +223,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
         20_000,
         () => stderr,
       );
-      execFileSync('bash', [lab, '--push', out, '--bytes', '1000000'], { stdio: 'ignore', timeout: 120_000 });
+      await push(out, '1000000');
       child.kill('SIGINT');
       expect(await closed).toBe(0);
       const report = JSON.parse(stdout) as Report;
