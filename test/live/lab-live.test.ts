@@ -293,6 +293,59 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
     }
   }, 60_000);
 
+  it('BIG TCP: super-frames past 64 KiB are captured whole, or counted and said when the snap length cuts them', async () => {
+    // Two namespaces of its own: IPv6 BIG TCP on a veth (gso_max_size 185000).
+    const ns = `hsbig${process.pid % 100000}`;
+    const [a, b] = [`${ns}a`, `${ns}b`];
+    const sh = (...args: string[]) =>
+      execFileSync(args[0] as string, args.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+    sh('ip', 'netns', 'add', a);
+    sh('ip', 'netns', 'add', b);
+    try {
+      sh('ip', '-n', a, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', b);
+      sh('ip', '-n', a, 'addr', 'add', 'fd00:99::1/64', 'dev', 'v0', 'nodad');
+      sh('ip', '-n', b, 'addr', 'add', 'fd00:99::2/64', 'dev', 'v1', 'nodad');
+      for (const [n, dev] of [
+        [a, 'v0'],
+        [b, 'v1'],
+      ] as const) {
+        sh('ip', '-n', n, 'link', 'set', dev, 'up');
+        sh('ip', '-n', n, 'link', 'set', dev, 'gso_max_size', '185000', 'gro_max_size', '185000');
+      }
+      const transfer = async (snaplen: string) => {
+        const live = await startLive(['-i', `${a}/v0`, '--snaplen', snaplen], 1);
+        const server = spawn('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', 'fd00:99::2'], {
+          stdio: 'ignore',
+        });
+        await new Promise((r) => setTimeout(r, 500));
+        await new Promise<void>((resolve, reject) =>
+          execFile(
+            'ip',
+            ['netns', 'exec', a, 'iperf3', '-c', 'fd00:99::2', '-n', '20M', '-l', '256K', '-b', '400M'],
+            { timeout: 60_000 },
+            (e) => (e ? reject(e) : resolve()),
+          ),
+        );
+        server.kill();
+        return stopLive(live);
+      };
+      const whole = await transfer('262144');
+      expect(whole.code, whole.stderr).toBe(0);
+      expect(
+        whole.report.hops[0]?.superFrames.maxPayload,
+        JSON.stringify(whole.report.hops[0]),
+      ).toBeGreaterThan(65535);
+      expect(whole.stderr).not.toMatch(/cut by the snap length/);
+      const cut = await transfer('65535');
+      expect(cut.code).toBe(0);
+      expect(cut.stderr).toMatch(/v0 +dumpcap +\d+ frames .*, [1-9]\d* cut by the snap length/);
+      expect(cut.stderr).toMatch(/a frame longer than the snap length was cut \(BIG TCP\?\)/);
+    } finally {
+      spawnSync('ip', ['netns', 'del', a]);
+      spawnSync('ip', ['netns', 'del', b]);
+    }
+  }, 90_000);
+
   const nobody = spawnSync('setpriv', [
     '--reuid=nobody',
     '--regid=nogroup',
