@@ -1,12 +1,14 @@
 /**
  * The command line (yargs). `hopscope analyze CAPTURE...` reads captures and prints the summary
- * or, with --json, the report document. Exit codes: 0 the analysis ran, 1 a capture could not be
+ * or, with --json, the report document; `hopscope explain [FILE...]` explains tcpdump or
+ * Wireshark text line by line (src/explain/). Exit codes: 0 the analysis ran, 1 a capture could not be
  * read at all (the others are still analysed and reported), 2 usage errors (a bad --topology
  * file included), 74 stdout could not be written (a reader that closed the pipe is not an error:
  * hopscope then ends quietly, as `| head` expects). bin/hopscope.js adds 70, an internal error.
  */
 
 import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HopscopeError, oneLine, UsageError } from '../errors.js';
@@ -43,6 +45,8 @@ interface AnalyzeArgs {
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** explain's input (default: process.stdin). */
+  stdin?: Readable;
 }
 
 async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
@@ -124,6 +128,33 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     );
   }
   return code;
+}
+
+interface ExplainArgs {
+  files?: string[];
+  json: boolean;
+  summary: boolean;
+  color?: boolean;
+}
+
+async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
+  // Loaded here, as analyze's code is: --help does not pay for it.
+  const { runExplain } = await import('./explain.js');
+  const result = await runExplain(
+    {
+      files: args.files ?? [],
+      json: args.json,
+      summary: args.summary,
+      ...(args.color !== undefined ? { color: args.color } : {}),
+    },
+    { stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr },
+  );
+  for (const problem of result.unreadable) io.stderr.write(`hopscope: explain: ${oneLine(problem)}\n`);
+  if (result.output !== 'written' && result.output !== 'closed') {
+    io.stderr.write(`hopscope: cannot write to stdout: ${describeWriteError(result.output)}\n`);
+    return EXIT_OUTPUT;
+  }
+  return result.unreadable.length > 0 ? EXIT_UNREADABLE : EXIT_OK;
 }
 
 /** stdin and whatever is not a regular file or a directory (FIFOs, devices) can wait for data. */
@@ -327,7 +358,41 @@ export async function main(
         exitCode = await runAnalyze(args, io);
       },
     )
-    .demandCommand(1, 'Name a command: analyze')
+    .command(
+      'explain [files..]',
+      'Explain tcpdump or Wireshark text, line by line: checksum offload, super-frames, fragments, ICMP',
+      (y) =>
+        y
+          .positional('files', {
+            describe: 'text files of tcpdump or tshark output (default, or -: stdin)',
+            type: 'string',
+            array: true,
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'One JSON object per explained packet (NDJSON); with --summary, the summary last',
+          })
+          .option('summary', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print only the summary: counts per explanation and the verdict',
+          })
+          .option('color', {
+            type: 'boolean',
+            describe: 'Colour the explanations (default: when stdout is a terminal)',
+          })
+          .example('tcpdump -vv -nn -i tap0 | $0 explain', 'explain a live capture as it runs')
+          .example('$0 explain ticket.txt', 'explain lines pasted from a ticket')
+          .example('tshark -r capture.pcap | $0 explain --summary', 'the verdict on a packet list'),
+      async (parsed) => {
+        if (usageError !== null) return;
+        const args = parsed as unknown as ExplainArgs;
+        args.files = (args.files ?? []).map((path) => restore(path, literals));
+        exitCode = await runExplainCommand(args, io);
+      },
+    )
+    .demandCommand(1, 'Name a command: analyze or explain')
     .strict()
     .help()
     .version(packageVersion())
