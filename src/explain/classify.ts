@@ -38,6 +38,8 @@ export const MAX_FLOWS = 65_536;
 
 /** No Ethernet link carries IP packets above this (transport.ts's rule when no MSS is known). */
 const LARGEST_JUMBO = 9216;
+/** The largest TCP payload of a 1500-byte MTU without options: above it, a segment needs a bigger MTU or offload. */
+const MSS_OF_1500 = 1460;
 /** Inner Ethernet header inside VXLAN/Geneve. */
 const INNER_ETHERNET = 14;
 
@@ -128,16 +130,18 @@ function tcpVerdicts(
     if (isSuper === true) out.push(superVerdict(record, layer, mss, receiverMss > 0 ? 'receiver' : 'sender'));
     else if (isSuper === false)
       out.push({ code: 'segment.super-frame', notable: false, proof: { superFrame: false }, facts: {} });
-    else if (payload > 1460 || record.quiet)
+    // Larger than a 1500-byte link's largest segment, and no MSS to judge by: say what would tell.
+    if (isSuper !== true && mss <= 0 && payload > MSS_OF_1500)
       out.push({
         code: 'text.needs-more',
-        notable: payload > 1460,
+        notable: true,
         proof: {},
         facts: { missing: 'mss', payload, quiet: record.quiet },
       });
   }
   if (layer.checksum === null) return;
-  checksumVerdict(record, layer, null, inner, isSuper, out);
+  // A segment without payload is never a merged one (analyze counts its checksum as it is).
+  checksumVerdict(record, layer, null, inner, payload === 0 ? false : isSuper, out);
 }
 
 /** IP packet size: IPv4 total length, IPv6 payload length + 40, or from the TCP text. */

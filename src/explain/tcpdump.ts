@@ -82,6 +82,17 @@ export function parseTcpdump(lines: readonly string[], frame: number): TextRecor
     const version = word.startsWith('IP6') || word.includes('IPv6') ? 6 : 4;
     starts.push({ index: m.index, end: m.index + word.length, version });
   }
+  if (starts.length === 0) {
+    // A transport line pasted without its IP line (tcpdump -v's second line): one layer.
+    const body = text.replace(TIMESTAMP, '').trimStart();
+    const ports = PORTS.exec(body);
+    if (ports) {
+      const layer = parseLayer(body, (ports[1] as string).includes(':') ? 6 : 4, record);
+      layer.ipHeaderLength = null;
+      record.layers.push(layer);
+    }
+    return record;
+  }
   let quoted = false;
   for (let i = 0; i < starts.length; i++) {
     const s = starts[i] as (typeof starts)[number];
