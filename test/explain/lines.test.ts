@@ -240,3 +240,19 @@ describe.skipIf(!TCPDUMP || !TSHARK)(
     });
   },
 );
+
+describe('a bad outer UDP checksum on a tunnel port', () => {
+  it('without the inner checksum printed: offload on the sending host, and what the text cannot prove', () => {
+    const text = [
+      '23:29:08.975055 IP (tos 0x0, ttl 64, id 9187, offset 0, flags [none], proto UDP (17), length 110)',
+      '    10.200.0.42.52336 > 10.200.0.43.4789: [bad udp cksum 0xffff -> 0x58a8!] VXLAN, flags [I] (0x08), vni 97',
+    ].join('\n');
+    const [r] = explainText(text);
+    const v = r?.verdicts.find((x) => x.notable);
+    expect(v?.code).toBe('checksum.undecided');
+    expect(v?.proof).toEqual({});
+    const words = lineText('checksum.undecided', v?.facts ?? {});
+    expect(words).toContain('On a VXLAN port this is usually local checksum offload');
+    expect(words).toContain('The text cannot prove it: the inner checksum is not printed');
+  });
+});
