@@ -8,9 +8,17 @@
 import { emptyLayer, PROTO, type TextRecord, type TsharkFacts } from './record.js';
 
 const ADDRESS = String.raw`(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:.]*|[0-9a-f]{2}(?::[0-9a-f]{2}){5}|\S+)`;
+/** The Time column: seconds (relative, epoch) or a date and clock (tshark -t ad, -t a). */
+const TIME = String.raw`(?:\d{4}-\d\d-\d\d\s+)?\d{1,2}:\d\d:\d\d(?:\.\d+)?|-?\d+(?:\.\d+)?`;
 /** `tshark -r`: "  12   0.000719  10.97.0.150 → 10.97.0.103  TCP 74 60756 → 5201 [SYN] ..." */
 const ARROW = new RegExp(
-  String.raw`^\s*(\d+)\s+(-?\d+(?:\.\d+)?)\s+(${ADDRESS})\s+(?:→|->)\s+(${ADDRESS})\s+(\S+)\s+(\d+)\s+(.*)$`,
+  String.raw`^\s*(\d+)\s+(?:${TIME})\s+(${ADDRESS})\s+(?:→|->)\s+(${ADDRESS})\s+(\S+)\s+(\d+)\s+(.*)$`,
+);
+/** An address that cannot be mistaken for other words: IPv4, IPv6 or a MAC. */
+const STRICT_ADDRESS = String.raw`(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:.]*:[0-9a-fA-F.]*|[0-9a-f]{2}(?::[0-9a-f]{2}){5})`;
+/** The GUI's "Copy as Text": the same columns without the arrow. */
+const COLUMNS = new RegExp(
+  String.raw`^\s*(\d+)\s+(?:${TIME})\s+(${STRICT_ADDRESS})\s+(${STRICT_ADDRESS})\s+([A-Za-z][\w./-]*)\s+(\d+)\s+(.*)$`,
 );
 
 export interface TsharkColumns {
@@ -24,15 +32,15 @@ export interface TsharkColumns {
 
 /** The columns of a packet-list line, or null when the line is not one. */
 export function tsharkColumns(line: string): TsharkColumns | null {
-  const m = ARROW.exec(line);
+  const m = ARROW.exec(line) ?? COLUMNS.exec(line);
   if (m) {
     return {
       frame: Number(m[1]),
-      source: m[3] as string,
-      destination: m[4] as string,
-      protocol: m[5] as string,
-      length: Number(m[6]),
-      info: m[7] as string,
+      source: m[2] as string,
+      destination: m[3] as string,
+      protocol: m[4] as string,
+      length: Number(m[5]),
+      info: m[6] as string,
     };
   }
   // The GUI's copy: tab-separated, or CSV with every field quoted.
@@ -50,7 +58,7 @@ export function tsharkColumns(line: string): TsharkColumns | null {
     string,
     ...string[],
   ];
-  if (!/^\d+$/.test(no) || !/^-?\d+(\.\d+)?$/.test(time) || !/^\d+$/.test(length)) return null;
+  if (!/^\d+$/.test(no) || !new RegExp(`^(?:${TIME})$`).test(time) || !/^\d+$/.test(length)) return null;
   return { frame: Number(no), source, destination, protocol, length: Number(length), info: info.join(' ') };
 }
 

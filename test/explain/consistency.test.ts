@@ -54,7 +54,7 @@ describe.skipIf(!TCPDUMP || !TSHARK)(
           // One record per frame: the explainer found where every packet's text starts.
           expect(fromDump.length, `${path}: tcpdump records`).toBe(analyze.length);
           compareWithAnalyze(`${path} tcpdump`, fromDump, analyze, tally);
-          const fromShark = explainText(await text('tshark', ['-n', '-r', path]));
+          const fromShark = explainText(await text('tshark', ['-r', path]));
           expect(fromShark.length, `${path}: tshark lines`).toBe(analyze.length);
           compareWithAnalyze(`${path} tshark`, fromShark, analyze, tsharkTally);
         }

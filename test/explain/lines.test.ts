@@ -241,6 +241,20 @@ describe.skipIf(!TCPDUMP || !TSHARK)(
   },
 );
 
+describe('the packet list in its other forms', () => {
+  it('the GUI’s Copy as Text (no arrow) and tshark -t ad (date and clock)', () => {
+    const text = [
+      '      1 0.000000000    10.97.0.150           10.97.0.103           TCP      74     60756 → 5201 [SYN] Seq=0 Win=64240 Len=0 MSS=1460 SACK_PERM',
+      '      2 0.000052000    10.97.0.103           10.97.0.150           TCP      74     5201 → 60756 [SYN, ACK] Seq=0 Ack=1 Win=65160 Len=0 MSS=1460',
+      '   3 2026-11-26 23:29:08.977431  10.97.0.150 → 10.97.0.103  TCP 7306 60756 → 5201 [PSH, ACK] Seq=38 Ack=1 Win=64512 Len=7240 TSval=3519981737 TSecr=2751276347',
+    ].join('\n');
+    const records = explainText(text);
+    expect(records.map((r) => r.record.dialect)).toEqual(['tshark', 'tshark', 'tshark']);
+    const v = notable(records[2] as Explained).find((x) => x.code === 'segment.super-frame');
+    expect(v?.facts.segments).toBe(5);
+  });
+});
+
 describe('a bad outer UDP checksum on a tunnel port', () => {
   it('without the inner checksum printed: offload on the sending host, and what the text cannot prove', () => {
     const text = [
