@@ -8,6 +8,7 @@ export type Dialect = 'tcpdump' | 'tshark';
 
 /** A printed checksum: the stored field, and what tcpdump says it should be (null: it said correct). */
 export interface TextChecksum {
+  /** -1 when tcpdump said it is correct without printing it ("udp sum ok"). */
   stored: number;
   correct: number | null;
 }

@@ -239,6 +239,8 @@ function readTransport(s: string, layer: TextLayer, record: TextRecord): void {
         stored: Number.parseInt(udpSum[1], 16),
         correct: Number.parseInt(udpSum[2] as string, 16),
       };
+    // "udp sum ok" does not print the value: correct, whatever it is.
+    else if (udpSum[3] !== undefined) layer.checksum = { stored: -1, correct: null };
     rest = s.slice(udpSum[0].length);
   }
   if (/^VXLAN-GPE\b/.test(rest)) layer.tunnel = 'vxlan-gpe';
