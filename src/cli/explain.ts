@@ -132,21 +132,33 @@ export async function runExplain(args: ExplainArgs, io: ExplainIo): Promise<Expl
       const stream = source.stream();
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
       closeCurrent = () => lines.close();
+      // One idle timer, re-armed for what remains of IDLE_MS since the last line (no timer per
+      // line); never fired while a line is being handled, so a record is not cut in the middle.
       let idle: NodeJS.Timeout | null = null;
+      let lastLine = 0;
+      let busy = false;
+      const onIdle = () => {
+        const wait = IDLE_MS - (Date.now() - lastLine);
+        if (busy || wait > 0) {
+          idle = setTimeout(onIdle, Math.max(wait, 10));
+          return;
+        }
+        idle = null;
+        const text = render(explainer.flush());
+        if (text !== '') void write(text);
+      };
       const readError = new Promise<never>((_, reject) => stream.once('error', reject));
       readError.catch(() => {});
       try {
         const reading = (async () => {
           for await (const line of lines) {
-            if (idle !== null) clearTimeout(idle);
+            busy = true;
+            lastLine = Date.now();
             await write(render(explainer.push(line)));
+            busy = false;
             if (failed !== null) break;
             // A live pipe may pause after a packet's last line: its verdicts should not wait.
-            idle = setTimeout(() => {
-              idle = null;
-              const text = render(explainer.flush());
-              if (text !== '') void write(text);
-            }, IDLE_MS);
+            idle ??= setTimeout(onIdle, IDLE_MS);
           }
         })();
         await Promise.race([reading, readError]);

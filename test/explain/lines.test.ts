@@ -270,3 +270,33 @@ describe('a bad outer UDP checksum on a tunnel port', () => {
     expect(words).toContain('The text cannot prove it: the inner checksum is not printed');
   });
 });
+
+describe('-i any directions and ICMPv6', () => {
+  it('a tap’s incoming super-frame is the guest’s TSO/GSO; an outgoing one at a NIC is this host’s', () => {
+    const text = [
+      '12:00:00.000001 tap0  In  IP 10.97.0.150.60756 > 10.97.0.103.5201: Flags [S], seq 1, win 64240, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 10], length 0',
+      '12:00:00.000002 tap0  Out IP 10.97.0.103.5201 > 10.97.0.150.60756: Flags [S.], seq 1, ack 2, win 65160, options [mss 1460,sackOK,TS val 2 ecr 1,nop,wscale 10], length 0',
+      '12:00:00.000003 tap0  In  IP 10.97.0.150.60756 > 10.97.0.103.5201: Flags [.], seq 1:65161, ack 1, win 63, options [nop,nop,TS val 3 ecr 2], length 65160',
+      '12:00:00.000004 eth0  In  IP 10.97.0.103.5201 > 10.97.0.150.60756: Flags [.], seq 1:14601, ack 1, win 63, options [nop,nop,TS val 3 ecr 2], length 14600',
+    ].join('\n');
+    const records = explainText(text);
+    const [guest, merged] = [records[2], records[3]].map((r) => r?.verdicts.find((v) => v.proof.superFrame));
+    expect(guest?.facts.direction).toBe('incoming-from-guest');
+    expect(lineText('segment.super-frame', guest?.facts ?? {})).toContain('the guest’s TSO/GSO, incoming');
+    expect(guest?.facts.segments).toBe(45);
+    expect(merged?.facts.direction).toBe('incoming');
+    expect(lineText('segment.super-frame', merged?.facts ?? {})).toContain('GRO/LRO, incoming');
+    expect(merged?.facts.segments).toBe(10);
+  });
+
+  it('ICMPv6 packet too big: the MTU and the IPv6 segment size', () => {
+    const [r] = explainText(
+      '12:00:00.000001 IP6 fd00::9 > fd00::1: ICMP6, packet too big, mtu 1430, length 1240',
+    );
+    const v = r?.verdicts.find((x) => x.code === 'pmtu.frag-needed');
+    expect(v?.facts.mss).toBe(1430 - 60);
+    expect(lineText('pmtu.frag-needed', v?.facts ?? {})).toMatch(
+      /^ICMPv6 "packet too big" from fd00::9: the path carries at most 1430 bytes/,
+    );
+  });
+});
