@@ -66,11 +66,10 @@ export function classifyRecord(state: ExplainState, record: TextRecord): Verdict
       const v = outerFragmentVerdict(outer as TextLayer, layer);
       if (v !== null) verdicts.push(v);
     } else if (layer.ipVersion === 4 && (layer.fragmentOffset ?? 0) > 0) {
-      verdicts.push(laterFragmentVerdict(layer, null));
+      verdicts.push(laterFragmentVerdict(layer));
     } else if (layer.ipVersion === 4 && layer.moreFragments && !(layers[i + 1]?.missing != null)) {
       verdicts.push(firstFragmentVerdict(layer));
     }
-    if (record.tshark?.fragment) verdicts.push(laterFragmentVerdict(layer, record.tshark.fragment.offset));
     if (layer.transport === 'tcp') tcpVerdicts(state, record, layer, inner, verdicts);
     else if (layer.transport === 'udp') udpVerdicts(record, layer, layers[i + 1] ?? null, inner, verdicts);
   }
@@ -433,9 +432,10 @@ function firstFragmentVerdict(layer: TextLayer): Verdict {
   };
 }
 
-function laterFragmentVerdict(layer: TextLayer, tsharkOffset: number | null): Verdict {
-  const offset = tsharkOffset ?? (layer.fragmentOffset as number);
-  const total = tsharkOffset === null && layer.ipLength !== null ? offset + layer.ipLength : null;
+/** A fragment at a non-zero offset (tcpdump -v's header, or Wireshark's "Fragmented IP protocol"). */
+function laterFragmentVerdict(layer: TextLayer): Verdict {
+  const offset = layer.fragmentOffset as number;
+  const total = layer.ipLength !== null ? offset + layer.ipLength : null;
   const protocolName =
     layer.protocol === PROTO.UDP
       ? 'UDP'

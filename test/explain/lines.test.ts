@@ -206,7 +206,9 @@ describe('Wireshark and tshark list lines', () => {
     expect(lineText('segment.super-frame', superFrame?.facts ?? {})).toContain(
       'carried as 45 segments of up to 1460 bytes',
     );
-    const fragment = notable(records[3] as Explained).find((v) => v.code === 'fragment.ip');
+    const fragments = notable(records[3] as Explained).filter((v) => v.code === 'fragment.ip');
+    expect(fragments.length).toBe(1);
+    const fragment = fragments[0];
     expect(fragment?.facts.firstSize).toBe(1396);
     expect(notable(records[4] as Explained).map((v) => v.code)).toContain('capture.previous-segment');
   });
