@@ -240,6 +240,7 @@ function checksumVerdict(
   const transport = layer.transport;
   const protocol = transport === 'tcp' ? PROTO.TCP : PROTO.UDP;
   const name = `${next !== null && layer.tunnel !== null ? 'outer ' : inner ? 'inner ' : ''}${transport.toUpperCase()}`;
+  // Correct and zero checksums are not said (notable: false); they keep a code only to be verdicts.
   if (printed.correct === null) {
     out.push({
       code: 'checksum.partial',
