@@ -314,7 +314,12 @@ function checksumVerdict(
   }
   if (transport === 'tcp' && isSuper !== false) {
     // A merged frame may carry its first segment's checksum (analyze checks that on the bytes).
-    out.push({ code: 'checksum.undecided', notable: true, proof: {}, facts: { ...facts, why: 'merged' } });
+    out.push({
+      code: 'checksum.undecided',
+      notable: true,
+      proof: {},
+      facts: { ...facts, why: isSuper === true ? 'merged' : 'size-unknown' },
+    });
     return;
   }
   out.push({ code: 'checksum.bad', notable: true, proof: proof('bad'), facts });

@@ -777,6 +777,9 @@ export const LINE_WORDS = {
             'This is a merged frame (more than the MSS): GRO or LRO may have kept its first segment’s ' +
             'checksum, which only the first segment’s bytes can check. The text cannot tell that from ' +
             'corruption; hopscope analyze on the capture can.',
+          'size-unknown':
+            'Whether this is a merged frame (more than the MSS), which may keep its first segment’s ' +
+            'checksum, is not in the text (no MSS or no length): it cannot be told from corruption here.',
           tunnel:
             'On a {tunnel} port this is usually local checksum offload (the kernel sums the outer packet ' +
             'as it will leave the NIC, after the inner checksum is completed) or tunnel checksum offload on ' +

@@ -302,3 +302,19 @@ describe('-i any directions and ICMPv6', () => {
     );
   });
 });
+
+describe('a wrong checksum on a line cut before its length', () => {
+  it('is undecided: a merged frame cannot be ruled out without the size', () => {
+    const text = [
+      '07:56:04.857427 IP (tos 0x0, ttl 64, id 43384, offset 0, flags [DF], proto TCP (6), length 1500)',
+      '    20.0.0.150.56230 > 20.0.0.103.5001: Flags [.], cksum 0x1234 (incorrect -> 0xc064), seq 438742392:4387',
+    ].join('\n');
+    const [r] = explainText(text);
+    const v = r?.verdicts.find((x) => x.notable);
+    expect(v?.code).toBe('checksum.undecided');
+    expect(v?.proof).toEqual({});
+    expect(lineText('checksum.undecided', v?.facts ?? {})).toContain(
+      'is not in the text (no MSS or no length)',
+    );
+  });
+});
