@@ -19,7 +19,7 @@ import {
 } from '../findings/catalog.js';
 import { classifyRecord, createExplainState, type ExplainState, type Verdict } from './classify.js';
 import type { TextRecord } from './record.js';
-import { expectsInner, parseTcpdump, tcpdumpLineStart } from './tcpdump.js';
+import { expectsInner, normalizeSpaces, parseTcpdump, tcpdumpLineStart } from './tcpdump.js';
 import { parseTshark, tsharkColumns } from './tshark.js';
 
 /** A tcpdump record longer than this is explained as it stands and a new one begins. */
@@ -82,14 +82,16 @@ export function createExplainer(): Explainer {
         out.push({ kind: 'line', text: line });
         return out;
       }
-      const start = tcpdumpLineStart(line);
+      const plain = normalizeSpaces(line);
+      const start = tcpdumpLineStart(plain);
       const continues =
         pending !== null &&
         pending.lines.length < MAX_RECORD_LINES &&
-        (!start.starts || (!start.timestamped && (timestamped || expectsInner(pending.lines.join(' ')))));
+        (!start.starts ||
+          (!start.timestamped && (timestamped || expectsInner(normalizeSpaces(pending.lines.join(' '))))));
       if (continues) {
         (pending as Pending).lines.push(line);
-      } else if (start.starts || looksLikePacket(line)) {
+      } else if (start.starts || looksLikePacket(plain)) {
         finish(out);
         records++;
         timestamped = start.timestamped;

@@ -44,9 +44,17 @@ export function expectsInner(text: string): boolean {
   return /(?:VXLAN(?:-GPE)?, flags \[[^\]]*\][^\n]*vni \d+|Geneve, [^\n]*|: IP6? )\s*$/.test(text);
 }
 
+/**
+ * Spaces as tcpdump prints them: text pasted from web pages and tickets often carries no-break or
+ * other Unicode spaces where tcpdump wrote plain ones (the seed articles do).
+ */
+export function normalizeSpaces(line: string): string {
+  return line.replace(/[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000\ufeff]/g, ' ');
+}
+
 /** Parses one tcpdump record (its lines) into the facts it prints. */
 export function parseTcpdump(lines: readonly string[], frame: number): TextRecord {
-  const text = lines.map((l) => l.trim()).join(' ');
+  const text = lines.map((l) => normalizeSpaces(l).trim()).join(' ');
   const record: TextRecord = {
     dialect: 'tcpdump',
     frame,
@@ -59,7 +67,7 @@ export function parseTcpdump(lines: readonly string[], frame: number): TextRecor
     layers: [],
     tshark: null,
   };
-  const first = lines[0] ?? '';
+  const first = normalizeSpaces(lines[0] ?? '');
   const ts = TIMESTAMP.exec(first);
   if (ts) {
     const rest = first.slice(ts[0].length);

@@ -6,6 +6,7 @@
  */
 
 import { emptyLayer, PROTO, type TextRecord, type TsharkFacts } from './record.js';
+import { normalizeSpaces } from './tcpdump.js';
 
 const ADDRESS = String.raw`(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]*:[0-9a-fA-F:.]*|[0-9a-f]{2}(?::[0-9a-f]{2}){5}|\S+)`;
 /** The Time column: seconds (relative, epoch) or a date and clock (tshark -t ad, -t a). */
@@ -31,7 +32,8 @@ export interface TsharkColumns {
 }
 
 /** The columns of a packet-list line, or null when the line is not one. */
-export function tsharkColumns(line: string): TsharkColumns | null {
+export function tsharkColumns(raw: string): TsharkColumns | null {
+  const line = normalizeSpaces(raw);
   const m = ARROW.exec(line) ?? COLUMNS.exec(line);
   if (m) {
     return {

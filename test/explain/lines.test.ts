@@ -73,6 +73,13 @@ describe('the seed articles’ lines, verbatim', () => {
     }
   });
 
+  it('reads the no-break spaces the article’s lines carry as tcpdump’s spaces', () => {
+    const r = byLine(records, 'cksum 0x2ecb (incorrect -> 0xc064)');
+    expect(r.record.lines.join('\n')).toContain('length\u00a01448');
+    expect(r.record.layers[0]?.payload).toBe(1448);
+    expect(r.record.layers[0]?.tcpHeaderLength).toBe(32);
+  });
+
   it('frames above any link’s size are super-frames; a 2,964-byte one needs the MSS to tell', () => {
     for (const text of ['length 65160', 'length 61256', 'length 52364', 'length 24700']) {
       const v = notable(byLine(records, text)).find((x) => x.code === 'segment.super-frame');
