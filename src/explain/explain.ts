@@ -231,7 +231,7 @@ function summaryWords(code: LineCode, c: CodeCount): { title: string; words: str
   let words: string;
   if (code === 'fragment.outer' || code === 'fragment.ip') {
     // The catalogue's explanation counts reassembled datagrams, which lines cannot; its fix can.
-    words = `${title}: ${c.count} lines. ${fillTemplate(entry.fix, facts, phrases)}`;
+    words = `${title} (${c.count} ${c.count === 1 ? 'line' : 'lines'}). ${fillTemplate(entry.fix, facts, phrases)}`;
   } else {
     words = fillTemplate(entry.explanation, facts, phrases);
   }

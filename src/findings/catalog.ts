@@ -765,9 +765,9 @@ export const LINE_WORDS = {
   },
   'checksum.undecided': {
     summary:
-      '{count} checksums are neither correct nor the partial pseudo-header sum, and the text cannot tell ' +
-      'offload from corruption there (merged frames, or tunnel packets whose inner checksum is not ' +
-      'printed); hopscope analyze on the capture can.',
+      'Checksums that are neither correct nor the partial pseudo-header sum, where the text cannot tell ' +
+      'offload from corruption (merged frames, or tunnel packets whose inner checksum is not printed): ' +
+      '{count}; hopscope analyze on the capture can.',
     line: '{layer} cksum {stored} is not correct ({correct}) and not the partial pseudo-header sum ({partial}). {~why}',
     phrases: {
       why: {
@@ -887,7 +887,7 @@ export const LINE_WORDS = {
   },
   'capture.previous-segment': {
     summary:
-      '{count} segments follow a gap in the sequence numbers (Wireshark’s "previous segment not captured").',
+      'Segments after a gap in the sequence numbers (Wireshark’s "previous segment not captured"): {count}.',
     line:
       'Wireshark saw a gap in the sequence numbers before this segment: the bytes before it were lost ' +
       'before this capture point, dropped by the capture itself (tcpdump’s "dropped by kernel"), or ' +
@@ -895,7 +895,7 @@ export const LINE_WORDS = {
     phrases: {},
   },
   'text.needs-more': {
-    summary: '{count} lines lack what a verdict needs; the flags that print it are said under each line.',
+    summary: 'Lines that lack what a verdict needs: {count}; the flags that print it are said under each.',
     line: '{~what}',
     phrases: {
       what: {
