@@ -106,7 +106,7 @@ export function parseTcpdump(lines: readonly string[], frame: number): TextRecor
     const s = starts[i] as (typeof starts)[number];
     const end = i + 1 < starts.length ? (starts[i + 1] as (typeof starts)[number]).index : text.length;
     const layer = parseLayer(text.slice(s.end, end), s.version, record);
-    // The IPv4 keyword may sit before "truncated-ip": the regex leaves it in the layer's text.
+    // Every layer after an ICMP error is the packet it quotes, not one of its own.
     layer.quote = quoted;
     record.layers.push(layer);
     if (
