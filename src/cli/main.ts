@@ -21,7 +21,18 @@ export const EXIT_USAGE = 2;
 export const EXIT_OUTPUT = 74;
 
 /** The options that take a value (yargs' own check of a missing one only covers the last). */
-const VALUE_OPTIONS = ['hop', 'mtu', 'path', 'topology', 'log-level', 'jobs', 'vxlan-port', 'geneve-port'];
+const VALUE_OPTIONS = [
+  'hop',
+  'mtu',
+  'path',
+  'topology',
+  'log-level',
+  'jobs',
+  'vxlan-port',
+  'geneve-port',
+  'token',
+  'token-file',
+];
 
 interface AnalyzeArgs {
   captures: string[];
@@ -38,6 +49,8 @@ interface AnalyzeArgs {
   jobs?: number;
   vxlanPort?: number | number[];
   genevePort?: number | number[];
+  token?: string;
+  tokenFile?: string;
 }
 
 export interface CliIo {
@@ -74,9 +87,18 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     vxlan: ports('vxlan-port', args.vxlanPort),
     geneve: ports('geneve-port', args.genevePort),
   };
+  const hasAgents = args.captures.some((path) => /^https?:\/\//i.test(path));
+  let agentToken: string | null = null;
+  if (args.token !== undefined || args.tokenFile !== undefined) {
+    const { readToken } = await import('../service/listen.js');
+    agentToken = readToken(args.token, args.tokenFile);
+  }
   let result: Awaited<ReturnType<typeof analyzeCaptures>>;
   try {
     result = await analyzeCaptures(args.captures, {
+      ...(hasAgents
+        ? { agents: { toolVersion: packageVersion(), ...(agentToken !== null ? { token: agentToken } : {}) } }
+        : {}),
       overrides,
       logger,
       logLevel: args.logLevel,
@@ -251,7 +273,8 @@ export async function main(
       (y) =>
         y
           .positional('captures', {
-            describe: 'pcap or pcapng files (gzip too); - reads stdin',
+            describe:
+              'pcap or pcapng files (gzip too); - reads stdin; http://host:port asks a hopscope live agent for its hops',
             type: 'string',
             array: true,
             demandOption: true,
@@ -316,7 +339,21 @@ export async function main(
             requiresArg: true,
             describe: 'Also decode UDP to this port as Geneve (besides 6081; repeatable)',
           })
+          .option('token', {
+            type: 'string',
+            requiresArg: true,
+            describe: "Bearer token for agents' URLs (http://host:9477) among the captures",
+          })
+          .option('token-file', {
+            type: 'string',
+            requiresArg: true,
+            describe: "Read the agents' token from this file (its first line)",
+          })
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
+          .example(
+            '$0 analyze --token-file t http://hv1:9477 http://hv2:9477',
+            'correlate what hopscope live agents on two hosts saw',
+          )
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),
       async (parsed) => {
         // yargs still calls the handler after .fail() reported a validation error (unknown option,

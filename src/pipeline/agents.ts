@@ -50,8 +50,11 @@ export async function fetchAgentSources(raw: string, options: AgentOptions): Pro
     });
     const text = await response.text();
     if (response.status === 401)
-      return [unreachableSource(origin, `the agent refused the token (401): give it with --token or --token-file`)];
-    if (!response.ok) return [unreachableSource(origin, `the agent answered ${response.status} ${response.statusText}`)];
+      return [
+        unreachableSource(origin, `the agent refused the token (401): give it with --token or --token-file`),
+      ];
+    if (!response.ok)
+      return [unreachableSource(origin, `the agent answered ${response.status} ${response.statusText}`)];
     const { document, sources } = readHopsDocument(text);
     if (document.tool?.version !== options.toolVersion)
       options.logger.warn(

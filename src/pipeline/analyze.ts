@@ -46,7 +46,10 @@ export async function analyzeCaptures(
               toolVersion: options.agents?.toolVersion ?? '',
               logger: options.logger,
               ...(options.agents?.token !== undefined ? { token: options.agents.token } : {}),
-            }).then((sources) => ({ sources, position: index - given.slice(0, index).filter(isAgentUrl).length - 0.5 })),
+            }).then((sources) => ({
+              sources,
+              position: index - given.slice(0, index).filter(isAgentUrl).length - 0.5,
+            })),
           ]
         : [],
     ),

@@ -141,14 +141,16 @@ function fromBase64(text: unknown, what: string): Uint8Array {
 }
 
 function aligned(bytes: Uint8Array, unit: number, what: string): ArrayBuffer {
-  if (bytes.byteLength % unit !== 0) throw new GraphJsonError(`${what}: ${bytes.byteLength} bytes is not whole`);
+  if (bytes.byteLength % unit !== 0)
+    throw new GraphJsonError(`${what}: ${bytes.byteLength} bytes is not whole`);
   // A copy of its own: the result owns its buffer, at offset 0, as the typed array expects.
   return bytes.slice().buffer;
 }
 
 /** The graph back from `encodeGraph`'s nodes. Throws GraphJsonError on anything malformed. */
 export function decodeGraph(nodes: unknown): unknown {
-  if (!Array.isArray(nodes) || nodes.length === 0) throw new GraphJsonError('not a graph: expected an array of nodes');
+  if (!Array.isArray(nodes) || nodes.length === 0)
+    throw new GraphJsonError('not a graph: expected an array of nodes');
   // Every container is registered before its contents are decoded, so cycles come back as cycles.
   const made = new Map<number, unknown>();
 
@@ -198,7 +200,8 @@ export function decodeGraph(nodes: unknown): unknown {
         made.set(index, out);
       } else {
         const Typed = Object.hasOwn(TYPED, tag) ? TYPED[tag] : undefined;
-        if (Typed === undefined) throw new GraphJsonError(`node ${index}: unknown tag ${JSON.stringify(tag)}`);
+        if (Typed === undefined)
+          throw new GraphJsonError(`node ${index}: unknown tag ${JSON.stringify(tag)}`);
         const bytes = fromBase64(node[1], `node ${index}`);
         const unit = (Typed as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
         out = new Typed(aligned(bytes, unit, `node ${index}`));
@@ -209,7 +212,12 @@ export function decodeGraph(nodes: unknown): unknown {
       made.set(index, object);
       for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
         // defineProperty: a key named __proto__ stays data, as JSON.parse made it.
-        Object.defineProperty(object, k, { value: value(v), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(object, k, {
+          value: value(v),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       out = object;
     }

@@ -36,7 +36,12 @@ export interface HopsDocument {
   sources: GraphJson;
 }
 
-export function exportHops(session: Session, agent: string, toolVersion: string, now = Date.now()): HopsDocument {
+export function exportHops(
+  session: Session,
+  agent: string,
+  toolVersion: string,
+  now = Date.now(),
+): HopsDocument {
   const sources = session.exportSources();
   return {
     format: HOPS_FORMAT,
@@ -71,7 +76,9 @@ export function readHopsDocument(text: string): { document: HopsDocument; source
   if (doc === null || typeof doc !== 'object' || doc.format !== HOPS_FORMAT)
     throw new HopsDocumentError(`not a ${HOPS_FORMAT} document`);
   if (doc.version !== HOPS_VERSION)
-    throw new HopsDocumentError(`${HOPS_FORMAT} version ${String(doc.version)}; this hopscope reads version ${HOPS_VERSION}`);
+    throw new HopsDocumentError(
+      `${HOPS_FORMAT} version ${String(doc.version)}; this hopscope reads version ${HOPS_VERSION}`,
+    );
   if (typeof doc.agent !== 'string') throw new HopsDocumentError('the document names no agent');
   let sources: unknown;
   try {

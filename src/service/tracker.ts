@@ -4,6 +4,10 @@
  * hand-made reports. A finding is told once when it appears; afterwards only when its count or
  * last-seen moved materially, and at most once per `minUpdateMs`, never merely because time passed.
  *
+ * Findings drawn across hops can go: with more of the traffic seen, correlation may explain the
+ * same frames by another finding (a split seen at one hop becomes a merge along the path). One
+ * absent from the snapshots for `minUpdateMs` is told as withdrawn (and as new if it comes back).
+ *
  * Memory: one entry per distinct finding (code, hop, scope, flow), which the session itself bounds
  * (findings/store.ts MAX_FLOW_RECORDS per code and hop); beyond `maxTracked` the entries of the
  * findings seen longest ago are forgotten (they are told as new if they come back).
@@ -50,7 +54,7 @@ export interface StreamFinding {
 export interface FindingEvent {
   /** Increasing from 1 for the service's run: the SSE event id. */
   id: number;
-  type: 'new' | 'update';
+  type: 'new' | 'update' | 'withdrawn';
   finding: StreamFinding;
   /** For updates: the count last told. */
   previousCount?: number;
@@ -61,6 +65,9 @@ interface Tracked {
   toldAt: number;
   /** The latest seen (perhaps not told yet). */
   latest: StreamFinding;
+  /** When it was last in a snapshot, and which snapshot that was. */
+  seenAt: number;
+  seenIn: number;
 }
 
 export interface Tracker {
@@ -104,6 +111,7 @@ export function createTracker(options: TrackerOptions = DEFAULT_TRACKER): Tracke
   const tracked = new Map<string, Tracked>();
   const history: FindingEvent[] = [];
   let nextId = 1;
+  let generation = 0;
 
   const emit = (type: FindingEvent['type'], finding: StreamFinding, previousCount?: number): FindingEvent => {
     const event: FindingEvent = {
@@ -127,21 +135,35 @@ export function createTracker(options: TrackerOptions = DEFAULT_TRACKER): Tracke
 
   return {
     observe(report, now) {
+      generation++;
       const events: FindingEvent[] = [];
       for (const f of report.findings) {
         const finding = streamFinding(f);
         const t = tracked.get(finding.key);
         if (t === undefined) {
-          tracked.set(finding.key, { told: finding, toldAt: now, latest: finding });
+          tracked.set(finding.key, {
+            told: finding,
+            toldAt: now,
+            latest: finding,
+            seenAt: now,
+            seenIn: generation,
+          });
           events.push(emit('new', finding));
           continue;
         }
         t.latest = finding;
+        t.seenAt = now;
+        t.seenIn = generation;
         if (material(t, now, options)) {
           events.push(emit('update', finding, t.told.count));
           t.told = finding;
           t.toldAt = now;
         }
+      }
+      for (const [key, t] of tracked) {
+        if (t.seenIn === generation || now - t.seenAt < options.minUpdateMs) continue;
+        tracked.delete(key);
+        events.push(emit('withdrawn', t.latest));
       }
       forgetOldest();
       return events;
