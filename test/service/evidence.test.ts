@@ -39,7 +39,12 @@ async function readAll(path: string): Promise<{ packets: Packet[]; problems: str
   await readCapture(path, {
     onInterface: (i) => names.push(i.name ?? ''),
     onFrame: (f: Frame) =>
-      packets.push({ number: f.number, interfaceId: f.interfaceId, comment: f.comment, data: f.data.slice() }),
+      packets.push({
+        number: f.number,
+        interfaceId: f.interfaceId,
+        comment: f.comment,
+        data: f.data.slice(),
+      }),
     onProblem: (p) => problems.push(p.message),
   });
   return { packets, problems, names };
@@ -75,12 +80,17 @@ describe('evidence files', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     const originals = new Map<string, Packet[]>();
-    for (const path of captures) originals.set(path.replace(/^.*\//, '').replace('.pcap', ''), (await readAll(path)).packets);
+    for (const path of captures)
+      originals.set(path.replace(/^.*\//, '').replace('.pcap', ''), (await readAll(path)).packets);
     for (const file of files) {
       const { packets, problems, names } = await readAll(join(dir, file));
       expect(problems).toEqual([]);
       expect(packets.length).toBeGreaterThan(0);
-      const finding = told.find((e) => packets[0]?.comment?.startsWith(`${e.finding.code} (`) && packets[0].comment.includes(` at ${e.finding.hop}`));
+      const finding = told.find(
+        (e) =>
+          packets[0]?.comment?.startsWith(`${e.finding.code} (`) &&
+          packets[0].comment.includes(` at ${e.finding.hop}`),
+      );
       expect(finding, `${file}: the comment names a finding told`).toBeDefined();
       for (const packet of packets) {
         expect(packet.comment).toBe(packets[0]?.comment);
@@ -91,9 +101,13 @@ describe('evidence files', () => {
         expect(original.some((p) => Buffer.from(p.data).equals(Buffer.from(packet.data)))).toBe(true);
       }
       if (hasTshark) {
-        const out = spawnSync('tshark', ['-r', join(dir, file), '-T', 'fields', '-e', 'frame.comment', '-e', 'frame.interface_name'], {
-          encoding: 'utf8',
-        });
+        const out = spawnSync(
+          'tshark',
+          ['-r', join(dir, file), '-T', 'fields', '-e', 'frame.comment', '-e', 'frame.interface_name'],
+          {
+            encoding: 'utf8',
+          },
+        );
         expect(out.status, out.stderr).toBe(0);
         const rows = out.stdout.trim().split('\n');
         expect(rows).toHaveLength(packets.length);
