@@ -11,6 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HopscopeError, oneLine, UsageError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import type { LiveArgs } from './live.js';
 import { createProgress } from './progress.js';
 import { packageVersion } from './version.js';
 
@@ -32,6 +33,19 @@ const VALUE_OPTIONS = [
   'geneve-port',
   'token',
   'token-file',
+  'interface',
+  'follow',
+  'backend',
+  'filter',
+  'snaplen',
+  'buffer-size',
+  'duration',
+  'count',
+  'listen',
+  'evidence',
+  'evidence-max-bytes',
+  'agent-name',
+  'log-format',
 ];
 
 interface AnalyzeArgs {
@@ -364,7 +378,96 @@ export async function main(
         exitCode = await runAnalyze(args, io);
       },
     )
-    .demandCommand(1, 'Name a command: analyze')
+    .command(
+      'live',
+      'Capture on several interfaces at once (or a VM’s whole path) and analyse as it comes, until stopped',
+      (y) =>
+        y
+          .option('interface', {
+            alias: 'i',
+            type: 'string',
+            requiresArg: true,
+            describe: 'An interface to capture on: IF, or NETNS/IF inside a network namespace (repeatable)',
+          })
+          .option('follow', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              'A VM’s tap (or NETNS/TAP): discover its bridge, tunnel devices and underlay, and capture on all of them',
+          })
+          .option('backend', {
+            choices: ['dumpcap', 'cap'],
+            default: 'dumpcap',
+            describe:
+              'dumpcap: Wireshark’s dumpcap per interface (drop counters, namespaces); cap: libpcap in-process',
+          })
+          .option('filter', { alias: 'f', type: 'string', requiresArg: true, describe: 'BPF capture filter' })
+          .option('snaplen', {
+            alias: 's',
+            type: 'number',
+            default: 262144,
+            describe: 'Bytes kept per frame (dumpcap takes up to 262144; cap is fixed at 65535)',
+          })
+          .option('buffer-size', {
+            alias: 'B',
+            type: 'number',
+            default: 32,
+            describe: 'Kernel capture buffer per interface, MiB',
+          })
+          .option('duration', { type: 'number', requiresArg: true, describe: 'Stop after this many seconds' })
+          .option('count', {
+            alias: 'c',
+            type: 'number',
+            requiresArg: true,
+            describe: 'Stop after this many frames in all',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print the final report as one JSON document',
+          })
+          .option('hop', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Set a hop kind: NAME=KIND (over what the system says)',
+          })
+          .option('mtu', { type: 'string', requiresArg: true, describe: 'Set a hop MTU: NAME=BYTES' })
+          .option('path', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'The hops in path order, comma-separated',
+          })
+          .option('log-level', {
+            choices: LOG_LEVELS,
+            requiresArg: true,
+            default: 'info' as LogLevel,
+            describe: 'Log level of the logs on stderr',
+          })
+          .option('verbose', {
+            type: 'boolean',
+            default: false,
+            describe: 'Explain every finding in the summary',
+          })
+          .option('color', {
+            type: 'boolean',
+            describe: 'Colour the summary (default: when stdout is a terminal)',
+          })
+          .example('$0 live -i tap0 -i brq97 -i vxlan-97 -i eth1', 'four hops of one hypervisor')
+          .example('$0 live --follow tap0 --duration 60', 'a VM’s path, for a minute')
+          .example('$0 live -i ns1/phy0 -i ns2/phy0', 'interfaces in two network namespaces'),
+      async (parsed) => {
+        if (usageError !== null) return;
+        const { runLiveCommand } = await import('./live.js');
+        const result = await runLiveCommand(parsed as unknown as LiveArgs, io, packageVersion(), rawArgv);
+        if (result.code !== 0) {
+          io.stderr.write(result.text);
+          exitCode = result.code;
+          return;
+        }
+        exitCode = (await writeOut(io, result.text)) === 'failed' ? EXIT_OUTPUT : EXIT_OK;
+      },
+    )
+    .demandCommand(1, 'Name a command: analyze, live')
     .strict()
     .help()
     .version(packageVersion())

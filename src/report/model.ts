@@ -41,6 +41,8 @@ export interface ReportHop {
   kindSource: string;
   mtu: number | null;
   mtuSource: string | null;
+  /** Offload features ethtool -k reported for the device (live captures only; absent otherwise). */
+  offloads?: Record<string, string>;
   frames: number;
   bytes: number;
   linkTypes: string[];
@@ -134,6 +136,7 @@ function reportHop(view: HopView): ReportHop {
     kindSource: view.kindSource,
     mtu: view.mtu,
     mtuSource: view.mtuSource,
+    ...(view.offloads !== undefined ? { offloads: { ...view.offloads } } : {}),
     frames: hop.frames,
     bytes: hop.bytes,
     linkTypes: hop.linkTypes.map(linkTypeName),
