@@ -12,6 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import { HopscopeError, oneLine, UsageError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { LiveArgs } from './live.js';
+import type { LiveServiceArgs } from './live-service.js';
 import { createProgress } from './progress.js';
 import { packageVersion } from './version.js';
 
@@ -452,13 +453,74 @@ export async function main(
             type: 'boolean',
             describe: 'Colour the summary (default: when stdout is a terminal)',
           })
+          .option('listen', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              'Serve the HTTP API (/snapshot /events /metrics /healthz /hops) on ADDRESS:PORT, e.g. 127.0.0.1:9477; off unless given. Any address but loopback needs a token',
+          })
+          .option('token-file', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'The bearer token every API request must carry, from this file (its first line)',
+          })
+          .option('token', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'The bearer token on the command line (seen by ps: prefer --token-file)',
+          })
+          .option('evidence', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Write the frames behind each finding to this directory as pcapng files',
+          })
+          .option('evidence-max-bytes', {
+            type: 'string',
+            requiresArg: true,
+            default: '100M',
+            describe: 'Bound of all evidence files together (the oldest are removed): 500M, 2G',
+          })
+          .option('evidence-buffer', {
+            type: 'number',
+            requiresArg: true,
+            describe: 'Recent frames kept per interface to take evidence from, MiB (default 8)',
+          })
+          .option('agent-name', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              "This agent's name in /hops (another host's analyze prefixes its hop names with it; default: the host name)",
+          })
+          .option('log-format', {
+            choices: ['json', 'text'],
+            requiresArg: true,
+            describe:
+              'The finding stream on stderr: pino JSON lines, or text lines (default: text when stderr is a terminal)',
+          })
           .example('$0 live -i tap0 -i brq97 -i vxlan-97 -i eth1', 'four hops of one hypervisor')
           .example('$0 live --follow tap0 --duration 60', 'a VM’s path, for a minute')
           .example('$0 live -i ns1/phy0 -i ns2/phy0', 'interfaces in two network namespaces'),
       async (parsed) => {
         if (usageError !== null) return;
         const { runLiveCommand } = await import('./live.js');
-        const result = await runLiveCommand(parsed as unknown as LiveArgs, io, packageVersion(), rawArgv);
+        const { startLiveService } = await import('./live-service.js');
+        const service = await startLiveService(
+          parsed as unknown as LiveServiceArgs,
+          io.stderr,
+          packageVersion(),
+        );
+        let result: Awaited<ReturnType<typeof runLiveCommand>>;
+        try {
+          result = await runLiveCommand(
+            parsed as unknown as LiveArgs,
+            io,
+            packageVersion(),
+            rawArgv,
+            service.hooks,
+          );
+        } finally {
+          await service.close();
+        }
         if (result.code !== 0) {
           io.stderr.write(result.text);
           exitCode = result.code;

@@ -41,6 +41,8 @@ export interface ServiceOptions {
   /** Plain lines for people (a terminal) instead of pino JSON lines. */
   text?: { write(line: string): void } | null;
   tracker?: Partial<TrackerOptions>;
+  /** Say the summary when stopped (default: yes). */
+  summary?: boolean;
 }
 
 export interface ServiceSummary {
@@ -271,7 +273,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           frames: s.frames,
           dropped: s.dropped,
         })) ?? [];
-      if (options.text) {
+      if (options.summary === false) {
+        // The caller reports (hopscope live prints the whole report).
+      } else if (options.text) {
         options.text.write(
           `\nsummary: ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}, ${hops.reduce((n, h) => n + h.frames, 0)} frames at ${hops.length} hop${hops.length === 1 ? '' : 's'}\n`,
         );
