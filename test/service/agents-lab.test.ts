@@ -7,7 +7,7 @@
 // ping, ss (as the live lab test); skipped elsewhere with the reason printed.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'hopscope.js');
 const lab = join(root, 'samples', 'lab', 'lab.sh');
 const isRoot = process.getuid?.() === 0;
-const missing = ['ip', 'dumpcap', 'iperf3', 'ethtool', 'ping', 'ss'].filter(
+const missing = ['ip', 'dumpcap', 'iperf3', 'ethtool', 'ping', 'ss', 'tshark', 'pgrep'].filter(
   (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
 );
 const skipReason = !isRoot
@@ -65,9 +65,13 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     );
   }, 130_000);
   afterAll(async () => {
+    // Politely: an agent killed outright leaves its dumpcap children behind (they hold no pipe
+    // reader to notice until a frame comes).
     for (const agent of agents) {
-      agent.child.kill('SIGKILL');
+      agent.child.kill('SIGTERM');
+      const timeout = setTimeout(() => agent.child.kill('SIGKILL'), 10_000);
       await agent.done;
+      clearTimeout(timeout);
     }
     spawnSync('bash', [lab, '--teardown', out], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
@@ -83,7 +87,7 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     return addrs[0]?.addr_info[0]?.local as string;
   };
 
-  async function startAgent(ns: string, name: string, address: string): Promise<Agent> {
+  async function startAgent(ns: string, name: string, address: string, extra: string[] = []): Promise<Agent> {
     const devices = ['tap0', env.LAB_BRIDGE as string, env.LAB_TUNNEL as string, 'phy0'];
     const child = spawn(
       'ip',
@@ -106,6 +110,7 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
         '--log-level',
         'info',
         '--json',
+        ...extra,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -140,7 +145,8 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     expect(refused.stderr).toMatch(/reachable from other hosts: give --token-file/);
 
     const one = await startAgent(h1, 'host1', a1);
-    const two = await startAgent(h2, 'host2', a2);
+    const evidence = join(dir, 'evidence');
+    const two = await startAgent(h2, 'host2', a2, ['--evidence', evidence, '--evidence-max-bytes', '2M']);
     execFileSync('bash', [lab, '--push', out, '--bytes', '2000000'], { stdio: 'ignore', timeout: 120_000 });
     // Let the agents' analysis catch up with the last frames (their snapshots come each second).
     await waitFor(
@@ -194,5 +200,39 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     one.child.kill('SIGTERM');
     expect(await one.done).toBe(0);
     expect(one.stderr()).toMatch(/"event":"summary"/);
+
+    // SIGKILL mid-run: whatever evidence files are there are whole (tshark reads them to the end).
+    await waitFor(
+      () => /"msg":"evidence written"/.test(two.stderr()),
+      20_000,
+      () =>
+        two
+          .stderr()
+          .split('\n')
+          .filter((l) => !l.includes('finding.'))
+          .join('\n'),
+    );
+    const dumpcaps = execFileSync('pgrep', ['-P', String(two.child.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    two.child.kill('SIGKILL');
+    await two.done;
+    for (const pid of dumpcaps) spawnSync('kill', [pid]);
+    const files = readdirSync(evidence).filter((f) => f.endsWith('.pcapng'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const read = spawnSync('tshark', ['-r', join(evidence, file), '-T', 'fields', '-e', 'frame.comment'], {
+        encoding: 'utf8',
+      });
+      expect(read.status, `${file}: ${read.stderr}`).toBe(0);
+      // Each packet's comment is the finding, at one of this agent's hops.
+      expect(read.stdout).toMatch(
+        new RegExp(
+          `^\\S+ \\((chat|note|warn|error)\\) at (tap0|${env.LAB_BRIDGE}|${env.LAB_TUNNEL}|phy0)\\b`,
+        ),
+      );
+    }
+    const merged = files.find((f) => f.includes('segment.merged'));
+    expect(merged, files.join(' ')).toBeDefined();
   }, 300_000);
 });
