@@ -34,9 +34,10 @@ const CHECKSUM_CLASSES = ['good', 'partial', 'lco', 'zero', 'bad', 'unverifiable
 
 export function createMetrics(sources: MetricsSources): Registry {
   const registry = new Registry();
-  // Counters set to a value read elsewhere: prom-client counters only add, so start from zero.
+  // Counters set to a value read elsewhere: prom-client counters only add, so from zero (reset in
+  // collect). Zeros are series too: increase() in an alert needs the series before its first rise.
   const setCounter = (counter: Counter<string>, labels: Record<string, string>, value: number) => {
-    if (value > 0) counter.inc(labels, value);
+    counter.inc(labels, value);
   };
   const hopCounter = (name: string, help: string, value: (hop: Omit<HopState, 'reassembly'>) => number) =>
     new Counter({
