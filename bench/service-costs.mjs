@@ -46,6 +46,13 @@ const time = (f) => {
   return { value, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
 };
 
+// --only plain|tapped: one read and nothing else, for `perf stat -e instructions` (times on a
+// shared machine drift more than the tap costs; instruction counts do not).
+const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : null;
+if (only !== null) {
+  await read(only === 'tapped');
+  process.exit(0);
+}
 // Alternate plain and tapped runs; the medians of REPEAT (5) each (a shared machine drifts).
 const runs = { plain: [], tapped: [] };
 let last = null;
