@@ -234,7 +234,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (run !== null) {
         evidence?.pin(run.session);
         report = snapshot(run);
-        tell(tracker.observe(report, Number.POSITIVE_INFINITY));
+        // Told as any snapshot is: new findings at once, changes when material (the summary below
+        // and the live command's report carry every final count).
+        tell(tracker.observe(report, Date.now()));
       } else {
         report = {
           version: 1,
