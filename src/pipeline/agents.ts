@@ -31,7 +31,9 @@ export function splitAgentUrl(raw: string): { origin: string; hopsUrl: URL; toke
   const token = decodeURIComponent(url.password || url.username) || null;
   url.username = '';
   url.password = '';
-  const hopsUrl = new URL(url.pathname.replace(/\/+$/, '') === '' ? '/hops' : url.pathname, url);
+  // http://hv1:9477, http://hv1:9477/hops, or behind a proxy's prefix: http://proxy/hv1/ -> /hv1/hops.
+  const path = url.pathname.replace(/\/+$/, '');
+  const hopsUrl = new URL(path.endsWith('/hops') ? path : `${path}/hops`, url);
   hopsUrl.search = url.search;
   return { origin: `${url.protocol}//${url.host}`, hopsUrl, token };
 }

@@ -5,11 +5,12 @@
 // underlay and correlates them in one report: the split on host1 and the merge on host2 along one
 // path, with each host's hops named after its agent. Needs root, ip, dumpcap, iperf3, ethtool,
 // ping, ss (as the live lab test); skipped elsewhere with the reason printed.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
 
@@ -26,6 +27,29 @@ const skipReason = !isRoot
     ? `missing tools: ${missing.join(', ')}`
     : null;
 if (skipReason) console.warn(`agents lab: skipped (${skipReason})`);
+// Long child runs are awaited, not run synchronously: a worker blocked for minutes misses vitest's RPC.
+const run = promisify(execFile);
+/** A child's exit code and output, without throwing on a non-zero exit. */
+async function outcome(
+  file: string,
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(file, args, {
+      encoding: 'utf8',
+      timeout: 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { status: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string };
+    return {
+      status: typeof e.code === 'number' ? e.code : null,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    };
+  }
+}
 
 interface Agent {
   child: ChildProcess;
@@ -48,12 +72,9 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
   let env: Record<string, string> = {};
   const agents: Agent[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     writeFileSync(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
-    execFileSync('bash', [lab, '--setup-only', '--out', out, '--underlay-mtu', '9000'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 120_000,
-    });
+    await run('bash', [lab, '--setup-only', '--out', out, '--underlay-mtu', '9000'], { timeout: 120_000 });
     env = Object.fromEntries(
       readFileSync(join(out, 'lab.env'), 'utf8')
         .split('\n')
@@ -133,21 +154,25 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     const [h1, h2] = [env.LAB_HOST1 as string, env.LAB_HOST2 as string];
     const [a1, a2] = [underlay(h1), underlay(h2)];
     // Not loopback and no token: refused before any capture starts.
-    const refused = spawnSync(
-      'ip',
-      ['netns', 'exec', h1, process.execPath, bin, 'live', '-i', 'tap0', '--listen', `${a1}:9477`],
-      {
-        encoding: 'utf8',
-        timeout: 30_000,
-      },
-    );
+    const refused = await outcome('ip', [
+      'netns',
+      'exec',
+      h1,
+      process.execPath,
+      bin,
+      'live',
+      '-i',
+      'tap0',
+      '--listen',
+      `${a1}:9477`,
+    ]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/reachable from other hosts: give --token-file/);
 
     const one = await startAgent(h1, 'host1', a1);
     const evidence = join(dir, 'evidence');
     const two = await startAgent(h2, 'host2', a2, ['--evidence', evidence, '--evidence-max-bytes', '2M']);
-    execFileSync('bash', [lab, '--push', out, '--bytes', '2000000'], { stdio: 'ignore', timeout: 120_000 });
+    await run('bash', [lab, '--push', out, '--bytes', '2000000'], { timeout: 120_000 });
     // Let the agents' analysis catch up with the last frames (their snapshots come each second).
     await waitFor(
       () => /"event":"finding.new".*"code":"segment.merged"/.test(two.stderr()),
@@ -155,23 +180,19 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
       two.stderr,
     );
 
-    const analyze = spawnSync(
-      'ip',
-      [
-        'netns',
-        'exec',
-        h1,
-        process.execPath,
-        bin,
-        'analyze',
-        '--json',
-        '--token-file',
-        tokenFile,
-        `http://${a1}:9477`,
-        `http://${a2}:9477`,
-      ],
-      { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-    );
+    const analyze = await outcome('ip', [
+      'netns',
+      'exec',
+      h1,
+      process.execPath,
+      bin,
+      'analyze',
+      '--json',
+      '--token-file',
+      tokenFile,
+      `http://${a1}:9477`,
+      `http://${a2}:9477`,
+    ]);
     expect(analyze.status, analyze.stderr).toBe(0);
     const report = JSON.parse(analyze.stdout) as Report;
     const names = report.hops.map((h) => h.name);
@@ -185,14 +206,15 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     // The hosts' clocks are one here; the estimate across the agents says so within a millisecond.
     expect(Math.abs(report.clockOffsets['host2-phy0'] ?? 1)).toBeLessThan(0.001);
     // Without the token the agents refuse.
-    const without = spawnSync(
-      'ip',
-      ['netns', 'exec', h1, process.execPath, bin, 'analyze', `http://${a2}:9477`],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const without = await outcome('ip', [
+      'netns',
+      'exec',
+      h1,
+      process.execPath,
+      bin,
+      'analyze',
+      `http://${a2}:9477`,
+    ]);
     expect(without.status).toBe(1);
     expect(without.stderr).toMatch(/refused the token \(401\)/);
 

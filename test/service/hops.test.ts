@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageVersion } from '../../src/cli/version.js';
 import { createLogger } from '../../src/log.js';
+import { splitAgentUrl } from '../../src/pipeline/agents.js';
 import { decodeGraph, encodeGraph, GraphJsonError } from '../../src/pipeline/graph-json.js';
 import { readHopsDocument } from '../../src/pipeline/hops-document.js';
 import type { Report } from '../../src/report/model.js';
@@ -109,6 +110,20 @@ describe('agents over HTTP (GET /hops)', () => {
     });
     expect(document.hops.map((h) => h.frames)).toEqual(sources.flatMap((s) => s.hops.map((h) => h.frames)));
     expect(() => readHopsDocument(text.replace('"version": 1', '"version": 2'))).toThrow(/version 2/);
+  });
+});
+
+describe('agent URLs', () => {
+  it('find /hops under the URL given, and take a token from its user info', () => {
+    const at = (url: string) => {
+      const { origin, hopsUrl, token } = splitAgentUrl(url);
+      return [origin, hopsUrl.href, token];
+    };
+    expect(at('http://hv1:9477')).toEqual(['http://hv1:9477', 'http://hv1:9477/hops', null]);
+    expect(at('http://hv1:9477/hops')).toEqual(['http://hv1:9477', 'http://hv1:9477/hops', null]);
+    expect(at('https://proxy/hv1/')).toEqual(['https://proxy', 'https://proxy/hv1/hops', null]);
+    expect(at('http://:s3cr%2Ft@hv1:9477')).toEqual(['http://hv1:9477', 'http://hv1:9477/hops', 's3cr/t']);
+    expect(at('http://tok@hv1:9477')[2]).toBe('tok');
   });
 });
 
