@@ -42,7 +42,7 @@ const list = (value: string | string[] | undefined): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** One line per interface: what it captured and what it lost. */
-export function formatCounters(stats: readonly LiveInterfaceStats[]): string {
+export function formatCounters(stats: readonly LiveInterfaceStats[], maxLagMs = -1): string {
   const lines = stats.map((s) => {
     const drops =
       s.dropped === null && s.ifDropped === null
@@ -52,7 +52,9 @@ export function formatCounters(stats: readonly LiveInterfaceStats[]): string {
     const state = s.state !== 'stopped' ? `, ${s.state}${s.message !== null ? `: ${s.message}` : ''}` : '';
     return `  ${s.hop.padEnd(28)} ${s.backend.padEnd(7)} ${String(s.frames).padStart(9)} frames  ${drops}${cut}${state}`;
   });
-  return `capture:\n${lines.join('\n')}\n`;
+  // How far behind the wall clock the newest analysed frame ever was: a queue that grows shows here.
+  const lag = maxLagMs >= 0 ? `  analysis behind the capture by at most ${Math.round(maxLagMs)} ms\n` : '';
+  return `capture:\n${lines.join('\n')}\n${lag}`;
 }
 
 export async function runLiveCommand(
@@ -130,7 +132,7 @@ export async function runLiveCommand(
   }
   if (outcome.fatal !== null) return { code: 1, text: `hopscope: ${outcome.fatal}\n`, outcome };
   const report = outcome.run.session.snapshot(version);
-  io.stderr.write(formatCounters(outcome.interfaces));
+  io.stderr.write(formatCounters(outcome.interfaces, outcome.maxLagMs));
   const text = args.json
     ? `${JSON.stringify(report, null, 2)}\n`
     : renderText(report, {

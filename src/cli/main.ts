@@ -264,7 +264,8 @@ function prepareArgv(raw: readonly string[]): PreparedArgv {
 function usageMessage(message: string, literals: readonly string[]): string {
   const following = /^Not enough arguments following: (.+)$/.exec(message);
   let text = message;
-  if (following) text = `--${following[1]} needs a value`;
+  // A short alias (-i, -f) is named as typed, with one dash.
+  if (following) text = `${following[1]?.length === 1 ? '-' : '--'}${following[1]} needs a value`;
   else if (/^Not enough non-option arguments/.test(message)) text = NO_CAPTURE;
   return oneLine(restore(text, literals));
 }

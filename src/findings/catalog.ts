@@ -704,6 +704,15 @@ export const CATALOG = [
 
 export type FindingCode = (typeof CATALOG)[number]['code'];
 
+/**
+ * Said after any verdict drawn at a hop whose capture dropped frames (`capture.dropped`): the
+ * facts `captureDroppedAt` (the hops) and `captureDropped` (their drops in all) are added by the
+ * report (report/model.ts).
+ */
+export const CAPTURE_DROPS_NOTE =
+  ' The capture dropped frames at {captureDroppedAt|list} ({captureDropped} in all): part of what ' +
+  'this verdict counts may be the capture’s loss, not the network’s.';
+
 const BY_CODE = new Map<string, CatalogEntry>(CATALOG.map((entry) => [entry.code, entry]));
 
 export function catalogEntry(code: FindingCode): CatalogEntry {

@@ -101,6 +101,10 @@ describe('runLive', () => {
     const [stats] = outcome.interfaces;
     expect(stats).toMatchObject({ state: 'stopped', frames: 2 * sampleFrames, dropped: 5, starts: 3 });
     expect(stoppedWith).toBe(2 * sampleFrames);
+    // The lab recorded with a 256-byte snap length: frames longer than it are counted as cut, and
+    // said once.
+    expect(stats?.cut).toBeGreaterThan(0);
+    expect(lines.filter((l) => /longer than the snap length/.test(l.message))).toHaveLength(1);
     const said = lines.map((l) => `${l.level} ${l.message}`);
     expect(said.some((l) => /^warn hsnothere0 is not there/.test(l))).toBe(true);
     expect(said.some((l) => /^warn hsnothere0 went away .*trying again/.test(l))).toBe(true);
@@ -112,6 +116,13 @@ describe('runLive', () => {
     const dropped = report.findings.find((f) => f.code === 'capture.dropped');
     expect(dropped?.hop).toBe('hsnothere0');
     expect(dropped?.explanation).toMatch(/lost 5 frames \(the kernel’s capture buffer overflowed\)/);
+    // Every verdict drawn at that hop says its capture dropped frames.
+    const verdicts = report.findings.filter((f) => f.code !== 'capture.dropped' && f.hop === 'hsnothere0');
+    expect(verdicts.length).toBeGreaterThan(0);
+    for (const f of verdicts)
+      expect(f.explanation).toMatch(
+        /The capture dropped frames at hsnothere0 \(5 in all\): part of what this verdict counts/,
+      );
     // Frame numbers go on after a restart: evidence never names two frames alike.
     expect(maxNumber).toBe(2 * sampleFrames);
   });

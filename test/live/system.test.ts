@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyFailure, permissionMessage } from '../../src/capture/live/backend.js';
-import { lengthFromHeaders } from '../../src/capture/live/cap.js';
+import { lengthFromHeaders, loadCap } from '../../src/capture/live/cap.js';
 import { dumpcapArgs, parseDumpcapCounters } from '../../src/capture/live/dumpcap.js';
 import { parseInterfaceSpec } from '../../src/capture/live/spec.js';
 import {
@@ -130,6 +130,14 @@ describe('backend messages and counters', () => {
     expect(
       dumpcapArgs('phy0', { filter: 'udp port 4789', snaplen: 1_000_000, bufferSize: 64 * 1048576 }),
     ).toEqual(['-i', 'phy0', '-s', '262144', '-B', '64', '-w', '-', '-q', '-f', 'udp port 4789']);
+  });
+
+  it('cap missing or unbuilt: says how to get it', () => {
+    const missing = loadCap('cap-that-is-not-installed');
+    expect(missing).toBeInstanceOf(Error);
+    expect((missing as Error).message).toMatch(
+      /apt-get install libpcap-dev .*then npm rebuild cap.*--backend dumpcap/,
+    );
   });
 
   it('cap: a frame that fills its snap length is as long as its IP header says (BIG TCP: longer)', () => {

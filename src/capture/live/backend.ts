@@ -52,7 +52,8 @@ export type StartCapture = (
 /** What a backend's error text means, in the words libpcap, dumpcap and ip netns use. */
 export function classifyFailure(text: string): EndReason {
   if (/permission|not permitted|EPERM|EACCES/i.test(text)) return 'permission';
-  if (/no longer running|went down|has been disconnected|ENETDOWN|ENXIO/i.test(text)) return 'gone';
+  if (/no longer running|no longer attached|went down|has been disconnected|ENETDOWN|ENXIO/i.test(text))
+    return 'gone';
   if (
     /no such device|doesn't exist|does not exist|no such interface|There is no device|Cannot open network namespace|No such file or directory|ENODEV/i.test(
       text,

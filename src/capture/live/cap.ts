@@ -31,17 +31,19 @@ export const CAP_MISSING =
   '(Debian/Ubuntu; libpcap-devel elsewhere), then npm rebuild cap in hopscope’s folder. Or use --backend dumpcap ' +
   '(apt-get install wireshark-common)';
 
-let loaded: CapModule | Error | null = null;
+const loaded = new Map<string, CapModule | Error>();
 
 /** The cap addon, or the reason it cannot be loaded (not installed, not built). */
-export function loadCap(): CapModule | Error {
-  if (loaded !== null) return loaded;
+export function loadCap(name = 'cap'): CapModule | Error {
+  let module = loaded.get(name);
+  if (module !== undefined) return module;
   try {
-    loaded = createRequire(import.meta.url)('cap') as CapModule;
+    module = createRequire(import.meta.url)(name) as CapModule;
   } catch (error) {
-    loaded = new Error(`${CAP_MISSING} (${(error as Error).message.split('\n')[0]})`);
+    module = new Error(`${CAP_MISSING} (${(error as Error).message.split('\n')[0]})`);
   }
-  return loaded;
+  loaded.set(name, module);
+  return module;
 }
 
 const LINK_TYPES: Readonly<Record<string, number>> = {

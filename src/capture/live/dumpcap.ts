@@ -70,6 +70,8 @@ export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle
   let child: ChildProcess;
   let stderr = '';
   let ready = false;
+  /** onReady was called: a failure after it means the interface went away. */
+  let capturing = false;
   let stopping = false;
   let ended = false;
   let statistics: CaptureStatistics | null = null;
@@ -102,7 +104,7 @@ export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle
       reason = (spawnError as NodeJS.ErrnoException).code === 'ENOENT' ? 'unavailable' : 'failed';
     } else if (stopping && (said === '' || reason === 'failed')) reason = 'stopped';
     else if (code === 0 && said === '') reason = stopping ? 'stopped' : 'gone';
-    else if (ready && reason === 'missing') reason = 'gone';
+    else if (capturing && reason === 'missing') reason = 'gone';
     const stats = statistics as CaptureStatistics | null;
     events.onEnd({
       reason,
@@ -138,7 +140,9 @@ export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle
     if (!ready && /Capturing on /.test(stderr)) {
       ready = true;
       setTimeout(() => {
-        if (!ended) events.onReady();
+        if (ended) return;
+        capturing = true;
+        events.onReady();
       }, 150);
     }
   });
