@@ -12,7 +12,7 @@
  * correlating, and copies new evidence frames out of the ring while they are still in it.
  */
 
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FindingRecord } from '../findings/store.js';
 import type { Logger } from '../log.js';
@@ -85,7 +85,6 @@ function pidAlive(pid: number): boolean {
 export async function openEvidence(options: EvidenceOptions): Promise<Evidence> {
   const { dir, logger } = options;
   const log = logger.child({ component: 'evidence' });
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(dir, { recursive: true, mode: 0o750 });
   const files: Array<{ name: string; size: number }> = [];
   for (const name of (await readdir(dir)).sort()) {

@@ -14,6 +14,7 @@
  * from the capture. Nothing new seen (no frame since the last snapshot): no snapshot.
  */
 
+import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exportHops } from '../pipeline/hops-document.js';
 import type { Report } from '../report/model.js';
@@ -200,7 +201,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         options.logger,
       );
     } catch (error) {
-      const { UsageError } = await import('../errors.js');
       const code = (error as NodeJS.ErrnoException).code;
       throw new UsageError(
         `--listen ${options.listen}: ${code === 'EADDRINUSE' ? 'the address is in use (another hopscope live?)' : code === 'EADDRNOTAVAIL' ? 'no interface of this host has that address' : code === 'EACCES' ? 'not allowed to listen there (a port below 1024 needs CAP_NET_BIND_SERVICE)' : (error as Error).message}`,
