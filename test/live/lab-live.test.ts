@@ -5,7 +5,7 @@
 // fragments. Also: an interface deleted mid-run and one that appears late are logged and
 // retried while the process lives on; without CAP_NET_RAW one clear message says what is needed.
 // Needs root, ip, dumpcap, iperf3, ethtool, ping, ss; skipped elsewhere with the reason printed.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,18 @@ async function waitFor(test: () => boolean, ms: number, said: () => string): Pro
   }
 }
 
+/**
+ * The lab's traffic, without blocking this worker: hopscope's stderr must keep being read while
+ * the traffic runs, or its logging would stall it.
+ */
+function push(labDir: string, bytes: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', [lab, '--push', labDir, '--bytes', bytes], { timeout: 120_000 }, (error) =>
+      error ? reject(error) : resolve(),
+    );
+  });
+}
+
 async function stopLive(live: Live): Promise<{ code: number | null; report: Report; stderr: string }> {
   live.child.kill('SIGINT');
   const { code, stdout } = await live.done;
@@ -104,7 +116,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
       hops().flatMap((h) => ['-i', h]),
       10,
     );
-    execFileSync('bash', [lab, '--push', out, '--bytes', '2000000'], { stdio: 'ignore', timeout: 120_000 });
+    await push(out, '2000000');
     const { code, report, stderr } = await stopLive(live);
     expect(code).toBe(0);
     expect(report.hops.map((h) => h.name)).toEqual(hops());
@@ -148,7 +160,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
         hops().flatMap((h) => ['-i', h]),
         10,
       );
-      execFileSync('bash', [lab, '--push', out, '--bytes', '1000000'], { stdio: 'ignore', timeout: 120_000 });
+      await push(out, '1000000');
       const { code, report } = await stopLive(live);
       expect(code).toBe(0);
       const phy = hopOf('LAB_HOST1', 'phy0');
@@ -211,7 +223,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
         20_000,
         () => stderr,
       );
-      execFileSync('bash', [lab, '--push', out, '--bytes', '1000000'], { stdio: 'ignore', timeout: 120_000 });
+      await push(out, '1000000');
       child.kill('SIGINT');
       expect(await closed).toBe(0);
       const report = JSON.parse(stdout) as Report;
@@ -280,6 +292,59 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
       spawnSync('ip', ['-n', ns, 'link', 'del', 'hslate0'], { stdio: 'ignore' });
     }
   }, 60_000);
+
+  it('BIG TCP: super-frames past 64 KiB are captured whole, or counted and said when the snap length cuts them', async () => {
+    // Two namespaces of its own: IPv6 BIG TCP on a veth (gso_max_size 185000).
+    const ns = `hsbig${process.pid % 100000}`;
+    const [a, b] = [`${ns}a`, `${ns}b`];
+    const sh = (...args: string[]) =>
+      execFileSync(args[0] as string, args.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+    sh('ip', 'netns', 'add', a);
+    sh('ip', 'netns', 'add', b);
+    try {
+      sh('ip', '-n', a, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', b);
+      sh('ip', '-n', a, 'addr', 'add', 'fd00:99::1/64', 'dev', 'v0', 'nodad');
+      sh('ip', '-n', b, 'addr', 'add', 'fd00:99::2/64', 'dev', 'v1', 'nodad');
+      for (const [n, dev] of [
+        [a, 'v0'],
+        [b, 'v1'],
+      ] as const) {
+        sh('ip', '-n', n, 'link', 'set', dev, 'up');
+        sh('ip', '-n', n, 'link', 'set', dev, 'gso_max_size', '185000', 'gro_max_size', '185000');
+      }
+      const transfer = async (snaplen: string) => {
+        const live = await startLive(['-i', `${a}/v0`, '--snaplen', snaplen], 1);
+        const server = spawn('ip', ['netns', 'exec', b, 'iperf3', '-s', '-1', '-B', 'fd00:99::2'], {
+          stdio: 'ignore',
+        });
+        await new Promise((r) => setTimeout(r, 500));
+        await new Promise<void>((resolve, reject) =>
+          execFile(
+            'ip',
+            ['netns', 'exec', a, 'iperf3', '-c', 'fd00:99::2', '-n', '20M', '-l', '256K', '-b', '400M'],
+            { timeout: 60_000 },
+            (e) => (e ? reject(e) : resolve()),
+          ),
+        );
+        server.kill();
+        return stopLive(live);
+      };
+      const whole = await transfer('262144');
+      expect(whole.code, whole.stderr).toBe(0);
+      expect(
+        whole.report.hops[0]?.superFrames.maxPayload,
+        JSON.stringify(whole.report.hops[0]),
+      ).toBeGreaterThan(65535);
+      expect(whole.stderr).not.toMatch(/cut by the snap length/);
+      const cut = await transfer('65535');
+      expect(cut.code).toBe(0);
+      expect(cut.stderr).toMatch(/v0 +dumpcap +\d+ frames .*, [1-9]\d* cut by the snap length/);
+      expect(cut.stderr).toMatch(/a frame longer than the snap length was cut \(BIG TCP\?\)/);
+    } finally {
+      spawnSync('ip', ['netns', 'del', a]);
+      spawnSync('ip', ['netns', 'del', b]);
+    }
+  }, 90_000);
 
   const nobody = spawnSync('setpriv', [
     '--reuid=nobody',

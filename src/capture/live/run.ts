@@ -203,6 +203,7 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
     return capture.feed;
   };
 
+  const kernelTimes = options.backend !== 'cap';
   const sinkFor = (capture: Capture): CaptureSink => {
     const feed = feedOf(capture);
     const stats = capture.stats;
@@ -233,7 +234,8 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
         frame.number += capture.numberBase;
         // How long after its capture a frame is analysed, every 256th frame: grows when the
         // analysis falls behind (the pipe and the kernel ring fill), stays flat when it keeps up.
-        if ((stats.frames & 255) === 0) {
+        // Only with the kernel's timestamps: cap stamps a frame when JavaScript sees it.
+        if (kernelTimes && (stats.frames & 255) === 0) {
           const lag = Date.now() - (frame.timeSec * 1000 + frame.timeNs / 1e6);
           if (lag > maxLagMs) maxLagMs = lag;
         }
