@@ -82,10 +82,22 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const address = options.listen !== null ? parseListen(options.listen) : null;
   if (address !== null && options.listen !== null) checkListen(address, options.token, options.listen);
   const tracker = createTracker({ ...DEFAULT_TRACKER, ...options.tracker });
-  const evidence: Evidence | null =
-    options.evidence !== null
-      ? await openEvidence({ ...options.evidence, logger: options.logger, toolVersion: options.toolVersion })
-      : null;
+  let evidence: Evidence | null = null;
+  if (options.evidence !== null) {
+    try {
+      evidence = await openEvidence({
+        ...options.evidence,
+        logger: options.logger,
+        toolVersion: options.toolVersion,
+      });
+    } catch (error) {
+      // Before any capture starts: a directory that cannot be made or read is the command line's problem.
+      const e = error as NodeJS.ErrnoException;
+      throw new UsageError(
+        `--evidence ${options.evidence.dir}: ${e.code ?? e.message}${e.path !== undefined && e.path !== options.evidence.dir ? ` (${e.path})` : ''}`,
+      );
+    }
+  }
   let run: LiveRun | null = null;
   const timing = { last: 0, max: 0, total: 0 };
   let snapshots = 0;

@@ -64,6 +64,12 @@ describe('the token', () => {
     const open = await runCli(['live', '-i', 'lo', '--listen', '0.0.0.0:0']);
     expect(open.code).toBe(2);
     expect(open.stderr).toMatch(/--listen 0\.0\.0\.0:0 is reachable from other hosts/);
+    // An evidence directory that cannot be made: one line, exit 2, before capturing.
+    const file = join(work, 'a-file');
+    writeFileSync(file, '');
+    const evidence = await runCli(['live', '-i', 'lo', '--evidence', join(file, 'evidence')]);
+    expect(evidence.code).toBe(2);
+    expect(evidence.stderr).toMatch(/^hopscope: --evidence .*a-file\/evidence: ENOTDIR/);
     const bad = await runCli(['live', '-i', 'lo', '--evidence-buffer', '4']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/give --evidence DIR too/);
