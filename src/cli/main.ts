@@ -13,6 +13,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HopscopeError, oneLine, UsageError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import type { LiveArgs } from './live.js';
+import type { LiveServiceArgs } from './live-service.js';
 import { createProgress } from './progress.js';
 import { packageVersion } from './version.js';
 
@@ -23,7 +25,31 @@ export const EXIT_USAGE = 2;
 export const EXIT_OUTPUT = 74;
 
 /** The options that take a value (yargs' own check of a missing one only covers the last). */
-const VALUE_OPTIONS = ['hop', 'mtu', 'path', 'topology', 'log-level', 'jobs', 'vxlan-port', 'geneve-port'];
+const VALUE_OPTIONS = [
+  'hop',
+  'mtu',
+  'path',
+  'topology',
+  'log-level',
+  'jobs',
+  'vxlan-port',
+  'geneve-port',
+  'token',
+  'token-file',
+  'interface',
+  'follow',
+  'backend',
+  'filter',
+  'snaplen',
+  'buffer-size',
+  'duration',
+  'count',
+  'listen',
+  'evidence',
+  'evidence-max-bytes',
+  'agent-name',
+  'log-format',
+];
 
 interface AnalyzeArgs {
   captures: string[];
@@ -40,6 +66,8 @@ interface AnalyzeArgs {
   jobs?: number;
   vxlanPort?: number | number[];
   genevePort?: number | number[];
+  token?: string;
+  tokenFile?: string;
 }
 
 export interface CliIo {
@@ -78,9 +106,18 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     vxlan: ports('vxlan-port', args.vxlanPort),
     geneve: ports('geneve-port', args.genevePort),
   };
+  const hasAgents = args.captures.some((path) => /^https?:\/\//i.test(path));
+  let agentToken: string | null = null;
+  if (args.token !== undefined || args.tokenFile !== undefined) {
+    const { readToken } = await import('../service/listen.js');
+    agentToken = readToken(args.token, args.tokenFile);
+  }
   let result: Awaited<ReturnType<typeof analyzeCaptures>>;
   try {
     result = await analyzeCaptures(args.captures, {
+      ...(hasAgents
+        ? { agents: { toolVersion: packageVersion(), ...(agentToken !== null ? { token: agentToken } : {}) } }
+        : {}),
       overrides,
       logger,
       logLevel: args.logLevel,
@@ -258,7 +295,8 @@ function prepareArgv(raw: readonly string[]): PreparedArgv {
 function usageMessage(message: string, literals: readonly string[]): string {
   const following = /^Not enough arguments following: (.+)$/.exec(message);
   let text = message;
-  if (following) text = `--${following[1]} needs a value`;
+  // A short alias (-i, -f) is named as typed, with one dash.
+  if (following) text = `${following[1]?.length === 1 ? '-' : '--'}${following[1]} needs a value`;
   else if (/^Not enough non-option arguments/.test(message)) text = NO_CAPTURE;
   return oneLine(restore(text, literals));
 }
@@ -282,7 +320,8 @@ export async function main(
       (y) =>
         y
           .positional('captures', {
-            describe: 'pcap or pcapng files (gzip too); - reads stdin',
+            describe:
+              'pcap or pcapng files (gzip too); - reads stdin; http://host:port asks a hopscope live agent for its hops',
             type: 'string',
             array: true,
             demandOption: true,
@@ -347,7 +386,21 @@ export async function main(
             requiresArg: true,
             describe: 'Also decode UDP to this port as Geneve (besides 6081; repeatable)',
           })
+          .option('token', {
+            type: 'string',
+            requiresArg: true,
+            describe: "Bearer token for agents' URLs (http://host:9477) among the captures",
+          })
+          .option('token-file', {
+            type: 'string',
+            requiresArg: true,
+            describe: "Read the agents' token from this file (its first line)",
+          })
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
+          .example(
+            '$0 analyze --token-file t http://hv1:9477 http://hv2:9477',
+            'correlate what hopscope live agents on two hosts saw',
+          )
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),
       async (parsed) => {
         // yargs still calls the handler after .fail() reported a validation error (unknown option,
@@ -356,6 +409,156 @@ export async function main(
         const args = parsed as unknown as AnalyzeArgs;
         args.captures = args.captures.map((path) => restore(path, literals));
         exitCode = await runAnalyze(args, io);
+      },
+    )
+    .command(
+      'live',
+      'Capture on several interfaces at once (or a VM’s whole path) and analyse as it comes, until stopped',
+      (y) =>
+        y
+          .option('interface', {
+            alias: 'i',
+            type: 'string',
+            requiresArg: true,
+            describe: 'An interface to capture on: IF, or NETNS/IF inside a network namespace (repeatable)',
+          })
+          .option('follow', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              'A VM’s tap (or NETNS/TAP): discover its bridge, tunnel devices and underlay, and capture on all of them',
+          })
+          .option('backend', {
+            choices: ['dumpcap', 'cap'],
+            default: 'dumpcap',
+            describe:
+              'dumpcap: Wireshark’s dumpcap per interface (drop counters, namespaces); cap: libpcap in-process',
+          })
+          .option('filter', { alias: 'f', type: 'string', requiresArg: true, describe: 'BPF capture filter' })
+          .option('snaplen', {
+            alias: 's',
+            type: 'number',
+            default: 262144,
+            describe: 'Bytes kept per frame (dumpcap takes up to 262144; cap is fixed at 65535)',
+          })
+          .option('buffer-size', {
+            alias: 'B',
+            type: 'number',
+            default: 32,
+            describe: 'Kernel capture buffer per interface, MiB',
+          })
+          .option('duration', { type: 'number', requiresArg: true, describe: 'Stop after this many seconds' })
+          .option('count', {
+            alias: 'c',
+            type: 'number',
+            requiresArg: true,
+            describe: 'Stop after this many frames in all',
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print the final report as one JSON document',
+          })
+          .option('hop', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Set a hop kind: NAME=KIND (over what the system says)',
+          })
+          .option('mtu', { type: 'string', requiresArg: true, describe: 'Set a hop MTU: NAME=BYTES' })
+          .option('path', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'The hops in path order, comma-separated',
+          })
+          .option('log-level', {
+            choices: LOG_LEVELS,
+            requiresArg: true,
+            default: 'info' as LogLevel,
+            describe: 'Log level of the logs on stderr',
+          })
+          .option('verbose', {
+            type: 'boolean',
+            default: false,
+            describe: 'Explain every finding in the summary',
+          })
+          .option('color', {
+            type: 'boolean',
+            describe: 'Colour the summary (default: when stdout is a terminal)',
+          })
+          .option('listen', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              'Serve the HTTP API (/snapshot /events /metrics /healthz /hops) on ADDRESS:PORT, e.g. 127.0.0.1:9477; off unless given. Any address but loopback needs a token',
+          })
+          .option('token-file', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'The bearer token every API request must carry, from this file (its first line)',
+          })
+          .option('token', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'The bearer token on the command line (seen by ps: prefer --token-file)',
+          })
+          .option('evidence', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Write the frames behind each finding to this directory as pcapng files',
+          })
+          .option('evidence-max-bytes', {
+            type: 'string',
+            requiresArg: true,
+            default: '100M',
+            describe: 'Bound of all evidence files together (the oldest are removed): 500M, 2G',
+          })
+          .option('evidence-buffer', {
+            type: 'number',
+            requiresArg: true,
+            describe: 'Recent frames kept per interface to take evidence from, MiB (default 8)',
+          })
+          .option('agent-name', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              "This agent's name in /hops (another host's analyze prefixes its hop names with it; default: the host name)",
+          })
+          .option('log-format', {
+            choices: ['json', 'text'],
+            requiresArg: true,
+            describe:
+              'The finding stream on stderr: pino JSON lines, or text lines (default: text when stderr is a terminal)',
+          })
+          .example('$0 live -i tap0 -i brq97 -i vxlan-97 -i eth1', 'four hops of one hypervisor')
+          .example('$0 live --follow tap0 --duration 60', 'a VM’s path, for a minute')
+          .example('$0 live -i ns1/phy0 -i ns2/phy0', 'interfaces in two network namespaces'),
+      async (parsed) => {
+        if (usageError !== null) return;
+        const { runLiveCommand } = await import('./live.js');
+        const { startLiveService } = await import('./live-service.js');
+        const service = await startLiveService(
+          parsed as unknown as LiveServiceArgs,
+          io.stderr,
+          packageVersion(),
+        );
+        let result: Awaited<ReturnType<typeof runLiveCommand>>;
+        try {
+          result = await runLiveCommand(
+            parsed as unknown as LiveArgs,
+            io,
+            packageVersion(),
+            rawArgv,
+            service.hooks,
+          );
+        } finally {
+          await service.close();
+        }
+        if (result.code !== 0) {
+          io.stderr.write(result.text);
+          exitCode = result.code;
+          return;
+        }
+        exitCode = (await writeOut(io, result.text)) === 'failed' ? EXIT_OUTPUT : EXIT_OK;
       },
     )
     .command(
@@ -392,7 +595,7 @@ export async function main(
         exitCode = await runExplainCommand(args, io);
       },
     )
-    .demandCommand(1, 'Name a command: analyze or explain')
+    .demandCommand(1, 'Name a command: analyze, live or explain')
     .strict()
     .help()
     .version(packageVersion())

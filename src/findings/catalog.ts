@@ -95,6 +95,33 @@ const SUPER_MECHANISM: Phrase = {
   },
 };
 
+/**
+ * What the device's offload features (ethtool -k, read by `hopscope live`) say about its
+ * super-frames: `systemOffload` is 'gro-on', 'gro-off', 'tso-on', 'tso-off', or 'either' when the
+ * capture does not record the direction (observe/hop-view.ts).
+ */
+const SYSTEM_OFFLOAD: Phrase = {
+  by: 'systemOffload',
+  values: {
+    'gro-on':
+      ' GRO is on at {offloadHop} (ethtool -k), so the kernel merges the segments it receives there: ' +
+      'super-frames on receive are expected, not a fault.',
+    'gro-off':
+      ' GRO is off at {offloadHop} (ethtool -k), so they were not merged there: they arrived whole ' +
+      '(a virtual device passed a sender’s super-frame on unsplit).',
+    'tso-on':
+      ' TSO/GSO is on at {offloadHop} (ethtool -k): the stack hands super-frames down whole and ' +
+      'they are split after this point.',
+    'tso-off':
+      ' TSO and GSO are off at {offloadHop} (ethtool -k): these super-frames were made before it ' +
+      '(a guest’s offload, through its tap) and pass through unsplit.',
+    either:
+      ' At {offloadHop} GRO is {gro} and TSO/GSO is {tso} (ethtool -k): received super-frames were ' +
+      'merged there only if GRO is on, sent ones split after it only if TSO/GSO is on.',
+    none: '',
+  },
+};
+
 export const CATALOG = [
   {
     code: 'checksum.partial',
@@ -253,7 +280,7 @@ export const CATALOG = [
     title: 'TCP super-frames larger than the MSS ({~direction})',
     explanation:
       '{count} TCP segments carry up to {maxPayload} payload bytes, more than the flow’s MSS of ' +
-      '{~mss}{~hopMtu}. {~mechanism}',
+      '{~mss}{~hopMtu}. {~mechanism}{~system}',
     fix:
       'Nothing to fix by itself. To see where they are split, capture further along the path and ' +
       'analyse the captures together; to see wire-sized frames here, disable the offload for the ' +
@@ -263,6 +290,7 @@ export const CATALOG = [
       mechanism: SUPER_MECHANISM,
       mss: { by: 'mss', values: { none: 'not seen (no SYN in the capture)', '*': '{mss}' } },
       hopMtu: { by: 'hopMtu', values: { none: '', '*': ' and the hop MTU of {hopMtu}' } },
+      system: SYSTEM_OFFLOAD,
     },
   },
   {
@@ -275,14 +303,14 @@ export const CATALOG = [
       '{count} UDP datagrams carry up to {maxPayload} payload bytes, more than {~hopMtu}: UDP ' +
       'segmentation offload (UDP GSO/USO, as QUIC and WireGuard use) hands down one large datagram ' +
       'and a segment size, and the kernel or the NIC cuts it into datagrams of that size later; on ' +
-      'a receiver, UDP GRO forwarding merges them.',
+      'a receiver, UDP GRO forwarding merges them.{~system}',
     fix:
       'Nothing to fix by itself. Analyse the captures of the neighbouring hops together to see where ' +
       'they are cut and into which size; to see wire-sized datagrams here, for the test only: ethtool ' +
       '-K <dev> tx-udp-segmentation off (sender) or rx-udp-gro-forwarding off (receiver).',
     phrases: {
       direction: SUPER_DIRECTION,
-
+      system: SYSTEM_OFFLOAD,
       hopMtu: {
         by: 'hopMtu',
         values: { none: 'any Ethernet link carries (9,216 bytes)', '*': 'the hop MTU of {hopMtu}' },
@@ -638,6 +666,32 @@ export const CATALOG = [
     fix: 'Check how the capture was written and transferred; the rest of the capture was analysed.',
   },
   {
+    code: 'capture.dropped',
+    group: 'capture',
+    severity: 'warn',
+    scope: 'hop',
+    title: 'The capture dropped frames',
+    explanation:
+      'Capturing at this hop lost {dropped} frames ({~counter}{~received}): what this hop ' +
+      'shows is incomplete, and a verdict drawn from it (a loss or gap between hops, a missing ' +
+      'segment, a count) may be the capture’s, not the network’s.',
+    fix:
+      'Capture with a larger kernel buffer (--buffer-size), a BPF filter for the traffic in question ' +
+      '(-f), or fewer hops at once on a busy host; then look again.',
+    phrases: {
+      counter: {
+        by: 'counter',
+        values: {
+          kernel: 'the kernel’s capture buffer overflowed',
+          interface: 'the interface dropped them',
+          both: '{osDropped} in the kernel’s capture buffer, {ifDropped} at the interface',
+          '*': 'as the capture counted',
+        },
+      },
+      received: { by: 'received', values: { none: '', '*': '; the interface received {received}' } },
+    },
+  },
+  {
     code: 'capture.truncated-file',
     group: 'capture',
     severity: 'warn',
@@ -649,6 +703,15 @@ export const CATALOG = [
 ] as const satisfies readonly CatalogEntry[];
 
 export type FindingCode = (typeof CATALOG)[number]['code'];
+
+/**
+ * Said after any verdict drawn at a hop whose capture dropped frames (`capture.dropped`): the
+ * facts `captureDroppedAt` (the hops) and `captureDropped` (their drops in all) are added by the
+ * report (report/model.ts).
+ */
+export const CAPTURE_DROPS_NOTE =
+  ' The capture dropped frames at {captureDroppedAt|list} ({captureDropped} in all): part of what ' +
+  'this verdict counts may be the capture’s loss, not the network’s.';
 
 const BY_CODE = new Map<string, CatalogEntry>(CATALOG.map((entry) => [entry.code, entry]));
 

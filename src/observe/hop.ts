@@ -38,16 +38,24 @@ import { observeTcp } from './tcp.js';
 import { observeUdp } from './udp.js';
 
 export type HopKind = 'guest' | 'tap' | 'bridge' | 'vxlan' | 'geneve' | 'physical' | 'any' | 'unknown';
-export type MtuSource = 'given' | 'topology' | 'inferred';
+export type MtuSource = 'given' | 'system' | 'topology' | 'inferred';
 
 export interface HopIdentity {
   name: string;
   kind: HopKind;
-  /** Where the kind came from: named by the user, the topology file, the interface name, or the traffic. */
-  kindSource: 'given' | 'topology' | 'name' | 'traffic' | 'unknown';
+  /**
+   * Where the kind came from: named by the user, read from the live system (`hopscope live`: link
+   * info, sysfs), the topology file, the interface name, or the traffic.
+   */
+  kindSource: 'given' | 'system' | 'topology' | 'name' | 'traffic' | 'unknown';
   mtu: number | null;
   mtuSource: MtuSource | null;
   snaplen: number;
+  /**
+   * The device's offload features as ethtool -k reported them when a live capture started
+   * (`tso: 'on'`), for the verdicts that depend on them; absent for captures read from files.
+   */
+  offloads?: Readonly<Record<string, string>>;
 }
 
 export interface HopState extends HopIdentity {

@@ -58,9 +58,11 @@ type Statuses = Record<'ip' | 'tcp' | 'udp' | 'icmp' | 'icmpv6', number[]>;
 const FIELDS = ['ip', 'tcp', 'udp', 'icmp', 'icmpv6'] as const;
 type Layer = (typeof FIELDS)[number];
 
+const execFileAsync = promisify(execFile);
+
 /**
- * tshark's statuses, run asynchronously: the whole comparison takes over a minute, and a worker that
- * never yields for that long misses vitest's RPC deadline ("Timeout calling onTaskUpdate").
+ * Awaited, not spawnSync: the whole comparison runs over a minute on a loaded machine, and a vitest
+ * worker blocked that long misses its RPC deadline (60 s): every test passes and the run exits 1.
  */
 async function tshark(path: string): Promise<Map<number, Statuses> | null> {
   const args = [
@@ -76,7 +78,7 @@ async function tshark(path: string): Promise<Map<number, Statuses> | null> {
   for (const f of FIELDS) args.push('-e', `${f}.checksum.status`);
   let r: { stdout: string };
   try {
-    r = await promisify(execFile)('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+    r = await execFileAsync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   } catch {
     return null;
   }
