@@ -1,17 +1,20 @@
 /**
  * The command line (yargs). `hopscope analyze CAPTURE...` reads captures and prints the summary
- * or, with --json, the report document. Exit codes: 0 the analysis ran, 1 a capture could not be
+ * or, with --json, the report document; `hopscope explain [FILE...]` explains tcpdump or
+ * Wireshark text line by line (src/explain/). Exit codes: 0 the analysis ran, 1 a capture could not be
  * read at all (the others are still analysed and reported), 2 usage errors (a bad --topology
  * file included), 74 stdout could not be written (a reader that closed the pipe is not an error:
  * hopscope then ends quietly, as `| head` expects). bin/hopscope.js adds 70, an internal error.
  */
 
 import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HopscopeError, oneLine, UsageError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { LiveArgs } from './live.js';
+import type { LiveServiceArgs } from './live-service.js';
 import { createProgress } from './progress.js';
 import { packageVersion } from './version.js';
 
@@ -31,6 +34,8 @@ const VALUE_OPTIONS = [
   'jobs',
   'vxlan-port',
   'geneve-port',
+  'token',
+  'token-file',
   'interface',
   'follow',
   'backend',
@@ -39,6 +44,11 @@ const VALUE_OPTIONS = [
   'buffer-size',
   'duration',
   'count',
+  'listen',
+  'evidence',
+  'evidence-max-bytes',
+  'agent-name',
+  'log-format',
 ];
 
 interface AnalyzeArgs {
@@ -56,11 +66,15 @@ interface AnalyzeArgs {
   jobs?: number;
   vxlanPort?: number | number[];
   genevePort?: number | number[];
+  token?: string;
+  tokenFile?: string;
 }
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** explain's input (default: process.stdin). */
+  stdin?: Readable;
 }
 
 async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
@@ -92,9 +106,18 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     vxlan: ports('vxlan-port', args.vxlanPort),
     geneve: ports('geneve-port', args.genevePort),
   };
+  const hasAgents = args.captures.some((path) => /^https?:\/\//i.test(path));
+  let agentToken: string | null = null;
+  if (args.token !== undefined || args.tokenFile !== undefined) {
+    const { readToken } = await import('../service/listen.js');
+    agentToken = readToken(args.token, args.tokenFile);
+  }
   let result: Awaited<ReturnType<typeof analyzeCaptures>>;
   try {
     result = await analyzeCaptures(args.captures, {
+      ...(hasAgents
+        ? { agents: { toolVersion: packageVersion(), ...(agentToken !== null ? { token: agentToken } : {}) } }
+        : {}),
       overrides,
       logger,
       logLevel: args.logLevel,
@@ -142,6 +165,33 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     );
   }
   return code;
+}
+
+interface ExplainArgs {
+  files?: string[];
+  json: boolean;
+  summary: boolean;
+  color?: boolean;
+}
+
+async function runExplainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
+  // Loaded here, as analyze's code is: --help does not pay for it.
+  const { runExplain } = await import('./explain.js');
+  const result = await runExplain(
+    {
+      files: args.files ?? [],
+      json: args.json,
+      summary: args.summary,
+      ...(args.color !== undefined ? { color: args.color } : {}),
+    },
+    { stdin: io.stdin ?? process.stdin, stdout: io.stdout, stderr: io.stderr },
+  );
+  for (const problem of result.unreadable) io.stderr.write(`hopscope: explain: ${oneLine(problem)}\n`);
+  if (result.output !== 'written' && result.output !== 'closed') {
+    io.stderr.write(`hopscope: cannot write to stdout: ${describeWriteError(result.output)}\n`);
+    return EXIT_OUTPUT;
+  }
+  return result.unreadable.length > 0 ? EXIT_UNREADABLE : EXIT_OK;
 }
 
 /** stdin and whatever is not a regular file or a directory (FIFOs, devices) can wait for data. */
@@ -270,7 +320,8 @@ export async function main(
       (y) =>
         y
           .positional('captures', {
-            describe: 'pcap or pcapng files (gzip too); - reads stdin',
+            describe:
+              'pcap or pcapng files (gzip too); - reads stdin; http://host:port asks a hopscope live agent for its hops',
             type: 'string',
             array: true,
             demandOption: true,
@@ -335,7 +386,21 @@ export async function main(
             requiresArg: true,
             describe: 'Also decode UDP to this port as Geneve (besides 6081; repeatable)',
           })
+          .option('token', {
+            type: 'string',
+            requiresArg: true,
+            describe: "Bearer token for agents' URLs (http://host:9477) among the captures",
+          })
+          .option('token-file', {
+            type: 'string',
+            requiresArg: true,
+            describe: "Read the agents' token from this file (its first line)",
+          })
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
+          .example(
+            '$0 analyze --token-file t http://hv1:9477 http://hv2:9477',
+            'correlate what hopscope live agents on two hosts saw',
+          )
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),
       async (parsed) => {
         // yargs still calls the handler after .fail() reported a validation error (unknown option,
@@ -420,13 +485,74 @@ export async function main(
             type: 'boolean',
             describe: 'Colour the summary (default: when stdout is a terminal)',
           })
+          .option('listen', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              'Serve the HTTP API (/snapshot /events /metrics /healthz /hops) on ADDRESS:PORT, e.g. 127.0.0.1:9477; off unless given. Any address but loopback needs a token',
+          })
+          .option('token-file', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'The bearer token every API request must carry, from this file (its first line)',
+          })
+          .option('token', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'The bearer token on the command line (seen by ps: prefer --token-file)',
+          })
+          .option('evidence', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'Write the frames behind each finding to this directory as pcapng files',
+          })
+          .option('evidence-max-bytes', {
+            type: 'string',
+            requiresArg: true,
+            default: '100M',
+            describe: 'Bound of all evidence files together (the oldest are removed): 500M, 2G',
+          })
+          .option('evidence-buffer', {
+            type: 'number',
+            requiresArg: true,
+            describe: 'Recent frames kept per interface to take evidence from, MiB (default 8)',
+          })
+          .option('agent-name', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              "This agent's name in /hops (another host's analyze prefixes its hop names with it; default: the host name)",
+          })
+          .option('log-format', {
+            choices: ['json', 'text'],
+            requiresArg: true,
+            describe:
+              'The finding stream on stderr: pino JSON lines, or text lines (default: text when stderr is a terminal)',
+          })
           .example('$0 live -i tap0 -i brq97 -i vxlan-97 -i eth1', 'four hops of one hypervisor')
           .example('$0 live --follow tap0 --duration 60', 'a VM’s path, for a minute')
           .example('$0 live -i ns1/phy0 -i ns2/phy0', 'interfaces in two network namespaces'),
       async (parsed) => {
         if (usageError !== null) return;
         const { runLiveCommand } = await import('./live.js');
-        const result = await runLiveCommand(parsed as unknown as LiveArgs, io, packageVersion(), rawArgv);
+        const { startLiveService } = await import('./live-service.js');
+        const service = await startLiveService(
+          parsed as unknown as LiveServiceArgs,
+          io.stderr,
+          packageVersion(),
+        );
+        let result: Awaited<ReturnType<typeof runLiveCommand>>;
+        try {
+          result = await runLiveCommand(
+            parsed as unknown as LiveArgs,
+            io,
+            packageVersion(),
+            rawArgv,
+            service.hooks,
+          );
+        } finally {
+          await service.close();
+        }
         if (result.code !== 0) {
           io.stderr.write(result.text);
           exitCode = result.code;
@@ -435,7 +561,41 @@ export async function main(
         exitCode = (await writeOut(io, result.text)) === 'failed' ? EXIT_OUTPUT : EXIT_OK;
       },
     )
-    .demandCommand(1, 'Name a command: analyze, live')
+    .command(
+      'explain [files..]',
+      'Explain tcpdump or Wireshark text, line by line: checksum offload, super-frames, fragments, ICMP',
+      (y) =>
+        y
+          .positional('files', {
+            describe: 'text files of tcpdump or tshark output (default, or -: stdin)',
+            type: 'string',
+            array: true,
+          })
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'One JSON object per explained packet (NDJSON); with --summary, the summary last',
+          })
+          .option('summary', {
+            type: 'boolean',
+            default: false,
+            describe: 'Print only the summary: counts per explanation and the verdict',
+          })
+          .option('color', {
+            type: 'boolean',
+            describe: 'Colour the explanations (default: when stdout is a terminal)',
+          })
+          .example('tcpdump -vv -nn -i tap0 | $0 explain', 'explain a live capture as it runs')
+          .example('$0 explain ticket.txt', 'explain lines pasted from a ticket')
+          .example('tshark -r capture.pcap | $0 explain --summary', 'the verdict on a packet list'),
+      async (parsed) => {
+        if (usageError !== null) return;
+        const args = parsed as unknown as ExplainArgs;
+        args.files = (args.files ?? []).map((path) => restore(path, literals));
+        exitCode = await runExplainCommand(args, io);
+      },
+    )
+    .demandCommand(1, 'Name a command: analyze, live or explain')
     .strict()
     .help()
     .version(packageVersion())

@@ -766,3 +766,238 @@ export function phraseText(code: FindingCode, phrase: string, facts: Readonly<Fa
   const entry = catalogEntry(code);
   return fillTemplate(`{~${phrase}}`, facts, entry.phrases ?? {});
 }
+
+/**
+ * `hopscope explain`: the words said under one line of tcpdump or Wireshark text, per verdict.
+ * Keyed by the finding code the verdict stands for (its title, explanation and fix are the
+ * summary's words), plus the verdicts that only text has: a checksum the text cannot decide, and
+ * text that lacks what a verdict needs. Templates as above, filled from what the line prints and
+ * the arithmetic done on it.
+ */
+export interface LineWords {
+  /** Under one line. */
+  line: string;
+  /** In the summary, for verdicts that have no finding of their own in CATALOG. */
+  summary?: string;
+  phrases: Readonly<Record<string, Phrase>>;
+}
+
+export const LINE_WORDS = {
+  'checksum.partial': {
+    line:
+      '{layer} cksum {stored} is exactly the partial pseudo-header sum for {src} > {dst}, protocol ' +
+      '{protocol}, {transport} length {l4Length}{~lengthFrom}: {arithmetic}. Transmit checksum offload; ' +
+      'not an error: the NIC (or the host at the end of a virtual path) completes it{~completes}.',
+    phrases: {
+      lengthFrom: {
+        by: 'lengthFrom',
+        values: {
+          ip: ' (IP length {ipLength} - {ipHeaderLength})',
+          ipv6: ' (IPv6 payload length)',
+          payload: ' (payload {payload} + TCP header {tcpHeaderLength} with the printed options)',
+          udp: ' (UDP payload {payload} + 8)',
+        },
+      },
+      completes: { by: 'correct', values: { none: '', '*': ' to {correct}, the value tcpdump computed' } },
+    },
+  },
+  'checksum.lco': {
+    line:
+      '{layer} cksum {stored} does not verify over the captured bytes ({correct} would), but it is exactly ' +
+      'the checksum of this packet once the NIC completes the inner {inner} checksum ({innerStored}, a ' +
+      'partial sum, -> {innerCorrect}): {correct} + {innerStored} - {innerCorrect} = {stored} (one’s ' +
+      'complement). Local checksum offload on the sending host; not an error.',
+    phrases: {},
+  },
+  'checksum.bad': {
+    line:
+      '{layer} cksum {stored} is neither correct ({correct}) nor the partial pseudo-header sum ({partial}) ' +
+      'for {src} > {dst}, protocol {protocol}, {transport} length {l4Length}: really wrong, or rewritten ' +
+      'after capture. Capture the same flow at {~next} and compare: where the checksum changes is where ' +
+      'the bytes change.',
+    phrases: {
+      next: {
+        by: 'direction',
+        values: {
+          in: 'the sending side of {iface}’s link (the hop before it)',
+          out: 'the hop this packet came from before {iface} (its tap or bridge)',
+          '*': 'the hop before this one on the path (for a guest’s packet: its tap on the host)',
+        },
+      },
+    },
+  },
+  'checksum.undecided': {
+    summary:
+      'Checksums that are neither correct nor the partial pseudo-header sum, where the text cannot tell ' +
+      'offload from corruption (merged frames, or tunnel packets whose inner checksum is not printed): ' +
+      '{count}; hopscope analyze on the capture can.',
+    line: '{layer} cksum {stored} is not correct ({correct}) and not the partial pseudo-header sum ({partial}). {~why}',
+    phrases: {
+      why: {
+        by: 'why',
+        values: {
+          merged:
+            'This is a merged frame (more than the MSS): GRO or LRO may have kept its first segment’s ' +
+            'checksum, which only the first segment’s bytes can check. The text cannot tell that from ' +
+            'corruption; hopscope analyze on the capture can.',
+          'size-unknown':
+            'Whether this is a merged frame (more than the MSS), which may keep its first segment’s ' +
+            'checksum, is not in the text (no MSS or no length): it cannot be told from corruption here.',
+          tunnel:
+            'On a {tunnel} port this is usually local checksum offload (the kernel sums the outer packet ' +
+            'as it will leave the NIC, after the inner checksum is completed) or tunnel checksum offload on ' +
+            'the sending host. The text cannot prove it: {~missing}.',
+        },
+      },
+      missing: {
+        by: 'missing',
+        values: {
+          inner:
+            'the inner checksum is not printed (capture with tcpdump -s 0 -vv so the whole inner segment ' +
+            'is there)',
+          '*': '{missing}',
+        },
+      },
+    },
+  },
+  'segment.super-frame': {
+    line: '{~size} {~mechanism}',
+    phrases: {
+      size: {
+        by: 'mss',
+        values: {
+          none:
+            'IP length {ipTotal} is more than any Ethernet link carries (9,216 bytes): a super-frame ' +
+            '({~direction}). The MSS is not in these lines (no SYN seen), so how many segments it ' +
+            'becomes is not known.',
+          '*':
+            'length {payload} is more than the MSS of {mss} ({mssFrom}): a super-frame ({~direction}), ' +
+            'carried as {segments} segments of up to {mss} bytes on the wire.',
+        },
+      },
+      direction: SUPER_DIRECTION,
+      mechanism: SUPER_MECHANISM,
+    },
+  },
+  'fragment.outer': {
+    line:
+      'The inner packet of {innerSize} bytes is cut short by IP fragmentation of the tunnel’s outer packet: ' +
+      '{innerSize} + {overhead} ({tunnel} over IPv{outerVersion}) = {outerSize} bytes, more than the ' +
+      'underlay MTU; the first fragment is {firstFragment} bytes ({~mtuFrom}), so the underlay MTU is ' +
+      '{mtu}..{mtuMax}. {~fix}',
+    phrases: {
+      mtuFrom: {
+        by: 'firstFrom',
+        values: {
+          header: 'its IP header says so',
+          missing: '{innerSize} - {missing} missing + {overhead}',
+        },
+      },
+      fix: {
+        by: 'needed',
+        values: {
+          '*':
+            'Set the guest/overlay MTU to {maxOverlayMtu} or less, or raise the underlay MTU to {needed} or ' +
+            'more, or clamp the TCP MSS to {clampMss} ({clampPayload} bytes of payload with TCP timestamps).',
+        },
+      },
+    },
+  },
+  'fragment.ip': {
+    line: '{~which}',
+    phrases: {
+      which: {
+        by: 'which',
+        values: {
+          first:
+            'The first fragment (more fragments follow) of a {size}-byte IP packet: the link that cut it ' +
+            'carries {size}..{sizeMax} bytes. On a tunnel’s underlay these are its outer packets: the ' +
+            'inner packet plus encapsulation did not fit.',
+          later:
+            'A later fragment (offset {offset}) of a {protocolName} packet{~whole}: the fragments before it ' +
+            'carried {offset} bytes of data, so if it is the second of two, the link that cut the first ' +
+            'carries {firstSize}..{firstSizeMax} bytes. On a tunnel’s underlay these are its outer packets: ' +
+            'the inner packet plus encapsulation did not fit.',
+        },
+      },
+      whole: { by: 'total', values: { none: '', '*': ' that was {total} bytes whole' } },
+    },
+  },
+  'pmtu.frag-needed': {
+    line:
+      '{~kind} from {from}: the path carries at most {mtu} bytes. {~who} The sender lowers its path ' +
+      'MTU to {mtu}: TCP segments of at most {mss} bytes ({payload} of payload with TCP timestamps).',
+    phrases: {
+      kind: {
+        by: 'icmp',
+        values: { icmp: 'ICMP "fragmentation needed"', '*': 'ICMPv6 "packet too big"' },
+      },
+      who: {
+        by: 'sender',
+        values: {
+          'flow-destination':
+            'It comes from the destination of the packet it quotes ({quotedDst}): on a VXLAN/Geneve bridge ' +
+            'that is the host’s tunnel device answering for the guest, because inner packet + ' +
+            'encapsulation exceed the underlay MTU: {mtu} is the underlay MTU less the encapsulation ' +
+            '({underlayV4} under VXLAN over IPv4, {underlayV6} over IPv6).',
+          router:
+            'A router on the path ({from}) sent it, not the packet’s destination ({quotedDst}): its link ' +
+            'carries at most {mtu} bytes. That is the router’s MTU, not the tunnel’s.',
+          '*': 'The quoted packet is not printed (tcpdump -v prints it), so who answered is not known.',
+        },
+      },
+    },
+  },
+  'capture.previous-segment': {
+    summary:
+      'Segments after a gap in the sequence numbers (Wireshark’s "previous segment not captured"): {count}.',
+    line:
+      'Wireshark saw a gap in the sequence numbers before this segment: the bytes before it were lost ' +
+      'before this capture point, dropped by the capture itself (tcpdump’s "dropped by kernel"), or ' +
+      'carried in IP fragments that the list shows as "Fragmented IP protocol" lines.',
+    phrases: {},
+  },
+  'text.needs-more': {
+    summary: 'Lines that lack what a verdict needs: {count}; the flags that print it are said under each.',
+    line: '{~what}',
+    phrases: {
+      what: {
+        by: 'missing',
+        values: {
+          'stored-checksum':
+            'Wireshark calls the checksum incorrect, but its list does not print the stored value, and only ' +
+            'the value tells offload from error: print this frame with tcpdump -vv -nn -r FILE (or ' +
+            'tshark -V) and explain that.',
+          names:
+            'Addresses or ports are printed as names, so the pseudo-header sum cannot be computed: run ' +
+            'tcpdump with -nn.',
+          'ip-length':
+            'The TCP length the checksum covers is not in this text (no IP header and no options and ' +
+            'length): run tcpdump with -v (or -vv).',
+          mss:
+            'length {payload} may be a super-frame, but the MSS is not in these lines (no SYN of this ' +
+            'connection seen{~quiet}): capture the connection from its start.',
+          'icmp-mtu': 'The MTU of this ICMP message is not in the list: tshark -V (or tcpdump -v) prints it.',
+        },
+      },
+      quiet: {
+        by: 'quiet',
+        values: { true: '; tcpdump -q does not print options, run it without -q', '*': '' },
+      },
+    },
+  },
+} as const satisfies Readonly<Record<string, LineWords>>;
+
+export type LineCode = keyof typeof LINE_WORDS;
+
+/** The words under one line for a verdict. */
+export function lineText(code: LineCode, facts: Readonly<Facts>): string {
+  const words: LineWords = LINE_WORDS[code];
+  return fillTemplate(words.line, facts, words.phrases);
+}
+
+/** A verdict's summary sentence, when it has no finding in CATALOG; null otherwise. */
+export function lineSummaryText(code: LineCode, facts: Readonly<Facts>): string | null {
+  const words: LineWords = LINE_WORDS[code];
+  return words.summary === undefined ? null : fillTemplate(words.summary, facts, words.phrases);
+}
