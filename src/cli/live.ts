@@ -20,7 +20,7 @@ export interface LiveArgs {
   follow?: string | string[];
   backend: string;
   filter?: string;
-  snaplen: number;
+  snaplen?: number;
   bufferSize: number;
   duration?: number;
   count?: number;
@@ -78,7 +78,7 @@ export async function runLiveCommand(
       throw new UsageError(`live: --${name} takes a positive ${integer ? 'whole ' : ''}number, not ${value}`);
     return value;
   };
-  const snaplen = positive('snaplen', args.snaplen, true) as number;
+  const snaplen = positive('snaplen', args.snaplen, true);
   const bufferMiB = positive('buffer-size', args.bufferSize, true) as number;
   const duration = positive('duration', args.duration, false);
   const count = positive('count', args.count, true);

@@ -429,17 +429,18 @@ export async function main(
               'A VM’s tap (or NETNS/TAP): discover its bridge, tunnel devices and underlay, and capture on all of them',
           })
           .option('backend', {
-            choices: ['dumpcap', 'cap'],
+            choices: ['dumpcap', 'tcpdump', 'cap'],
             default: 'dumpcap',
             describe:
-              'dumpcap: Wireshark’s dumpcap per interface (drop counters, namespaces); cap: libpcap in-process',
+              'dumpcap: Wireshark’s dumpcap per interface; tcpdump: tcpdump per interface (both: drop counters, namespaces); cap: libpcap in-process',
           })
           .option('filter', { alias: 'f', type: 'string', requiresArg: true, describe: 'BPF capture filter' })
           .option('snaplen', {
             alias: 's',
             type: 'number',
-            default: 262144,
-            describe: 'Bytes kept per frame (dumpcap takes up to 262144; cap is fixed at 65535)',
+            requiresArg: true,
+            describe:
+              'Bytes kept per frame (default: each device’s largest super-frame, gso/gro_max_size, plus headers; dumpcap takes up to 262144, cap is fixed at 65535)',
           })
           .option('buffer-size', {
             alias: 'B',

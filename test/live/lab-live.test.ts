@@ -179,6 +179,24 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
     }
   }, 180_000);
 
+  it('the tcpdump backend: the same hops, kinds and verdicts, with its drop counters', async () => {
+    const ns = env.LAB_HOST1 as string;
+    const live = await startLive(
+      ['--backend', 'tcpdump', '-i', `${ns}/${env.LAB_TUNNEL}`, '-i', `${ns}/phy0`],
+      2,
+    );
+    await push(out, '1000000');
+    const { code, report, stderr } = await stopLive(live);
+    expect(code).toBe(0);
+    expect(report.hops.map((h) => [h.name, h.kind])).toEqual([
+      [`${ns}/${env.LAB_TUNNEL}`, 'vxlan'],
+      [`${ns}/phy0`, 'physical'],
+    ]);
+    expect(report.hops.every((h) => h.frames > 0)).toBe(true);
+    expect(report.findings.some((f) => f.code === 'segment.split')).toBe(true);
+    expect(stderr).toMatch(/phy0 +tcpdump +\d+ frames +dropped \d+ \(kernel\)/);
+  }, 60_000);
+
   const capBuilt = spawnSync(process.execPath, ['-e', "require('cap')"], { cwd: root }).status === 0;
   if (!capBuilt)
     console.warn('live lab: the cap backend test is skipped (the optional cap package is not built here)');
@@ -357,7 +375,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
   it.skipIf(nobody.status !== 0)(
     'without CAP_NET_RAW: one clear message of what is needed, exit 1',
     () => {
-      for (const backend of ['dumpcap', 'cap']) {
+      for (const backend of ['dumpcap', 'tcpdump', 'cap']) {
         const run = spawnSync(
           'setpriv',
           [

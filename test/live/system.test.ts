@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyFailure, permissionMessage } from '../../src/capture/live/backend.js';
 import { lengthFromHeaders, loadCap } from '../../src/capture/live/cap.js';
-import { dumpcapArgs, parseDumpcapCounters } from '../../src/capture/live/dumpcap.js';
+import {
+  dumpcapArgs,
+  parseDumpcapCounters,
+  parseTcpdumpCounters,
+  tcpdumpArgs,
+} from '../../src/capture/live/dumpcap.js';
+import { deviceSnaplen } from '../../src/capture/live/run.js';
 import { parseInterfaceSpec } from '../../src/capture/live/spec.js';
 import {
   followPath,
@@ -67,6 +73,26 @@ describe('ip -d -j link', () => {
   });
 });
 
+describe('the snap length of a device', () => {
+  const links = parseLinks(linkJson);
+  const device = (link: LinkInfo | null) => ({
+    spec: { netns: null, device: 'x', label: 'x' },
+    kind: 'unknown' as const,
+    mtu: null,
+    offloads: null,
+    role: '',
+    link,
+  });
+  it('keeps its largest super-frame whole, and no more (a slot per frame in dumpcap’s ring)', () => {
+    const phy = links.find((l) => l.name === 'phy0') as LinkInfo;
+    expect(phy.gsoMaxSize).toBe(65536);
+    expect(deviceSnaplen(device(phy))).toBe(65536 + 128);
+    expect(deviceSnaplen(device({ ...phy, gsoMaxSize: 185000 }))).toBe(185128);
+    expect(deviceSnaplen(device({ ...phy, gsoMaxSize: 600000 }))).toBe(262144);
+    expect(deviceSnaplen(device(null))).toBe(262144);
+  });
+});
+
 describe('ethtool -k', () => {
   it('keeps the features verdicts use, on or off', () => {
     const vxlan = parseFeatures(readFileSync(join(fixtures, 'ethtool-k-vxlan-97.txt'), 'utf8'));
@@ -107,12 +133,25 @@ describe('backend messages and counters', () => {
     expect(parseDumpcapCounters('Capturing on x\n')).toBeNull();
   });
 
+  it('reads tcpdump’s closing counters, and asks it for a packet-buffered pcap on stdout', () => {
+    const said =
+      'listening on phy0, link-type EN10MB (Ethernet), snapshot length 65664 bytes\n' +
+      '1135086 packets captured\n1755919 packets received by filter\n620833 packets dropped by kernel\n';
+    expect(parseTcpdumpCounters(said)).toEqual({ received: 1755919, dropped: 620833, ifDropped: 0 });
+    expect(parseTcpdumpCounters(`${said}3 packets dropped by interface\n`)?.ifDropped).toBe(3);
+    expect(parseTcpdumpCounters('listening on phy0\n')).toBeNull();
+    expect(
+      tcpdumpArgs('phy0', { filter: 'udp port 4789', snaplen: 65664, bufferSize: 32 * 1048576 }),
+    ).toEqual(['-i', 'phy0', '-s', '65664', '-B', '32768', '-nn', '-U', '-w', '-', 'udp port 4789']);
+  });
+
   it('classifies what libpcap, dumpcap and ip netns say', () => {
     expect(classifyFailure('socket: Operation not permitted')).toBe('permission');
     expect(
       classifyFailure("The capture session could not be initiated on interface 'x' (No such device exists)."),
     ).toBe('missing');
     expect(classifyFailure('Cannot open network namespace "hs1": No such file or directory')).toBe('missing');
+    expect(classifyFailure('tcpdump: pcap_loop: The interface disappeared')).toBe('gone');
     expect(
       classifyFailure(
         'The network adapter on which the capture was being done is no longer running; the capture has stopped.',

@@ -8,8 +8,8 @@
 import type { CaptureSink } from '../frame.js';
 import type { InterfaceSpec } from './spec.js';
 
-export type BackendName = 'dumpcap' | 'cap';
-export const BACKENDS: readonly BackendName[] = ['dumpcap', 'cap'];
+export type BackendName = 'dumpcap' | 'tcpdump' | 'cap';
+export const BACKENDS: readonly BackendName[] = ['dumpcap', 'tcpdump', 'cap'];
 
 export interface BackendOptions {
   filter: string | null;
@@ -52,7 +52,11 @@ export type StartCapture = (
 /** What a backend's error text means, in the words libpcap, dumpcap and ip netns use. */
 export function classifyFailure(text: string): EndReason {
   if (/permission|not permitted|EPERM|EACCES/i.test(text)) return 'permission';
-  if (/no longer running|no longer attached|went down|has been disconnected|ENETDOWN|ENXIO/i.test(text))
+  if (
+    /no longer running|no longer attached|disappeared|went down|has been disconnected|ENETDOWN|ENXIO/i.test(
+      text,
+    )
+  )
     return 'gone';
   if (
     /no such device|doesn't exist|does not exist|no such interface|There is no device|Cannot open network namespace|No such file or directory|ENODEV/i.test(
@@ -66,9 +70,11 @@ export function classifyFailure(text: string): EndReason {
 /** The one message a run without the capability to capture prints. */
 export function permissionMessage(backend: BackendName, detail: string | null): string {
   const target =
-    backend === 'dumpcap'
-      ? 'dumpcap (setcap cap_net_raw,cap_net_admin+eip /usr/bin/dumpcap, or add yourself to the wireshark group)'
-      : 'node (setcap cap_net_raw,cap_net_admin+eip $(command -v node))';
+    backend === 'tcpdump'
+      ? 'tcpdump (setcap cap_net_raw,cap_net_admin+eip $(command -v tcpdump))'
+      : backend === 'dumpcap'
+        ? 'dumpcap (setcap cap_net_raw,cap_net_admin+eip /usr/bin/dumpcap, or add yourself to the wireshark group)'
+        : 'node (setcap cap_net_raw,cap_net_admin+eip $(command -v node))';
   // dumpcap explains at length (dpkg-reconfigure, groups): the system's own words are enough.
   const said =
     detail === null ? null : (/socket: [^)]+/.exec(detail)?.[0] ?? detail.split(/\.\s/)[0] ?? detail);

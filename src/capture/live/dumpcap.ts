@@ -11,9 +11,17 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { oneLine } from '../../errors.js';
-import type { CaptureStatistics } from '../frame.js';
+import type { CaptureSink, CaptureStatistics } from '../frame.js';
+import { createPcapParser } from '../pcap.js';
 import { createPcapngParser } from '../pcapng.js';
-import { type CaptureHandle, classifyFailure, type StartCapture } from './backend.js';
+import {
+  type BackendOptions,
+  type CaptureEvents,
+  type CaptureHandle,
+  classifyFailure,
+  type StartCapture,
+} from './backend.js';
+import type { InterfaceSpec } from './spec.js';
 
 /** How long frames may wait to be read together (ms): a few ms of delay, far fewer reads. */
 const BATCH_MS = 2;
@@ -43,10 +51,7 @@ export function parseDumpcapCounters(stderr: string): DumpcapCounters | null {
   };
 }
 
-export function dumpcapArgs(
-  device: string,
-  options: { filter: string | null; snaplen: number; bufferSize: number },
-): string[] {
+export function dumpcapArgs(device: string, options: BackendOptions): string[] {
   const args = [
     '-i',
     device,
@@ -63,13 +68,49 @@ export function dumpcapArgs(
   return args;
 }
 
-export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle => {
-  const args = dumpcapArgs(spec.device, options);
+/** A capture program run per interface, writing a capture to its stdout. */
+export interface CaptureTool {
+  name: string;
+  /** The Debian package that has it. */
+  debianPackage: string;
+  args(device: string, options: BackendOptions): string[];
+  /** The line on stderr after which it captures. */
+  ready: RegExp;
+  /** How long after that line to wait for an early failure before saying it captures. */
+  readyDelayMs: number;
+  /** Lines of its stderr that are not about a failure. */
+  chatter: RegExp;
+  counters(stderr: string): DumpcapCounters | null;
+  format: 'pcap' | 'pcapng';
+}
+
+export const DUMPCAP: CaptureTool = {
+  name: 'dumpcap',
+  debianPackage: 'wireshark-common',
+  args: dumpcapArgs,
+  // dumpcap says "Capturing on" just before it opens the interface.
+  ready: /Capturing on /,
+  readyDelayMs: 150,
+  chatter: /^(Capturing on|File: |Packets (captured|received)|Running as user)/,
+  counters: parseDumpcapCounters,
+  format: 'pcapng',
+};
+
+export const startDumpcap: StartCapture = (spec, options, events) =>
+  startTool(DUMPCAP, spec, options, events);
+
+export function startTool(
+  tool: CaptureTool,
+  spec: InterfaceSpec,
+  options: BackendOptions,
+  events: CaptureEvents,
+): CaptureHandle {
+  const args = tool.args(spec.device, options);
   const [command, argv] =
     spec.netns === null
-      ? ['dumpcap', args]
-      : // ip netns exec execs dumpcap: the child's pid is dumpcap's, and signals reach it.
-        ['ip', ['netns', 'exec', spec.netns, 'dumpcap', ...args]];
+      ? [tool.name, args]
+      : // ip netns exec execs the tool: the child's pid is the tool's, and signals reach it.
+        ['ip', ['netns', 'exec', spec.netns, tool.name, ...args]];
   let child: ChildProcess;
   let stderr = '';
   let ready = false;
@@ -79,27 +120,24 @@ export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle
   let ended = false;
   let statistics: CaptureStatistics | null = null;
   const sink = events.sink;
-  const parser = createPcapngParser({
+  const toolSink: CaptureSink = {
     onInterface: (iface) => sink.onInterface(iface),
     onFrame: (frame) => sink.onFrame(frame),
     onProblem: (problem) => sink.onProblem(problem),
     onStatistics: (stats) => {
       statistics = stats;
     },
-  });
+  };
+  const parser = tool.format === 'pcapng' ? createPcapngParser(toolSink) : createPcapParser(toolSink);
   const end = (code: number | null, signal: NodeJS.Signals | null, spawnError: Error | null) => {
     if (ended) return;
     ended = true;
     parser.end();
-    const counters = parseDumpcapCounters(stderr);
+    const counters = tool.counters(stderr);
     const said = oneLine(
       stderr
         .split('\n')
-        .filter(
-          (line) =>
-            line.trim() !== '' &&
-            !/^(Capturing on|File: |Packets (captured|received)|Running as user)/.test(line.trim()),
-        )
+        .filter((line) => line.trim() !== '' && !tool.chatter.test(line.trim()))
         .join(' '),
     );
     let reason = classifyFailure(said);
@@ -114,12 +152,12 @@ export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle
       message:
         spawnError !== null
           ? (spawnError as NodeJS.ErrnoException).code === 'ENOENT'
-            ? `${command} not found (Debian: apt-get install ${command === 'ip' ? 'iproute2' : 'wireshark-common'})`
+            ? `${command} not found (Debian: apt-get install ${command === 'ip' ? 'iproute2' : tool.debianPackage})`
             : spawnError.message
           : said !== ''
             ? said
             : signal !== null && !stopping
-              ? `dumpcap ended by ${signal}`
+              ? `${tool.name} ended by ${signal}`
               : null,
       received: counters?.received ?? stats?.received ?? null,
       // dumpcap writes libpcap's ps_drop into isb_ifdrop; its stderr line tells them apart.
@@ -162,15 +200,14 @@ export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle
   child.stderr?.on('data', (text: string) => {
     // Only the first and the last lines matter; keep a bounded tail.
     stderr = (stderr + text).slice(-8192);
-    // dumpcap says "Capturing on" just before it opens the interface: capturing once it has not
-    // failed for a moment after that.
-    if (!ready && /Capturing on /.test(stderr)) {
+    // Capturing once it said so and has not failed for a moment after that.
+    if (!ready && tool.ready.test(stderr)) {
       ready = true;
       setTimeout(() => {
         if (ended) return;
         capturing = true;
         events.onReady();
-      }, 150);
+      }, tool.readyDelayMs);
     }
   });
   const closed = new Promise<void>((resolve) => {
@@ -187,11 +224,64 @@ export const startDumpcap: StartCapture = (spec, options, events): CaptureHandle
     async stop() {
       if (ended) return;
       stopping = true;
-      // SIGINT: dumpcap writes its statistics block and counters, then exits.
+      // SIGINT: dumpcap writes its statistics block and counters (tcpdump its counters), then exits.
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await closed;
       clearTimeout(timer);
     },
   };
+}
+
+/** tcpdump's closing counters: received by filter, dropped by kernel (and by interface, when said). */
+export function parseTcpdumpCounters(stderr: string): DumpcapCounters | null {
+  const received = /(\d+) packets? received by filter/.exec(stderr);
+  const dropped = /(\d+) packets? dropped by kernel/.exec(stderr);
+  if (received === null || dropped === null) return null;
+  const ifDropped = /(\d+) packets? dropped by interface/.exec(stderr);
+  return {
+    received: Number(received[1]),
+    dropped: Number(dropped[1]),
+    ifDropped: ifDropped !== null ? Number(ifDropped[1]) : 0,
+  };
+}
+
+export function tcpdumpArgs(device: string, options: BackendOptions): string[] {
+  const args = [
+    '-i',
+    device,
+    '-s',
+    String(Math.min(options.snaplen, DUMPCAP_MAX_SNAPLEN)),
+    // tcpdump takes the buffer in KiB.
+    '-B',
+    String(Math.max(1, Math.round(options.bufferSize / 1024))),
+    '-nn',
+    // Each frame written as it is read (not when stdio's buffer fills): a quiet hop's frames
+    // reach the analysis now, not minutes later.
+    '-U',
+    '-w',
+    '-',
+  ];
+  if (options.filter !== null && options.filter !== '') args.push(options.filter);
+  return args;
+}
+
+/**
+ * tcpdump as a backend: libpcap's default (TPACKET_V3) ring, where frames of any size pack into
+ * blocks, against dumpcap's immediate mode (TPACKET_V2), where each frame takes a slot of the
+ * snap length; classic pcap on stdout; its drop counters when it stops.
+ */
+export const TCPDUMP: CaptureTool = {
+  name: 'tcpdump',
+  debianPackage: 'tcpdump',
+  args: tcpdumpArgs,
+  // tcpdump says "listening on" once the interface is open.
+  ready: /listening on /,
+  readyDelayMs: 0,
+  chatter: /^(listening on |\d+ packets? (captured|received by filter|dropped by (kernel|interface)))/,
+  counters: parseTcpdumpCounters,
+  format: 'pcap',
 };
+
+export const startTcpdump: StartCapture = (spec, options, events) =>
+  startTool(TCPDUMP, spec, options, events);

@@ -32,7 +32,8 @@ export interface LiveOptions {
   follow: readonly InterfaceSpec[];
   backend: BackendName;
   filter: string | null;
-  snaplen: number;
+  /** Bytes kept per frame; null: each device's own (deviceSnaplen). */
+  snaplen: number | null;
   /** Kernel capture buffer per interface, bytes. */
   bufferSize: number;
   /** Stop after this many seconds / frames in all (null: until signalled). */
@@ -97,6 +98,23 @@ interface Capture {
 
 const DEFAULT_RETRY_MS = 2000;
 
+/** The most any backend keeps of a frame (dumpcap's limit). */
+const MAX_SNAPLEN = 262144;
+
+/**
+ * The snap length that keeps a device's frames whole and no more: its largest super-frame
+ * (gso_max_size, gro_max_size: 65,536 unless BIG TCP raised them) or MTU, plus room for the
+ * link-layer and encapsulation headers. No larger: dumpcap captures in immediate mode (libpcap's
+ * TPACKET_V2 ring), where every frame takes a slot of the snap length, so 262,144 bytes a slot
+ * leave a 32 MiB ring 128 slots. Unknown devices get the most.
+ */
+export function deviceSnaplen(device: PathDevice): number {
+  const link = device.link;
+  if (link === null) return MAX_SNAPLEN;
+  const largest = Math.max(link.gsoMaxSize ?? 65536, link.groMaxSize ?? 0, link.mtu + 18);
+  return Math.min(MAX_SNAPLEN, largest + 128);
+}
+
 /** The session's hop overrides: what the system says, under what the user said. */
 export function systemOverrides(
   devices: readonly PathDevice[],
@@ -117,6 +135,7 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
   const log = options.logger.child({ component: 'live' });
   const backends: Record<BackendName, StartCapture> = {
     dumpcap: options.backends?.dumpcap ?? (await import('./dumpcap.js')).startDumpcap,
+    tcpdump: options.backends?.tcpdump ?? (await import('./dumpcap.js')).startTcpdump,
     cap: options.backends?.cap ?? (await import('./cap.js')).startCap,
   };
   const start = backends[options.backend];
@@ -144,9 +163,10 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
   });
   const backendOptions: BackendOptions = {
     filter: options.filter,
-    snaplen: options.snaplen,
+    snaplen: options.snaplen ?? MAX_SNAPLEN,
     bufferSize: options.bufferSize,
   };
+  const snaplens = new Map(unique.map((d) => [d.spec.label, options.snaplen ?? deviceSnaplen(d)]));
 
   let stopping = false;
   let totalFrames = 0;
@@ -207,7 +227,9 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
   const sinkFor = (capture: Capture): CaptureSink => {
     const feed = feedOf(capture);
     const stats = capture.stats;
-    const snaplen = options.snaplen;
+    const snaplen = snaplens.get(capture.spec.label) ?? MAX_SNAPLEN;
+    // Said when the snap length was meant to keep frames whole (not a headers-only capture).
+    const wantsWhole = options.snaplen === null || options.snaplen >= 65535;
     return {
       onInterface(iface) {
         // The hop is named by the spec as given, not by the interface alone (two namespaces may
@@ -224,7 +246,7 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
           frame.originalLength > frame.capturedLength &&
           frame.capturedLength >= (capture.iface?.snaplen ?? snaplen)
         ) {
-          if (stats.cut++ === 0 && snaplen >= 65535)
+          if (stats.cut++ === 0 && wantsWhole)
             log.warn(
               { hop: stats.hop, captured: frame.capturedLength, length: frame.originalLength },
               'a frame longer than the snap length was cut (BIG TCP?); raise --snaplen to see such frames whole',
@@ -318,19 +340,23 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
   const begin = (capture: Capture) => {
     capture.stats.starts++;
     const sink = sinkFor(capture);
-    capture.handle = start(capture.spec, backendOptions, {
-      sink,
-      onReady() {
-        const was = capture.stats.state;
-        capture.stats.state = 'capturing';
-        capture.stats.message = null;
-        log.info(
-          { hop: capture.stats.hop, backend: options.backend, was },
-          was === 'starting' ? 'capturing' : 'capturing again',
-        );
+    capture.handle = start(
+      capture.spec,
+      { ...backendOptions, snaplen: snaplens.get(capture.spec.label) ?? backendOptions.snaplen },
+      {
+        sink,
+        onReady() {
+          const was = capture.stats.state;
+          capture.stats.state = 'capturing';
+          capture.stats.message = null;
+          log.info(
+            { hop: capture.stats.hop, backend: options.backend, was },
+            was === 'starting' ? 'capturing' : 'capturing again',
+          );
+        },
+        onEnd: (end) => onEnd(capture, end),
       },
-      onEnd: (end) => onEnd(capture, end),
-    });
+    );
   };
 
   for (const capture of captures) begin(capture);
