@@ -396,4 +396,3 @@ export function buildDocument(report: Report, context: ReportContext): ReportDoc
     frames,
   };
 }
-
