@@ -120,6 +120,16 @@ export interface ContextOptions {
   evidence?: boolean;
 }
 
+/**
+ * Now, or the time SOURCE_DATE_EPOCH (seconds) names: the reproducible-builds convention, so a
+ * report made twice from the same captures is the same file (and golden tests can compare it).
+ */
+function reportTime(): string {
+  const fixed = process.env.SOURCE_DATE_EPOCH;
+  if (fixed !== undefined && /^\d+$/.test(fixed)) return new Date(Number(fixed) * 1000).toISOString();
+  return new Date().toISOString();
+}
+
 /** The reference clock: the hop whose offset is 0 (the correlator measures the others against it). */
 function clockReference(report: Report): string | null {
   const entries = Object.entries(report.clockOffsets);
@@ -155,7 +165,7 @@ export async function buildContext(report: Report, options: ContextOptions): Pro
     offloads: topologyOffloads(options.topology),
     version: options.version,
     commandLine: options.commandLine,
-    generatedAt: options.generatedAt === undefined ? new Date().toISOString() : options.generatedAt,
+    generatedAt: options.generatedAt === undefined ? reportTime() : options.generatedAt,
     evidence: options.evidence === false ? {} : await readEvidence(report),
   };
 }
