@@ -730,7 +730,7 @@ export const REPORT_WORDS = {
   edgeFragmented: '{~fragmented}',
   edgeMerged: 'merged by GRO (up to {maxPayload})',
   edgeLost: 'lost {frames} segments ({bytes} bytes)',
-  edgeBlackHole: 'black hole for segments over {largestPassing}',
+  edgeBlackHole: 'black hole for segments over {limit} bytes{~passing}',
   edgeNat: 'addresses translated (NAT)',
   hopGap: 'capture missed {frames} segments',
   /** The path picture in words: hops joined by what happens between them ("a → [split] → b"). */
@@ -771,6 +771,10 @@ const REPORT_PHRASES: Readonly<Record<string, Phrase>> = {
     },
   },
   mtu: { by: 'mtu', values: { none: '', '*': ', MTU {mtu}' } },
+  passing: {
+    by: 'largestPassing',
+    values: { none: '', '*': ' (the largest that passed: {largestPassing})' },
+  },
   problem: { by: 'problemHop', values: { none: '', '*': ' The problem is at {problemHop}: {problemText}.' } },
 };
 

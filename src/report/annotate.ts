@@ -43,6 +43,13 @@ interface FileCursor {
   next: () => Promise<HeldFrame[]>;
 }
 
+/** The most frames held at once, over all files: what shows that memory does not grow with the input. */
+function heldFrames(cursors: readonly FileCursor[]): number {
+  let held = 0;
+  for (const cursor of cursors) held += cursor.batch.length;
+  return held;
+}
+
 /**
  * The frames of one file in batches (one batch per chunk read), the reader paced by the caller:
  * the next chunk is read when the next batch is asked for.
@@ -160,6 +167,8 @@ export interface AnnotateSummary {
   comments: number;
   interfaces: Array<{ name: string; frames: number }>;
   problems: string[];
+  /** The most frames held in memory at once (bounded by the chunk size per file, not the input). */
+  maxHeldFrames: number;
 }
 
 /** Each evidence frame's comments, by capture file and frame number. */
@@ -206,7 +215,13 @@ export async function annotateCaptures(
   const cursors = paths.map((path, index) => openCursor(path, index, problems));
   for (const cursor of cursors) cursor.batch = await cursor.next();
   const outIds = new Map<string, number>();
-  const summary: AnnotateSummary = { frames: 0, comments: 0, interfaces: [], problems };
+  const summary: AnnotateSummary = {
+    frames: 0,
+    comments: 0,
+    interfaces: [],
+    problems,
+    maxHeldFrames: heldFrames(cursors),
+  };
   const offsetNs = (hop: string): number => {
     const seconds = options.align ? report.clockOffsets[hop] : null;
     return typeof seconds === 'number' ? Math.round(seconds * 1e9) : 0;
@@ -274,6 +289,7 @@ export async function annotateCaptures(
     if (best.at >= best.batch.length) {
       best.batch = await best.next();
       best.at = 0;
+      summary.maxHeldFrames = Math.max(summary.maxHeldFrames, heldFrames(cursors));
     }
   }
   return summary;

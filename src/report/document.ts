@@ -298,9 +298,7 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
       if (finding.code === 'mtu.black-hole') {
         const edge = edgeAt(from, to);
         if (edge !== undefined) {
-          edge.labels.push(
-            reportWords('edgeBlackHole', { largestPassing: n(Number(finding.facts.largestPassing)) }),
-          );
+          edge.labels.push(reportWords('edgeBlackHole', blackHoleFacts(finding.facts)));
           edge.problem = true;
         }
       } else if (finding.code === 'nat.between-hops') {
@@ -327,6 +325,19 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
     problemText: firstProblem?.first.title ?? '',
   });
   return { flow: flow ?? 'all captured hops', nodes, edges, alt };
+}
+
+/**
+ * The largest payload the underlay carries (the MSS clamp's payload, from its MTU and the
+ * encapsulation), and the largest segment seen passing, when it says something else.
+ */
+function blackHoleFacts(facts: Facts): Facts {
+  const passing = typeof facts.largestPassing === 'number' ? facts.largestPassing : null;
+  const limit = typeof facts.clampPayload === 'number' ? facts.clampPayload : passing;
+  return {
+    limit: limit !== null ? n(limit) : '?',
+    largestPassing: passing !== null && passing !== limit ? n(passing) : null,
+  };
 }
 
 /** "1,396 + 174": the first and the last fragment of a full-size outer packet (IPv4 underlay). */

@@ -36,7 +36,7 @@ nav ul{display:flex;flex-wrap:wrap;gap:4px 16px;list-style:none;padding:0;margin
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:14px}
 th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
 th{background:var(--soft);font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-th button{all:unset;cursor:pointer}th button::after{content:" \\2195";color:var(--muted)}
+th button{all:unset;cursor:pointer}th button::after{content:" \\2195" / "";color:var(--muted)}
 .scroll{overflow-x:auto}
 code,.mono{font:13px/1.45 ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace}
 svg{max-width:100%;height:auto;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}

@@ -12,13 +12,19 @@ import type { Report, ReportHop } from './model.js';
 /** Evidence lines per hop in Markdown (the HTML report and --json have them all). */
 const EVIDENCE_PER_HOP = 3;
 
-/** Text safe in Markdown: no HTML tags (`<dev>`), no emphasis or table breaks by accident. */
+/**
+ * Text safe in Markdown, escaped no more than needed so it still reads as plain text in a ticket:
+ * no HTML tags (`<dev>`), no emphasis, code or table breaks by accident. Brackets stay (a link
+ * needs `](`, which report text never has); underscores inside words stay (GFM does not
+ * emphasise them: tx-udp_tnl-segmentation).
+ */
 export function md(text: string): string {
   return text
     .replace(/\\/g, '\\\\')
     .replace(/<(?=[A-Za-z/!?])/g, '&lt;')
     .replace(/^>/gm, '\\>')
-    .replace(/([*_`|[\]])/g, '\\$1');
+    .replace(/([*`|])/g, '\\$1')
+    .replace(/(^|\W)_|_(?=\W|$)/g, (match) => match.replace('_', '\\_'));
 }
 
 /** Inline code; backticks inside get a longer fence. */
