@@ -43,9 +43,22 @@ export interface PathNode {
   notes: string[];
 }
 
-export interface PathEdge {
-  labels: string[];
+export interface EdgeLabel {
+  text: string;
+  /** This step is (part of) a problem: drawn red with a warning sign. */
   problem: boolean;
+}
+
+export interface PathEdge {
+  labels: EdgeLabel[];
+  /** Some label of the step is a problem. */
+  problem: boolean;
+}
+
+function addLabel(edge: PathEdge | undefined, text: string, problem: boolean): void {
+  if (edge === undefined) return;
+  edge.labels.push({ text, problem });
+  if (problem) edge.problem = true;
 }
 
 export interface PathPicture {
@@ -247,11 +260,13 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
       const fromSizes = path.hops.find((h) => h.hop === split.from)?.sizes ?? [];
       const biggest = Math.max(0, ...fromSizes.map((s) => s.size));
       if (split.to !== null && split.mechanism !== 'not-split') {
-        edgeAt(split.from, split.to)?.labels.push(
+        addLabel(
+          edgeAt(split.from, split.to),
           reportWords('edgeSplit', {
             segments: n(Math.ceil(biggest / split.segmentSize)),
             segmentSize: n(split.segmentSize),
           }),
+          false,
         );
       } else {
         nodes
@@ -260,8 +275,10 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
       }
     }
     if (path.mergedAt !== null) {
-      edgeAt(path.mergedAt.from, path.mergedAt.to)?.labels.push(
+      addLabel(
+        edgeAt(path.mergedAt.from, path.mergedAt.to),
         reportWords('edgeMerged', { maxPayload: n(path.mergedAt.maxPayload) }),
+        false,
       );
     }
     const fragmented = path.fragmentedAt;
@@ -270,20 +287,18 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
       const facts = report.findings.find(
         (f) => f.code === 'fragment.outer' && f.hop === fragmented.hop && onPath(f),
       )?.facts;
-      const edge = at > 0 ? edges[at - 1] : undefined;
-      if (edge !== undefined) {
-        edge.labels.push(reportWords('edgeFragmented', fragmentFacts(facts, fragmented.mtu)));
-        edge.problem = true;
-      }
+      addLabel(
+        at > 0 ? edges[at - 1] : undefined,
+        reportWords('edgeFragmented', fragmentFacts(facts, fragmented.mtu)),
+        true,
+      );
     }
     if (path.lostAt !== null) {
-      const edge = edgeAt(path.lostAt.from, path.lostAt.to);
-      if (edge !== undefined) {
-        edge.labels.push(
-          reportWords('edgeLost', { frames: n(path.lostAt.frames), bytes: n(path.lostAt.bytes) }),
-        );
-        edge.problem = true;
-      }
+      addLabel(
+        edgeAt(path.lostAt.from, path.lostAt.to),
+        reportWords('edgeLost', { frames: n(path.lostAt.frames), bytes: n(path.lostAt.bytes) }),
+        true,
+      );
     }
     for (const gap of path.gaps) {
       nodes
@@ -296,13 +311,9 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
       const to = typeof finding.facts.to === 'string' ? finding.facts.to : null;
       if (from === null || to === null) continue;
       if (finding.code === 'mtu.black-hole') {
-        const edge = edgeAt(from, to);
-        if (edge !== undefined) {
-          edge.labels.push(reportWords('edgeBlackHole', blackHoleFacts(finding.facts)));
-          edge.problem = true;
-        }
+        addLabel(edgeAt(from, to), reportWords('edgeBlackHole', blackHoleFacts(finding.facts)), true);
       } else if (finding.code === 'nat.between-hops') {
-        edgeAt(from, to)?.labels.push(reportWords('edgeNat', {}));
+        addLabel(edgeAt(from, to), reportWords('edgeNat', {}), false);
       }
     }
   }
@@ -318,7 +329,12 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
         });
         const labels = edges[i]?.labels ?? [];
         if (i === nodes.length - 1) return hop;
-        return hop + (labels.length > 0 ? reportWords('pathEdge', { labels: labels.join('; ') }) : ' → ');
+        return (
+          hop +
+          (labels.length > 0
+            ? reportWords('pathEdge', { labels: labels.map((label) => label.text).join('; ') })
+            : ' → ')
+        );
       })
       .join(''),
     problemHop: firstProblem?.first.hop ?? null,
@@ -372,8 +388,10 @@ function buildTimeline(report: Report, groups: FindingGroup[]): Timeline {
       .filter((t): t is number => t !== null);
     const lasts = group.members.map((m) => seconds(m.lastSeen, m.hop)).filter((t): t is number => t !== null);
     if (firsts.length === 0) continue;
+    // The flow without its protocol word: the code already says what the finding is about.
     const where =
-      group.first.flow ?? (group.members.length > 1 ? `${group.members.length} hops` : group.first.hop);
+      group.first.flow?.replace(/^\S+ /, '') ??
+      (group.members.length > 1 ? `${group.members.length} hops` : group.first.hop);
     rows.push({
       anchor: group.anchor,
       label: `${group.first.code} · ${where}`,

@@ -48,13 +48,13 @@ svg{max-width:100%;height:auto;font-family:system-ui,-apple-system,"Segoe UI",Ro
 .arrow-head{fill:#8a94a6}.arrow-head-bad{fill:var(--error)}
 .step{fill:#fff;stroke:#5b6478;stroke-width:1.5}.step.bad{fill:var(--error);stroke:var(--error)}
 .step-number{font-size:12px;font-weight:700;fill:var(--fg)}.step.bad+.step-number{fill:#fff}
-.step-text{font-size:13.5px;fill:var(--fg)}.step-text.bad{fill:var(--error);font-weight:650}.step-hops{font-weight:650}
+.step-text{font-size:13.5px;fill:var(--fg)}.step-text .bad{fill:var(--error);font-weight:650}.step-hops{font-weight:650}
 figure{margin:8px 0}summary{cursor:pointer;color:var(--note)}.nowrap{white-space:nowrap}
 .hop-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:14px}
 .hop-card{border:1px solid var(--line);border-radius:8px;padding:4px 14px 10px;break-inside:avoid}
 .hop-card.problem{border-color:var(--error);border-width:2px}
 .hop-card dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:6px 0;font-size:13.5px}.hop-card dt{color:var(--muted)}.hop-card dd{margin:0}
-.bar{fill:#5b8def}.bar-value{font-size:11px;fill:var(--fg)}.axis{font-size:10.5px;fill:var(--muted)}.axis-title{font-size:11px;fill:var(--muted)}
+.bar{fill:#5b8def}.bar-over{stroke:#b54708;stroke-width:1}.hatch-bg{fill:#fde7c7}.hatch-line{stroke:#b54708;stroke-width:3}.bar-value{font-size:11px;fill:var(--fg)}.axis{font-size:10.5px;fill:var(--muted)}.axis-title{font-size:11px;fill:var(--muted)}
 .ck-good{fill:#32d583}.ck-partial{fill:#84adff}.ck-lco{fill:#b692f6}.ck-zero{fill:#d0d5dd}.ck-bad{fill:var(--error)}.ck-unverifiable{fill:#fdb022}
 .legend{font-size:12px;fill:var(--fg)}.legend.bad{font-weight:700;fill:var(--error)}
 .grid{stroke:var(--line)}.tl-label{font-size:12px}.tl-label.sev-error{fill:var(--error);font-weight:700}.tl-label.sev-warn{fill:var(--warn);font-weight:650}.tl-label.sev-note{fill:var(--note)}.tl-label.sev-chat{fill:var(--chat)}
@@ -66,7 +66,8 @@ figure{margin:8px 0}summary{cursor:pointer;color:var(--note)}.nowrap{white-space
 .evidence td.line code{white-space:pre-wrap;word-break:break-word}
 mark{background:#fff1a8;color:inherit;border-bottom:2px solid #b58a00;padding:0 1px;font-weight:700}
 .filters{display:flex;gap:14px;align-items:center;font-size:14px;margin:6px 0}
-.muted{color:var(--muted)}
+.muted{color:var(--muted)}caption{text-align:left;padding:4px 0}
+.sha{font:11.5px/1.4 ui-monospace,Menlo,Consolas,monospace;color:var(--muted);word-break:break-all}
 footer{color:var(--muted);font-size:13px;padding:24px;border-top:1px solid var(--line);margin-top:36px}
 @media print{nav,.filters{display:none}body{font-size:12px}.verdict,.finding,.hop-card{break-inside:avoid}a{color:inherit;text-decoration:none}h2{break-after:avoid}}
 `;
@@ -237,11 +238,21 @@ function renderVerdict(doc: ReportDocument): string {
   return `<section id="verdict" class="verdict ${v.wrong ? 'wrong' : 'ok'}" aria-labelledby="verdict-h"><h2 id="verdict-h">Verdict</h2><p class="headline">${v.wrong ? '✗' : '✓'} ${esc(v.headline)}</p>${wrong}${fine}</section>`;
 }
 
+/** "23:29:10.509" of an ISO time (the date is in the report's header). */
+function clockOf(iso: string | null): string {
+  return iso === null ? '?' : iso.slice(11, 23);
+}
+
 function renderEnvironment(report: Report, context: ReportContext): string {
   const rows = context.captures
     .map(
       (c) =>
-        `<tr><td><code>${esc(c.path)}</code></td><td>${esc(c.hops.join(', ')) || '-'}</td><td class="num" data-sort="${c.bytes ?? 0}">${c.bytes !== null ? n(c.bytes) : '-'}</td><td><code class="mono">${esc(c.sha256 ?? '-')}</code></td><td>${esc(c.firstSeen ?? '-')}</td><td>${esc(c.lastSeen ?? '-')}</td><td class="num">${c.snaplen !== null ? n(c.snaplen) : '-'}</td><td>${esc(c.linkTypes.join(', ')) || '-'}${c.format !== null ? ` (${esc(c.format)})` : ''}</td></tr>`,
+        `<tr><td><code>${esc(c.path)}</code>${c.sha256 !== null ? `<br><span class="sha" title="SHA-256">SHA-256 ${esc(c.sha256)}</span>` : ''}</td>` +
+        `<td>${esc(c.hops.join(', ')) || '-'}</td>` +
+        `<td class="num" data-sort="${c.bytes ?? 0}">${c.bytes !== null ? n(c.bytes) : '-'}</td>` +
+        `<td class="nowrap" data-sort="${esc(c.firstSeen ?? '')}"><span title="${esc(`${c.firstSeen ?? '?'} to ${c.lastSeen ?? '?'}`)}">${esc(clockOf(c.firstSeen))} – ${esc(clockOf(c.lastSeen))}</span></td>` +
+        `<td class="num">${c.snaplen !== null ? n(c.snaplen) : '-'}</td>` +
+        `<td>${esc(c.linkTypes.join(', ')) || '-'}${c.format !== null ? ` (${esc(c.format)})` : ''}</td></tr>`,
     )
     .join('');
   const offsets = Object.entries(report.clockOffsets)
@@ -255,7 +266,7 @@ function renderEnvironment(report: Report, context: ReportContext): string {
     : 'Estimated from the traffic; all within rounding of zero, nothing applied.';
   return (
     '<section id="environment" aria-labelledby="env-h"><h2 id="env-h">Environment</h2>' +
-    `<div class="scroll"><table class="sortable"><caption class="muted">Captures read</caption><thead><tr><th scope="col">Capture</th><th scope="col">Hops</th><th scope="col" class="num">Bytes</th><th scope="col">SHA-256</th><th scope="col">First frame</th><th scope="col">Last frame</th><th scope="col" class="num">Snap length</th><th scope="col">Link type</th></tr></thead><tbody>${rows}</tbody></table></div>` +
+    `<div class="scroll"><table class="sortable"><caption class="muted">Captures read</caption><thead><tr><th scope="col">Capture file</th><th scope="col">Hops</th><th scope="col" class="num">Bytes</th><th scope="col">Frames from – to (UTC)</th><th scope="col" class="num">Snap length</th><th scope="col">Link type</th></tr></thead><tbody>${rows}</tbody></table></div>` +
     (offsets !== ''
       ? `<h3>Clock offsets</h3><p>${clockNote}</p><table><thead><tr><th scope="col">Hop</th><th scope="col" class="num">Offset</th></tr></thead><tbody>${offsets}</tbody></table>`
       : '') +

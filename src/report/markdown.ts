@@ -119,7 +119,10 @@ function renderPath(doc: ReportDocument): string[] {
   const rows = path.nodes.map((node, i) => {
     const mtu = node.mtu !== null ? `${n(node.mtu)}${node.mtuInferred ? ' (inferred)' : ''}` : '?';
     const edge = path.edges[i];
-    const then = edge !== undefined && edge.labels.length > 0 ? edge.labels.map(md).join('; ') : '';
+    const then =
+      edge !== undefined && edge.labels.length > 0
+        ? edge.labels.map((label) => `${label.problem ? '⚠ ' : ''}${md(label.text)}`).join('; ')
+        : '';
     return [
       String(i + 1),
       `${node.problem ? '⚠ ' : ''}${md(node.hop)}${node.problem ? ' (problem)' : ''}`,
@@ -127,9 +130,7 @@ function renderPath(doc: ReportDocument): string[] {
       mtu,
       md(node.offloads.join(', ')) || '-',
       md(node.sizes) || '-',
-      [...node.notes.map(md), then !== '' ? `${edge?.problem ? '⚠ ' : ''}then ${then}` : '']
-        .filter(Boolean)
-        .join('; '),
+      [...node.notes.map(md), then !== '' ? `then ${then}` : ''].filter(Boolean).join('; '),
     ];
   });
   out.push(

@@ -27,15 +27,15 @@ function text(x: number, y: number, content: string, attrs = ''): string {
   return `<text x="${x}" y="${y}"${attrs ? ` ${attrs}` : ''}>${esc(content)}</text>`;
 }
 
-/** Splits a label into lines of at most `chars` characters, at spaces. */
-function wrapWords(label: string, chars: number): string[] {
+/** Lines of at most `chars` characters made of whole items ("TSO on"), joined by commas. */
+function wrapItems(items: readonly string[], chars: number): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of label.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > chars) {
-      lines.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
+  for (const item of items) {
+    if (line !== '' && line.length + 2 + item.length > chars) {
+      lines.push(`${line},`);
+      line = item;
+    } else line = line === '' ? item : `${line}, ${item}`;
   }
   if (line !== '') lines.push(line);
   return lines;
@@ -65,7 +65,7 @@ export function pathSvg(id: string, path: PathPicture): string {
   const cols = perRow(count);
   const rows = Math.ceil(count / cols);
   const boxW = Math.min(240, (WIDTH - 16 - (cols - 1) * COL_GAP) / cols);
-  const chars = Math.floor(boxW / 5.9);
+  const chars = Math.floor(boxW / 6.9);
   const notes = path.edges.map((edge, i) => ({ edge, i })).filter(({ edge }) => edge.labels.length > 0);
   const hopNotes = path.nodes.filter((node) => node.notes.length > 0);
   const legendTop = 8 + rows * (BOX_H + ROW_GAP) - ROW_GAP + 44;
@@ -97,7 +97,7 @@ export function pathSvg(id: string, path: PathPicture): string {
     // The flow's most common large frame only: the box has room for one.
     const largest = node.sizes.split(', ')[0] ?? '';
     const detail = [
-      ...(node.offloads.length > 0 ? wrapWords(node.offloads.join(', '), chars).slice(0, 2) : []),
+      ...wrapItems(node.offloads, chars).slice(0, 2),
       ...(largest !== '' ? [`largest ${largest}`] : []),
     ];
     detail.slice(0, 3).forEach((line, k) => {
@@ -146,8 +146,15 @@ export function pathSvg(id: string, path: PathPicture): string {
     const to = path.nodes[i + 1]?.hop ?? '';
     parts.push(`<circle class="step${edge.problem ? ' bad' : ''}" cx="20" cy="${y - 4.5}" r="9"/>`);
     parts.push(text(20, y, String(k + 1), 'class="step-number small" text-anchor="middle"'));
+    const words = edge.labels
+      .map((label) =>
+        label.problem
+          ? `<tspan class="bad">⚠ ${esc(label.text)}</tspan>`
+          : `<tspan>${esc(label.text)}</tspan>`,
+      )
+      .join('; ');
     parts.push(
-      `<text x="36" y="${y}" class="step-text${edge.problem ? ' bad' : ''}">${edge.problem ? '⚠ ' : ''}<tspan class="step-hops">${esc(`${from} → ${to}`)}:</tspan> ${esc(edge.labels.join('; '))}</text>`,
+      `<text x="36" y="${y}" class="step-text"><tspan class="step-hops">${esc(`${from} → ${to}`)}:</tspan> ${words}</text>`,
     );
   });
   for (const node of hopNotes) {
@@ -163,7 +170,11 @@ export function pathSvg(id: string, path: PathPicture): string {
   return parts.join('');
 }
 
-/** Frame sizes of one hop: a row per non-empty size range (bytes), a bar and the number of frames. */
+/**
+ * Frame sizes of one hop: a row per non-empty size range (bytes), a bar and the number of frames.
+ * Ranges wholly above what the hop's MTU lets a frame be (MTU + an Ethernet header with two VLAN
+ * tags) are super-frames or a wrong MTU: drawn hatched and marked "> MTU" in words.
+ */
 export function sizesSvg(
   id: string,
   hop: ReportHop,
@@ -176,17 +187,26 @@ export function sizesSvg(
   const rowH = 17;
   const height = Math.max(1, buckets.length) * rowH + 8;
   const max = Math.max(1, ...buckets.map((b) => b.frames));
+  const largestFrame = hop.mtu !== null ? hop.mtu + 22 : null;
+  const over = (b: ReportHop['frameSizes'][number]) => largestFrame !== null && b.min > largestFrame;
   const desc =
     buckets.length === 0
       ? 'No frames.'
-      : `Frames by size in bytes (link header included): ${buckets.map((b) => `${rangeText(b)}: ${n(b.frames)}`).join('; ')}.`;
+      : `Frames by size in bytes (link header included): ${buckets.map((b) => `${rangeText(b)}: ${n(b.frames)}${over(b) ? ' (larger than the MTU)' : ''}`).join('; ')}.`;
   const parts = [open(id, width, height, `Frame sizes at ${hop.name}`, desc, 'chart sizes-svg')];
+  parts.push(
+    `<defs><pattern id="${id}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="hatch-bg"/><line x1="0" y1="0" x2="0" y2="6" class="hatch-line"/></pattern></defs>`,
+  );
   buckets.forEach((b, i) => {
     const y = 4 + i * rowH;
     const w = Math.max(2, Math.round((b.frames / max) * barMax));
     parts.push(text(labelW - 6, y + 11, rangeText(b), 'class="axis" text-anchor="end"'));
-    parts.push(`<rect class="bar" x="${labelW}" y="${y + 2}" width="${w}" height="${rowH - 5}"/>`);
-    parts.push(text(labelW + w + 5, y + 11, n(b.frames), 'class="bar-value"'));
+    parts.push(
+      `<rect class="${over(b) ? 'bar-over' : 'bar'}"${over(b) ? ` fill="url(#${id}-hatch)"` : ''} x="${labelW}" y="${y + 2}" width="${w}" height="${rowH - 5}"/>`,
+    );
+    parts.push(
+      text(labelW + w + 5, y + 11, `${n(b.frames)}${over(b) ? '  > MTU' : ''}`, 'class="bar-value"'),
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -240,8 +260,8 @@ const SEVERITY_LABEL: Record<Severity, string> = {
 
 /** Findings over capture time: one row per finding, a bar from its first to its last occurrence. */
 export function timelineSvg(id: string, timeline: Timeline): string {
-  const labelW = 380;
-  const chartW = 640;
+  const labelW = 460;
+  const chartW = 560;
   const rowH = 20;
   const width = labelW + chartW + 30;
   const height = 30 + timeline.rows.length * rowH + 24;
