@@ -15,7 +15,9 @@ import { buildReport } from '../report/model.js';
 import {
   type AnnotateArgs,
   type CliIo,
+  EXIT_OK,
   EXIT_OUTPUT,
+  EXIT_UNREADABLE,
   type ReportArgs,
   runAnalysis,
   sayWarnings,
@@ -105,13 +107,19 @@ function streamWriter(stream: NodeJS.WritableStream): {
 export async function runAnnotate(args: AnnotateArgs, io: CliIo): Promise<number> {
   const run = await runAnalysis('annotate', args, io);
   const report = buildReport(run.result, packageVersion());
+  // Stdin cannot be read a second time, and a capture the analysis could not read has no frames.
+  const readable = report.captures.filter((c) => c.format !== null && c.path !== '-').map((c) => c.path);
+  if (args.captures.includes('-'))
+    io.stderr.write('hopscope: annotate reads each capture twice; stdin (-) cannot be, and is left out\n');
+  if (readable.length === 0) {
+    sayWarnings(io, run);
+    io.stderr.write(`hopscope: annotate: no capture to write, ${args.output} not written\n`);
+    return run.code === EXIT_OK ? EXIT_UNREADABLE : run.code;
+  }
   const toStdout = args.output === '-';
   const temporary = `${args.output}.${process.pid}.tmp`;
   const stream = toStdout ? io.stdout : createWriteStream(temporary);
   const sink = streamWriter(stream);
-  const readable = args.captures.filter((path) => path !== '-');
-  if (readable.length < args.captures.length)
-    io.stderr.write('hopscope: annotate reads each capture twice; stdin (-) cannot be, and is left out\n');
   let summary: Awaited<ReturnType<typeof annotateCaptures>>;
   try {
     summary = await annotateCaptures(report, readable, { align: args.align, write: sink.write });

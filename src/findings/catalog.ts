@@ -713,6 +713,7 @@ export const REPORT_WORDS = {
   headline: '{~headline}',
   /** One line per problem in the verdict: what is wrong, and where. */
   wrong: '{title} — at {hops|list}.',
+  wrongFlows: '{title} — at {hops|list}, in {flows} flows.',
   /** Checksums tcpdump calls "incorrect" that offload explains. */
   fineChecksums:
     'The {count} "incorrect" checksums at {hops|list} are checksum offload ({kinds|list}), not errors: ignore them.',
@@ -722,7 +723,10 @@ export const REPORT_WORDS = {
   fineSplit:
     'Super-frames are split into {segmentSize}-byte segments between {from} and {~to} ({~mechanism}).',
   fineNothingElse: 'Nothing else in these captures needs attention.',
-  noWrong: 'No problem found in {frames} frames at {hops} hops.',
+  noWrong: 'No problem found in {frames} at {hops}.',
+  unreadable: 'Not analysed: {error}',
+  unreadableFix:
+    'Check the file name and that the file is a pcap or pcapng capture (gzip is fine); the other captures were analysed.',
   problemHop: 'The problem is at {hop}: {title}.',
   /** Labels between two hops of the path picture. */
   edgeSplit: 'split into {segments} × {segmentSize}',

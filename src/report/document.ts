@@ -14,6 +14,23 @@ export function n(value: number): string {
   return value.toLocaleString('en-US');
 }
 
+/** "1 hop", "10 hops". */
+export function count(value: number, word: string): string {
+  return `${n(value)} ${word}${value === 1 ? '' : 's'}`;
+}
+
+/** "10 captures · 10 hops · 7,525 frames · from … for 1.183 s": the report's size in one line. */
+export function sizeLine(report: Report, doc: ReportDocument, separator: string): string {
+  const parts = [
+    count(report.captures.length, 'capture'),
+    count(report.hops.length, 'hop'),
+    count(doc.frames, 'frame'),
+  ];
+  if (doc.timeline.start !== null)
+    parts.push(`from ${doc.timeline.start} for ${doc.timeline.span.toFixed(3)} s`);
+  return parts.join(separator);
+}
+
 export interface VerdictProblem {
   text: string;
   fix: string;
@@ -142,14 +159,33 @@ function hopList(names: Iterable<string>): string[] {
 }
 
 function buildVerdict(report: Report, groups: FindingGroup[], frames: number): Verdict {
-  const problems = groups
-    .filter((g) => SEVERITY_RANK[g.first.severity] >= SEVERITY_RANK.warn)
-    .map((g) => ({
-      text: reportWords('wrong', { title: g.first.title, hops: hopList(g.members.map((m) => m.hop)) }),
+  // The same problem in several flows (same title and fix) is one line of the verdict.
+  const alike = new Map<string, FindingGroup[]>();
+  for (const g of groups) {
+    if (SEVERITY_RANK[g.first.severity] < SEVERITY_RANK.warn) continue;
+    const key = `${g.first.title}\u0000${g.first.fix}`;
+    alike.set(key, [...(alike.get(key) ?? []), g]);
+  }
+  // A capture that could not be read at all (no format recognised): nothing of it was analysed.
+  const unreadable: VerdictProblem[] = report.captures
+    .filter((c) => c.format === null && c.errors.length > 0)
+    .map((c) => ({
+      text: reportWords('unreadable', { path: c.path, error: c.errors[0] ?? '' }),
+      fix: reportWords('unreadableFix', {}),
+      severity: 'error',
+      anchor: 'environment',
+    }));
+  const problems = [...alike.values()].map((same) => {
+    const g = same[0] as FindingGroup;
+    const hops = hopList(same.flatMap((s) => s.members.map((m) => m.hop)));
+    const flows = new Set(same.map((s) => s.first.flow).filter((f) => f !== null)).size;
+    return {
+      text: reportWords(flows > 1 ? 'wrongFlows' : 'wrong', { title: g.first.title, hops, flows: n(flows) }),
       fix: g.first.fix,
       severity: g.first.severity,
       anchor: g.anchor,
-    }));
+    };
+  });
   const fine: string[] = [];
   const offloadHops = report.hops.filter((h) => h.checksums.partial + h.checksums.lco > 0);
   if (offloadHops.length > 0) {
@@ -185,15 +221,20 @@ function buildVerdict(report: Report, groups: FindingGroup[], frames: number): V
       }),
     );
   }
+  problems.unshift(...unreadable);
   if (problems.length === 0) {
-    fine.push(reportWords('noWrong', { frames: n(frames), hops: n(report.hops.length) }));
+    fine.push(
+      reportWords('noWrong', { frames: count(frames, 'frame'), hops: count(report.hops.length, 'hop') }),
+    );
   }
   const headline = reportWords('headline', {
     problems: problems.length,
     first:
-      problems[0] !== undefined
-        ? (groups.find((g) => g.anchor === problems[0]?.anchor)?.first.title ?? '')
-        : '',
+      unreadable[0] !== undefined
+        ? unreadable[0].text
+        : problems[0] !== undefined
+          ? (groups.find((g) => g.anchor === problems[0]?.anchor)?.first.title ?? '')
+          : '',
   });
   return { headline, problems, fine, wrong: problems.length > 0 };
 }
@@ -224,7 +265,8 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
   const path = report.paths[0];
   const hopByName = new Map(report.hops.map((h) => [h.name, h]));
   const names = path !== undefined ? path.hops.map((h) => h.hop) : report.hops.map((h) => h.name);
-  if (names.length === 0) return null;
+  // One hop is no path: the hop table says everything about it.
+  if (names.length < 2) return null;
   const flow = path?.flow ?? null;
   const onPath = (f: ReportFinding) => f.flow === null || flow === null || f.flow.startsWith(flow);
   const problemHops = new Set(
@@ -312,6 +354,17 @@ function buildPath(report: Report, context: ReportContext, groups: FindingGroup[
       if (from === null || to === null) continue;
       if (finding.code === 'mtu.black-hole') {
         addLabel(edgeAt(from, to), reportWords('edgeBlackHole', blackHoleFacts(finding.facts)), true);
+      } else if (finding.code === 'loss.between-hops' && path.lostAt === null) {
+        // Losses TCP repaired (retransmitted) are findings without a lostAt on the path.
+        const facts = finding.facts;
+        addLabel(
+          edgeAt(from, to),
+          reportWords('edgeLost', {
+            frames: n(Number(facts.frames ?? 0)),
+            bytes: n(Number(facts.bytes ?? 0)),
+          }),
+          true,
+        );
       } else if (finding.code === 'nat.between-hops') {
         addLabel(edgeAt(from, to), reportWords('edgeNat', {}), false);
       }

@@ -8,7 +8,7 @@
 
 import { basename } from 'node:path';
 import { OFFLOAD_FEATURES, type ReportContext } from './context.js';
-import { buildDocument, type FindingGroup, n, type ReportDocument } from './document.js';
+import { buildDocument, type FindingGroup, n, type ReportDocument, sizeLine } from './document.js';
 import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import { sizeRange } from './markdown.js';
 import type { Report, ReportHop } from './model.js';
@@ -279,7 +279,7 @@ function renderEnvironment(report: Report, context: ReportContext): string {
 export function renderHtml(report: Report, context: ReportContext): string {
   const doc = buildDocument(report, context);
   const problemHops = new Set(doc.path?.nodes.filter((node) => node.problem).map((node) => node.hop) ?? []);
-  const summary = `${n(report.captures.length)} captures · ${n(report.hops.length)} hops · ${n(doc.frames)} frames${doc.timeline.start !== null ? ` · from ${doc.timeline.start} for ${doc.timeline.span.toFixed(3)} s` : ''}`;
+  const summary = sizeLine(report, doc, ' · ');
   const hopRows = doc.hops
     .map(
       (hop) =>

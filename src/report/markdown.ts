@@ -5,7 +5,7 @@
  */
 
 import type { ReportContext } from './context.js';
-import { buildDocument, type FindingGroup, n, type ReportDocument } from './document.js';
+import { buildDocument, type FindingGroup, n, type ReportDocument, sizeLine } from './document.js';
 import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import type { Report, ReportHop } from './model.js';
 
@@ -186,9 +186,7 @@ export function renderMarkdown(report: Report, context: ReportContext): string {
   const out: string[] = [];
   out.push(`# hopscope report: ${md(doc.verdict.headline)}`);
   out.push('');
-  out.push(
-    `${n(report.captures.length)} captures, ${n(report.hops.length)} hops, ${n(doc.frames)} frames${doc.timeline.start !== null ? `, from ${doc.timeline.start} for ${doc.timeline.span.toFixed(3)} s` : ''}.`,
-  );
+  out.push(`${sizeLine(report, doc, ', ')}.`);
   out.push('');
   out.push('## Verdict');
   out.push('');
