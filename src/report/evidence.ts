@@ -56,7 +56,7 @@ export function evidenceKey(hop: string, frame: number): string {
 export const GROUP_TAGS: Readonly<Record<string, readonly EvidenceTag[]>> = {
   checksum: ['checksum'],
   segmentation: ['payload'],
-  fragmentation: ['fragment'],
+  fragmentation: ['fragment', 'iplen'],
   pmtu: ['icmp', 'iplen'],
   capture: ['framelen'],
   nat: ['flow'],
