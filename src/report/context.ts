@@ -3,7 +3,9 @@
  * SHA-256, time range, snap length, link types), the clock offsets applied to the times shown,
  * the offload features a topology file recorded per hop, the hopscope version and command line,
  * and the evidence frames re-read from the files. `renderHtml` / `renderMarkdown` take it with
- * the report model; `live` builds one of its own (no files to hash, the interfaces instead).
+ * the report model. A live capture has no files to hash or re-read: `buildContext(report,
+ * { version, commandLine, evidence: false })` gives its interfaces without size or SHA-256, and
+ * the findings list their evidence frames by number only.
  */
 
 import { createHash } from 'node:crypto';
