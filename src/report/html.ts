@@ -69,7 +69,7 @@ mark{background:#fff1a8;color:inherit;border-bottom:2px solid #b58a00;padding:0 
 .muted{color:var(--muted)}caption{text-align:left;padding:4px 0}
 .sha{font:11.5px/1.4 ui-monospace,Menlo,Consolas,monospace;color:var(--muted);word-break:break-all}
 footer{color:var(--muted);font-size:13px;padding:24px;border-top:1px solid var(--line);margin-top:36px}
-@media print{nav,.filters{display:none}body{font-size:12px}.verdict,.finding,.hop-card{break-inside:avoid}a{color:inherit;text-decoration:none}h2{break-after:avoid}}
+@media print{nav,.filters{display:none}th button::after{content:none}body{font-size:12px}.verdict,.finding,.hop-card{break-inside:avoid}a{color:inherit;text-decoration:none}h2{break-after:avoid}}
 `;
 
 /** Sorting for tables with class "sortable", and a severity filter for the findings. Progressive: without it all is shown. */
