@@ -12,8 +12,9 @@
 
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { CaptureInterface, CaptureSink, Frame } from '../capture/frame.js';
+import { type CaptureInterface, type CaptureSink, type Frame, LinkType } from '../capture/frame.js';
 import { readCapture } from '../capture/read.js';
+import { SLL2_HEADER_LENGTH } from '../decode/sll2.js';
 import { CaptureOpenError } from '../errors.js';
 import type { Report } from './model.js';
 import { createPcapngWriter } from './pcapng-writer.js';
@@ -24,6 +25,8 @@ const CHUNK_BYTES = 256 * 1024;
 interface HeldFrame {
   number: number;
   interfaceId: number;
+  /** The hop the analysis put the frame in. */
+  hop: string;
   timeSec: number;
   timeNs: number;
   originalLength: number;
@@ -54,7 +57,7 @@ function heldFrames(cursors: readonly FileCursor[]): number {
  * The frames of one file in batches (one batch per chunk read), the reader paced by the caller:
  * the next chunk is read when the next batch is asked for.
  */
-function openCursor(path: string, index: number, problems: string[]): FileCursor {
+function openCursor(path: string, index: number, hops: readonly string[], problems: string[]): FileCursor {
   const cursor: FileCursor = { path, index, interfaces: [], batch: [], at: 0, next: async () => [] };
   let pending: HeldFrame[] = [];
   let ended = false;
@@ -92,6 +95,22 @@ function openCursor(path: string, index: number, problems: string[]): FileCursor
       await handle.close();
     }
   }
+  // The analysis made a hop per interface, and per interface index of a Linux cooked v2 capture
+  // (tcpdump -i any), in the order of their first frames: the same frames in the same order name
+  // them again here.
+  const hopByKey = new Map<number, string>();
+  const hopOfFrame = (frame: Frame): string => {
+    const sll2 = frame.linkType === LinkType.LINUX_SLL2 && frame.capturedLength >= SLL2_HEADER_LENGTH;
+    const ifIndex = sll2 ? readU32(frame.buffer, frame.dataOffset + 4) : -1;
+    const key = frame.interfaceId * 0x100000000 + (ifIndex + 1);
+    let hop = hopByKey.get(key);
+    if (hop === undefined) {
+      hop =
+        hops[hopByKey.size] ?? `${basename(path)}#${frame.interfaceId}${ifIndex >= 0 ? `@if${ifIndex}` : ''}`;
+      hopByKey.set(key, hop);
+    }
+    return hop;
+  };
   const sink: CaptureSink = {
     onInterface(iface) {
       cursor.interfaces[iface.interfaceId] = iface;
@@ -103,6 +122,7 @@ function openCursor(path: string, index: number, problems: string[]): FileCursor
       pending.push({
         number: frame.number,
         interfaceId: frame.interfaceId,
+        hop: hopOfFrame(frame),
         timeSec: frame.timeSec,
         timeNs: frame.timeNs,
         originalLength: frame.originalLength,
@@ -191,12 +211,14 @@ export function findingComments(report: Report): Map<string, Map<number, string[
   return out;
 }
 
-/** The hop an interface of a capture is (the session's names), for the output interface's name. */
-function hopName(report: Report, path: string, iface: CaptureInterface | undefined, id: number): string {
-  const hops = report.captures.find((c) => c.path === path)?.hops ?? [];
-  if (hops.length === 1) return hops[0] as string;
-  if (iface?.name && hops.includes(iface.name)) return iface.name;
-  return hops[id] ?? `${basename(path)}#${id}`;
+function readU32(bytes: Uint8Array, at: number): number {
+  return (
+    (((bytes[at] as number) << 24) |
+      ((bytes[at + 1] as number) << 16) |
+      ((bytes[at + 2] as number) << 8) |
+      (bytes[at + 3] as number)) >>>
+    0
+  );
 }
 
 /** Merges the captures into one annotated pcapng (see the top of this file). */
@@ -212,7 +234,8 @@ export async function annotateCaptures(
     const waiting = options.write(chunk);
     if (waiting !== undefined) flush = waiting;
   });
-  const cursors = paths.map((path, index) => openCursor(path, index, problems));
+  const hopsOf = (path: string) => report.captures.find((c) => c.path === path)?.hops ?? [];
+  const cursors = paths.map((path, index) => openCursor(path, index, hopsOf(path), problems));
   for (const cursor of cursors) cursor.batch = await cursor.next();
   const outIds = new Map<string, number>();
   const summary: AnnotateSummary = {
@@ -226,12 +249,11 @@ export async function annotateCaptures(
     const seconds = options.align ? report.clockOffsets[hop] : null;
     return typeof seconds === 'number' ? Math.round(seconds * 1e9) : 0;
   };
-  const hopOf = (cursor: FileCursor, id: number) => hopName(report, cursor.path, cursor.interfaces[id], id);
   // Aligned time of a cursor's next frame, in ns (a double keeps the ordering exact enough to
   // merge: ties and sub-µs inversions between files cannot be told apart by the captures either).
   const headTime = (cursor: FileCursor): number => {
     const frame = cursor.batch[cursor.at] as HeldFrame;
-    return frame.timeSec * 1e9 + frame.timeNs - offsetNs(hopOf(cursor, frame.interfaceId));
+    return frame.timeSec * 1e9 + frame.timeNs - offsetNs(frame.hop);
   };
   for (;;) {
     let best: FileCursor | null = null;
@@ -247,9 +269,9 @@ export async function annotateCaptures(
     if (best === null) break;
     const frame = best.batch[best.at] as HeldFrame;
     best.at++;
-    const key = `${best.index}:${frame.interfaceId}`;
+    const hop = frame.hop;
+    const key = `${best.index}:${hop}`;
     let interfaceId = outIds.get(key);
-    const hop = hopOf(best, frame.interfaceId);
     if (interfaceId === undefined) {
       const iface = best.interfaces[frame.interfaceId];
       interfaceId = writer.addInterface({

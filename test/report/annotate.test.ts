@@ -5,12 +5,13 @@
 // JSON report of the same captures. Skipped with a printed reason where tshark is absent; CI
 // installs it (samples/lab/install-deps.sh) and there a missing tshark fails instead.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
 import { analyzeJson, runCli } from '../analyze/helpers.js';
+import { type PcapRecord, parsePcap } from '../helpers/parse-pcap.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -76,6 +77,34 @@ function tsharkRows(file: string): Row[] {
     });
 }
 
+/** A classic pcap (ns, little-endian, LINKTYPE_LINUX_SLL2) of Ethernet frames moved behind SLL2 headers. */
+function sll2Pcap(records: ReadonlyArray<PcapRecord & { ifIndex: number }>): Buffer {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b23c4d, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(262144, 16);
+  header.writeUInt32LE(276, 20);
+  const parts: Buffer[] = [header];
+  for (const r of records) {
+    const sll2 = Buffer.alloc(20);
+    sll2.writeUInt16BE(Buffer.from(r.data).readUInt16BE(12), 0); // the EtherType
+    sll2.writeUInt32BE(r.ifIndex, 4);
+    sll2.writeUInt16BE(1, 8); // ARPHRD_ETHER
+    sll2[10] = 0; // to us
+    sll2[11] = 6;
+    Buffer.from(r.data).copy(sll2, 12, 6, 12); // the source MAC
+    const data = Buffer.concat([sll2, Buffer.from(r.data).subarray(14)]);
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(Number(r.timeNs / 1_000_000_000n), 0);
+    rec.writeUInt32LE(Number(r.timeNs % 1_000_000_000n), 4);
+    rec.writeUInt32LE(data.length, 8);
+    rec.writeUInt32LE(r.originalLength - 14 + 20, 12);
+    parts.push(rec, data);
+  }
+  return Buffer.concat(parts);
+}
+
 async function annotate(scenario: string, extra: string[]): Promise<{ report: Report; rows: Row[] }> {
   const args = scenarioArgs(scenario);
   const { report } = await analyzeJson(args);
@@ -119,6 +148,33 @@ describe.skipIf(!hasTshark && !inCi)('annotate, read back by tshark', () => {
       report.findings.flatMap((f) => f.evidence.map((e) => `${e.hop}#${e.frame}`)),
     );
     expect(commented).toBe(evidenceFrames.size);
+  }, 60_000);
+
+  it('splits a tcpdump -i any capture (Linux cooked v2) into its hops, as the analysis does', async () => {
+    // Two lab captures of one host's interfaces, rewritten as one `-i any` capture: each frame's
+    // Ethernet header replaced by an SLL2 header with its interface index, merged by time.
+    const dir = join(root, 'samples', 'jumbo-underlay');
+    const records = [
+      { file: 'host1-tap0.pcap', ifIndex: 7 },
+      { file: 'host1-brq97.pcap', ifIndex: 9 },
+    ].flatMap(({ file, ifIndex }) =>
+      parsePcap(readFileSync(join(dir, file)), file).records.map((r) => ({ ...r, ifIndex })),
+    );
+    records.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+    const any = join(scratch, 'host1-any.pcap');
+    writeFileSync(any, sll2Pcap(records));
+    const out = join(scratch, 'host1-any.pcapng');
+    const { report } = await analyzeJson([any]);
+    const run = await runCli(['annotate', '--log-level', 'silent', any, '-o', out]);
+    expect(run.code).toBe(0);
+    const rows = tsharkRows(out);
+    expect(rows.length).toBe(records.length);
+    const perInterface = new Map<string, number>();
+    for (const row of rows) perInterface.set(row.iface, (perInterface.get(row.iface) ?? 0) + 1);
+    expect(report.hops.length).toBe(2);
+    expect(new Map([...perInterface].sort())).toEqual(
+      new Map(report.hops.map((h) => [h.name, h.frames] as [string, number]).sort()),
+    );
   }, 60_000);
 
   it('with --align moves each hop by its clock offset', async () => {
