@@ -9,8 +9,12 @@ import { buildDocument, type FindingGroup, n, type ReportDocument, sizeLine } fr
 import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import type { Report, ReportHop } from './model.js';
 
-/** Evidence lines per hop in Markdown (the HTML report and --json have them all). */
-const EVIDENCE_PER_HOP = 3;
+/**
+ * Evidence lines in Markdown, kept short for a ticket (the HTML report and --json have them all):
+ * for a problem two per hop, for a note one example.
+ */
+const PROBLEM_EVIDENCE_PER_HOP = 2;
+const NOTE_EVIDENCE = 1;
 
 /**
  * Text safe in Markdown, escaped no more than needed so it still reads as plain text in a ticket:
@@ -90,18 +94,21 @@ function renderFinding(group: FindingGroup): string[] {
   out.push('');
   out.push(`**Fix:** ${md(first.fix)}`);
   if (group.evidence.length > 0) {
+    const problem = first.severity === 'error' || first.severity === 'warn';
     out.push('');
-    out.push('**Evidence:**');
+    out.push(problem ? '**Evidence:**' : '**Evidence** (an example):');
     out.push('');
     const shown = new Map<string, number>();
+    let total = 0;
     let left = 0;
     for (const e of group.evidence) {
       const count = shown.get(e.hop) ?? 0;
-      if (count >= EVIDENCE_PER_HOP) {
+      if (problem ? count >= PROBLEM_EVIDENCE_PER_HOP : total >= NOTE_EVIDENCE) {
         left++;
         continue;
       }
       shown.set(e.hop, count + 1);
+      total++;
       const where =
         e.line !== null ? `${code(e.line.capture)} frame ${e.frame}` : `${md(e.hop)} frame ${e.frame}`;
       out.push(`- ${where}${e.line !== null ? `: ${evidenceLine(e.line, group.tags)}` : ''}`);
