@@ -6,6 +6,7 @@
  */
 
 import { type Facts, reportWords, SEVERITY_RANK, type Severity } from '../findings/catalog.js';
+import { endpointText } from '../observe/flow-key.js';
 import type { ReportContext } from './context.js';
 import { type EvidenceFrame, type EvidenceTag, evidenceKey, GROUP_TAGS } from './evidence.js';
 import type { Report, ReportFinding, ReportHop } from './model.js';
@@ -441,10 +442,14 @@ function buildTimeline(report: Report, groups: FindingGroup[]): Timeline {
       .filter((t): t is number => t !== null);
     const lasts = group.members.map((m) => seconds(m.lastSeen, m.hop)).filter((t): t is number => t !== null);
     if (firsts.length === 0) continue;
-    // The flow without its protocol word: the code already says what the finding is about.
+    // The flow in short (source port, destination): the code already says what it is about.
+    const key = group.first.flowKey;
     const where =
-      group.first.flow?.replace(/^\S+ /, '') ??
-      (group.members.length > 1 ? `${group.members.length} hops` : group.first.hop);
+      key !== null
+        ? `:${key.srcPort} → ${endpointText(key.dst, key.ipVersion, key.dstPort)}`
+        : group.members.length > 1
+          ? `${group.members.length} hops`
+          : group.first.hop;
     rows.push({
       anchor: group.anchor,
       label: `${group.first.code} · ${where}`,
