@@ -282,7 +282,6 @@ export function timelineSvg(id: string, timeline: Timeline): string {
   }
   timeline.rows.forEach((row, i) => {
     const y = 26 + i * rowH;
-    parts.push(`<a href="#${esc(row.anchor)}">`);
     const label = `${SEVERITY_LABEL[row.severity]} ${row.label}`;
     parts.push(
       text(
@@ -292,7 +291,6 @@ export function timelineSvg(id: string, timeline: Timeline): string {
         `class="tl-label sev-${row.severity}" text-anchor="end"`,
       ),
     );
-    parts.push('</a>');
     const xs = x0 + (chartW * row.start) / span;
     const w = Math.max(4, (chartW * (row.end - row.start)) / span);
     parts.push(
