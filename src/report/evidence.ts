@@ -7,6 +7,7 @@
  * hundred of them (MAX_EVIDENCE per finding).
  */
 
+import { open } from 'node:fs/promises';
 import type { CaptureSink, Frame } from '../capture/frame.js';
 import { readCapture } from '../capture/read.js';
 import { decodeFrameAt } from '../decode/decode.js';
@@ -17,6 +18,9 @@ import { formatAddress } from '../observe/flows.js';
 import type { Report } from './model.js';
 
 /** What a part shows: checksum, fragment fields, IP length, transport payload length, frame length, ICMP MTU. */
+/** Bytes read at a time while looking for evidence frames. */
+const CHUNK_BYTES = 1024 * 1024;
+
 export type EvidenceTag =
   | 'checksum'
   | 'fragment'
@@ -100,8 +104,23 @@ export async function readEvidence(report: Report): Promise<EvidenceFrames> {
         out[evidenceKey(hop, frame.number)] = formatFrame(path, hop, frame, packet);
       },
     };
+    // The evidence is the first occurrences, mostly early in a file: reading stops once every
+    // wanted frame is found (the reader then sees a cut file, a problem nobody is told about here).
+    async function* untilFound(): AsyncGenerator<Uint8Array> {
+      const handle = await open(path, 'r');
+      try {
+        while (left > 0) {
+          const buffer = new Uint8Array(CHUNK_BYTES);
+          const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+          if (bytesRead === 0) return;
+          yield buffer.subarray(0, bytesRead);
+        }
+      } finally {
+        await handle.close();
+      }
+    }
     try {
-      await readCapture(path, sink);
+      await readCapture(path, sink, { source: untilFound() });
     } catch {
       // The file changed or went away since the analysis: its frames stay unprinted, the report
       // still lists their numbers.
