@@ -733,14 +733,18 @@ export const REPORT_WORDS = {
   edgeNotSplit: 'still whole ({~mechanism})',
   edgeFragmented: '{~fragmented}',
   edgeMerged: 'merged by GRO (up to {maxPayload})',
-  edgeLost: 'lost {frames} segments ({bytes} bytes)',
+  edgeLost: 'lost {~segments} ({bytes} bytes)',
   edgeBlackHole: 'black hole for segments over {limit} bytes{~passing}',
   edgeNat: 'addresses translated (NAT)',
-  hopGap: 'capture missed {frames} segments',
+  hopGap: 'capture missed {~segments}',
   /** The path picture in words: hops joined by what happens between them ("a → [split] → b"). */
   pathAlt: 'The path of {flow}: {hops}.{~problem}',
   pathHop: '{hop} ({kind}{~mtu})',
   pathEdge: ' → [{labels}] → ',
+  pathStep: '{from} → {to}: {what}',
+  hopStep: '{hop}: {what}',
+  pathQuiet: 'nothing changed between the captured hops',
+  morePaths: '{count} more flows in the JSON report (hopscope analyze --json).',
   clockApplied: 'Times are on the clock of {reference}: each hop’s estimated offset is subtracted.',
   clockUnknown: 'Clock unknown (no data in common with the other hops): {hops|list}.',
 } as const;
@@ -775,6 +779,7 @@ const REPORT_PHRASES: Readonly<Record<string, Phrase>> = {
     },
   },
   mtu: { by: 'mtu', values: { none: '', '*': ', MTU {mtu}' } },
+  segments: { by: 'frames', values: { '1': '1 segment', '*': '{frames} segments' } },
   passing: {
     by: 'largestPassing',
     values: { none: '', '*': ' (the largest that passed: {largestPassing})' },

@@ -5,6 +5,7 @@
  * (REPORT_WORDS and the findings' own templates); the renderers only lay this out.
  */
 
+import type { PathReport } from '../correlate/types.js';
 import { type Facts, reportWords, SEVERITY_RANK, type Severity } from '../findings/catalog.js';
 import { endpointText } from '../observe/flow-key.js';
 import type { ReportContext } from './context.js';
@@ -119,6 +120,34 @@ export interface ReportDocument {
   groups: FindingGroup[];
   timeline: Timeline;
   frames: number;
+  /** Flows after the busiest one that crossed two or more hops (at most OTHER_PATHS). */
+  otherPaths: PathPicture[];
+  /** Flows left out beyond those. */
+  morePaths: number;
+}
+
+const OTHER_PATHS = 9;
+
+/** "host1-vxlan-97 → host1-phy0: split into 45 × 1,448" for each step of a path where something happened. */
+export function pathSteps(path: PathPicture): Array<{ text: string; problem: boolean }> {
+  const steps: Array<{ text: string; problem: boolean }> = [];
+  path.edges.forEach((edge, i) => {
+    for (const label of edge.labels) {
+      steps.push({
+        text: reportWords('pathStep', {
+          from: path.nodes[i]?.hop ?? '',
+          to: path.nodes[i + 1]?.hop ?? '',
+          what: label.text,
+        }),
+        problem: label.problem,
+      });
+    }
+  });
+  for (const node of path.nodes) {
+    for (const note of node.notes)
+      steps.push({ text: reportWords('hopStep', { hop: node.hop, what: note }), problem: false });
+  }
+  return steps;
 }
 
 function anchorOf(code: string, index: number): string {
@@ -262,14 +291,20 @@ const PICTURE_OFFLOADS: ReadonlyArray<[string, string]> = [
   ['tx-udp_tnl-segmentation', 'tnl-TSO'],
 ];
 
-function buildPath(report: Report, context: ReportContext, groups: FindingGroup[]): PathPicture | null {
-  const path = report.paths[0];
+function buildPath(
+  report: Report,
+  context: ReportContext,
+  groups: FindingGroup[],
+  path: PathReport | undefined,
+): PathPicture | null {
   const hopByName = new Map(report.hops.map((h) => [h.name, h]));
   const names = path !== undefined ? path.hops.map((h) => h.hop) : report.hops.map((h) => h.name);
   // One hop is no path: the hop table says everything about it.
   if (names.length < 2) return null;
   const flow = path?.flow ?? null;
-  const onPath = (f: ReportFinding) => f.flow === null || flow === null || f.flow.startsWith(flow);
+  // A finding's flow names its VNI after the flow ("... (VNI 97)"); the path's does not.
+  const onPath = (f: ReportFinding) =>
+    f.flow === null || flow === null || f.flow === flow || f.flow.startsWith(`${flow} (`);
   const problemHops = new Set(
     groups
       .filter((g) => SEVERITY_RANK[g.first.severity] >= SEVERITY_RANK.warn)
@@ -464,7 +499,12 @@ function buildTimeline(report: Report, groups: FindingGroup[]): Timeline {
 export function buildDocument(report: Report, context: ReportContext): ReportDocument {
   const frames = report.hops.reduce((sum, hop) => sum + hop.frames, 0);
   const groups = groupFindings(report, context);
-  const path = buildPath(report, context, groups);
+  const path = buildPath(report, context, groups, report.paths[0]);
+  // The next busiest flows, told in words: what happened along each.
+  const otherPaths = report.paths
+    .slice(1, 1 + OTHER_PATHS)
+    .map((p) => buildPath(report, context, groups, p))
+    .filter((p): p is PathPicture => p !== null);
   const order = path?.nodes.map((node) => node.hop) ?? [];
   const rank = (name: string) => {
     const at = order.indexOf(name);
@@ -481,5 +521,7 @@ export function buildDocument(report: Report, context: ReportContext): ReportDoc
     groups,
     timeline: buildTimeline(report, groups),
     frames,
+    otherPaths,
+    morePaths: Math.max(0, report.paths.length - 1 - otherPaths.length),
   };
 }

@@ -7,8 +7,9 @@
  */
 
 import { basename } from 'node:path';
+import { reportWords } from '../findings/catalog.js';
 import { OFFLOAD_FEATURES, type ReportContext } from './context.js';
-import { buildDocument, type FindingGroup, n, type ReportDocument, sizeLine } from './document.js';
+import { buildDocument, type FindingGroup, n, pathSteps, type ReportDocument, sizeLine } from './document.js';
 import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import { sizeRange } from './markdown.js';
 import type { Report, ReportHop } from './model.js';
@@ -66,7 +67,7 @@ figure{margin:8px 0}summary{cursor:pointer;color:var(--note)}.nowrap{white-space
 .evidence td.line code{white-space:pre-wrap;word-break:break-word}
 mark{background:#fff1a8;color:inherit;border-bottom:2px solid #b58a00;padding:0 1px;font-weight:700}
 .filters{display:flex;gap:14px;align-items:center;font-size:14px;margin:6px 0}
-.muted{color:var(--muted)}caption{text-align:left;padding:4px 0}
+.muted{color:var(--muted)}.bad-text{color:var(--error)}caption{text-align:left;padding:4px 0}
 .sha{font:11.5px/1.4 ui-monospace,Menlo,Consolas,monospace;color:var(--muted);word-break:break-all}
 footer{color:var(--muted);font-size:13px;padding:24px;border-top:1px solid var(--line);margin-top:36px}
 @media print{nav,.filters{display:none}th button::after{content:none}body{font-size:12px}.verdict,.finding,.hop-card{break-inside:avoid}a{color:inherit;text-decoration:none}h2{break-after:avoid}}
@@ -220,6 +221,31 @@ function hopCard(hop: ReportHop, index: number, problem: boolean, context: Repor
   );
 }
 
+function otherPaths(doc: ReportDocument): string {
+  if (doc.otherPaths.length === 0) return '';
+  const rows = doc.otherPaths
+    .map((p) => {
+      const steps = pathSteps(p);
+      const what =
+        steps.length > 0
+          ? steps
+              .map((step) =>
+                step.problem ? `<strong class="bad-text">⚠ ${esc(step.text)}</strong>` : esc(step.text),
+              )
+              .join('<br>')
+          : `<span class="muted">${esc(reportWords('pathQuiet', {}))}</span>`;
+      const first = p.nodes[0]?.hop ?? '';
+      const last = p.nodes[p.nodes.length - 1]?.hop ?? '';
+      return `<tr><td><code>${esc(p.flow)}</code></td><td>${p.nodes.length}: ${esc(first)} → ${esc(last)}</td><td>${what}</td></tr>`;
+    })
+    .join('');
+  const more =
+    doc.morePaths > 0
+      ? `<p class="muted">${esc(reportWords('morePaths', { count: n(doc.morePaths) }))}</p>`
+      : '';
+  return `<h3>Other flows across the hops</h3><div class="scroll"><table><thead><tr><th scope="col">Flow</th><th scope="col">Hops</th><th scope="col">What happened</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
+}
+
 function renderVerdict(doc: ReportDocument): string {
   const v = doc.verdict;
   const wrong =
@@ -293,7 +319,7 @@ export function renderHtml(report: Report, context: ReportContext): string {
     '<main>',
     renderVerdict(doc),
     doc.path !== null
-      ? `<section id="path" aria-labelledby="path-h"><h2 id="path-h">Path</h2><p>${esc(doc.path.flow)}: the hops in order, and what happens to the data between them.</p><figure>${pathSvg('path-picture', doc.path)}<figcaption><details><summary>The path in words</summary><p>${esc(doc.path.alt)}</p></details></figcaption></figure></section>`
+      ? `<section id="path" aria-labelledby="path-h"><h2 id="path-h">Path</h2><p>${esc(doc.path.flow)}: the hops in order, and what happens to the data between them.</p><figure>${pathSvg('path-picture', doc.path)}<figcaption><details><summary>The path in words</summary><p>${esc(doc.path.alt)}</p></details></figcaption></figure>${otherPaths(doc)}</section>`
       : '',
     `<section id="hops" aria-labelledby="hops-h"><h2 id="hops-h">Hops</h2><div class="scroll"><table class="sortable"><thead><tr><th scope="col">Hop</th><th scope="col">Kind</th><th scope="col" class="num">MTU</th><th scope="col" class="num">Frames</th><th scope="col">Checksums</th><th scope="col" class="num">Super-frames</th><th scope="col" class="num">Fragments</th></tr></thead><tbody>${hopRows}</tbody></table></div>`,
     `<div class="hop-cards">${doc.hops.map((hop, i) => hopCard(hop, i, problemHops.has(hop.name), context)).join('')}</div></section>`,

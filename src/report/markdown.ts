@@ -4,8 +4,9 @@
  * and environment. Same content as the HTML report (document.ts), none of its charts.
  */
 
+import { reportWords } from '../findings/catalog.js';
 import type { ReportContext } from './context.js';
-import { buildDocument, type FindingGroup, n, type ReportDocument, sizeLine } from './document.js';
+import { buildDocument, type FindingGroup, n, pathSteps, type ReportDocument, sizeLine } from './document.js';
 import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import type { Report, ReportHop } from './model.js';
 
@@ -147,6 +148,28 @@ function renderPath(doc: ReportDocument): string[] {
     ),
   );
   out.push('');
+  if (doc.otherPaths.length > 0) {
+    out.push('### Other flows across the hops', '');
+    out.push(
+      ...table(
+        ['Flow', 'Hops', 'What happened'],
+        doc.otherPaths.map((p) => {
+          const steps = pathSteps(p);
+          const first = p.nodes[0]?.hop ?? '';
+          const last = p.nodes[p.nodes.length - 1]?.hop ?? '';
+          return [
+            md(p.flow),
+            `${p.nodes.length}: ${md(first)} → ${md(last)}`,
+            steps.length > 0
+              ? steps.map((step) => `${step.problem ? '⚠ ' : ''}${md(step.text)}`).join('; ')
+              : md(reportWords('pathQuiet', {})),
+          ];
+        }),
+      ),
+    );
+    out.push('');
+    if (doc.morePaths > 0) out.push(md(reportWords('morePaths', { count: n(doc.morePaths) })), '');
+  }
   return out;
 }
 
