@@ -89,7 +89,7 @@ export interface PathPicture {
   alt: string;
 }
 
-export interface FindingGroup {
+export interface GroupedFinding {
   anchor: string;
   first: ReportFinding;
   members: ReportFinding[];
@@ -117,7 +117,7 @@ export interface ReportDocument {
   verdict: Verdict;
   path: PathPicture | null;
   hops: ReportHop[];
-  groups: FindingGroup[];
+  groups: GroupedFinding[];
   timeline: Timeline;
   frames: number;
   /** Flows after the busiest one that crossed two or more hops (at most OTHER_PATHS). */
@@ -155,7 +155,7 @@ function anchorOf(code: string, index: number): string {
 }
 
 /** Findings with the same code and flow at several hops are told once, with the hops listed. */
-export function groupFindings(report: Report, context: ReportContext): FindingGroup[] {
+export function groupFindings(report: Report, context: ReportContext): GroupedFinding[] {
   const groups = new Map<string, { first: ReportFinding; members: ReportFinding[] }>();
   for (const finding of report.findings) {
     const key = `${finding.code}\u0000${finding.flow ?? ''}`;
@@ -165,7 +165,7 @@ export function groupFindings(report: Report, context: ReportContext): FindingGr
   }
   return [...groups.values()].map(({ first, members }, index) => {
     const seen = new Set<string>();
-    const evidence: FindingGroup['evidence'] = [];
+    const evidence: GroupedFinding['evidence'] = [];
     for (const member of members) {
       for (const { hop, frame } of member.evidence) {
         const key = evidenceKey(hop, frame);
@@ -188,9 +188,9 @@ function hopList(names: Iterable<string>): string[] {
   return [...new Set(names)];
 }
 
-function buildVerdict(report: Report, groups: FindingGroup[], frames: number): Verdict {
+function buildVerdict(report: Report, groups: GroupedFinding[], frames: number): Verdict {
   // The same problem in several flows (same title and fix) is one line of the verdict.
-  const alike = new Map<string, FindingGroup[]>();
+  const alike = new Map<string, GroupedFinding[]>();
   for (const g of groups) {
     if (SEVERITY_RANK[g.first.severity] < SEVERITY_RANK.warn) continue;
     const key = `${g.first.title}\u0000${g.first.fix}`;
@@ -206,7 +206,7 @@ function buildVerdict(report: Report, groups: FindingGroup[], frames: number): V
       anchor: 'environment',
     }));
   const problems = [...alike.values()].map((same) => {
-    const g = same[0] as FindingGroup;
+    const g = same[0] as GroupedFinding;
     const hops = hopList(same.flatMap((s) => s.members.map((m) => m.hop)));
     const flows = new Set(same.map((s) => s.first.flow).filter((f) => f !== null)).size;
     return {
@@ -294,7 +294,7 @@ const PICTURE_OFFLOADS: ReadonlyArray<[string, string]> = [
 function buildPath(
   report: Report,
   context: ReportContext,
-  groups: FindingGroup[],
+  groups: GroupedFinding[],
   path: PathReport | undefined,
 ): PathPicture | null {
   const hopByName = new Map(report.hops.map((h) => [h.name, h]));
@@ -461,7 +461,7 @@ function fragmentFacts(facts: Facts | undefined, mtu: number | null): Facts {
   };
 }
 
-function buildTimeline(report: Report, groups: FindingGroup[]): Timeline {
+function buildTimeline(report: Report, groups: GroupedFinding[]): Timeline {
   const offset = (hop: string) => report.clockOffsets[hop] ?? 0;
   const seconds = (iso: string | null, hop: string) =>
     iso === null ? null : Date.parse(iso) / 1000 - offset(hop);

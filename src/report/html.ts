@@ -9,7 +9,14 @@
 import { basename } from 'node:path';
 import { reportWords } from '../findings/catalog.js';
 import { OFFLOAD_FEATURES, type ReportContext } from './context.js';
-import { buildDocument, type FindingGroup, n, pathSteps, type ReportDocument, sizeLine } from './document.js';
+import {
+  buildDocument,
+  type GroupedFinding,
+  n,
+  pathSteps,
+  type ReportDocument,
+  sizeLine,
+} from './document.js';
 import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import { sizeRange } from './markdown.js';
 import type { Report, ReportHop } from './model.js';
@@ -119,7 +126,7 @@ function evidenceCells(line: EvidenceFrame, tags: readonly EvidenceTag[]): strin
 /** Evidence rows shown per hop; the others are folded away (and all are in --json). */
 const EVIDENCE_SHOWN_PER_HOP = 3;
 
-function evidenceRow(e: FindingGroup['evidence'][number], tags: readonly EvidenceTag[]): string {
+function evidenceRow(e: GroupedFinding['evidence'][number], tags: readonly EvidenceTag[]): string {
   const capture = e.line?.capture ?? '';
   const line =
     e.line !== null
@@ -132,7 +139,7 @@ function evidenceTable(rows: string[]): string {
   return `<div class="scroll"><table class="evidence"><thead><tr><th scope="col">Capture file</th><th scope="col" class="num">Frame</th><th scope="col">Hop</th><th scope="col">Packet (tcpdump-like)</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
-function renderFinding(group: FindingGroup): string {
+function renderFinding(group: GroupedFinding): string {
   const { first, members } = group;
   const at = members.map((m) => `${esc(m.hop)} (${n(m.count)})`).join(', ');
   const perHop = new Map<string, number>();

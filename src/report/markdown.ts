@@ -6,7 +6,14 @@
 
 import { reportWords } from '../findings/catalog.js';
 import type { ReportContext } from './context.js';
-import { buildDocument, type FindingGroup, n, pathSteps, type ReportDocument, sizeLine } from './document.js';
+import {
+  buildDocument,
+  type GroupedFinding,
+  n,
+  pathSteps,
+  type ReportDocument,
+  sizeLine,
+} from './document.js';
 import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import type { Report, ReportHop } from './model.js';
 
@@ -83,7 +90,7 @@ function evidenceLine(line: EvidenceFrame, tags: readonly EvidenceTag[]): string
   return `${code(text)}${marked.length > 0 ? ` — ${marked.join(', ')}` : ''}`;
 }
 
-function renderFinding(group: FindingGroup): string[] {
+function renderFinding(group: GroupedFinding): string[] {
   const { first, members } = group;
   const out: string[] = [];
   out.push(`### ${SEVERITY_WORD[first.severity]}: ${md(first.title)}`);
