@@ -108,6 +108,21 @@ describe.skipIf(!available && !inCi)('the HTML report in Chromium', () => {
       expect(cells[1]).toBe(String(first.frame));
       expect(await row.locator('mark').count()).toBeGreaterThan(0);
 
+      // Accessible: one h1, every picture an image with a name and a description, every table with headers.
+      expect(await page.getByRole('heading', { level: 1 }).count()).toBe(1);
+      const pictures = page.locator('svg');
+      const count = await pictures.count();
+      expect(count).toBeGreaterThan(report.hops.length);
+      for (let i = 0; i < count; i++) {
+        const svg = pictures.nth(i);
+        expect(await svg.getAttribute('role')).toBe('img');
+        expect(((await svg.locator(':scope > title').textContent()) ?? '').length).toBeGreaterThan(5);
+        expect(((await svg.locator(':scope > desc').textContent()) ?? '').length).toBeGreaterThan(5);
+      }
+      const tables = page.locator('table');
+      for (let i = 0; i < (await tables.count()); i++)
+        expect(await tables.nth(i).locator('th').count()).toBeGreaterThan(0);
+
       // The little script: the hops table sorts by frames when its header is clicked.
       const hopsTable = page.locator('#hops table.sortable');
       await hopsTable.getByRole('button', { name: 'Frames', exact: true }).click();
