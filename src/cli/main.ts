@@ -1,7 +1,10 @@
 /**
  * The command line (yargs). `hopscope analyze CAPTURE...` reads captures and prints the summary
- * or, with --json, the report document; `hopscope explain [FILE...]` explains tcpdump or
- * Wireshark text line by line (src/explain/). Exit codes: 0 the analysis ran, 1 a capture could not be
+ * or, with --json, the report document; `hopscope report` writes it as an HTML or Markdown
+ * document, `hopscope annotate` as one pcapng with the findings as packet comments;
+ * `hopscope live` captures on interfaces and analyses as frames come (src/capture/live/,
+ * src/service/); `hopscope explain [FILE...]` explains tcpdump or Wireshark text line by line
+ * (src/explain/). Exit codes: 0 the analysis ran, 1 a capture could not be
  * read at all (the others are still analysed and reported), 2 usage errors (a bad --topology
  * file included), 74 stdout could not be written (a reader that closed the pipe is not an error:
  * hopscope then ends quietly, as `| head` expects). bin/hopscope.js adds 70, an internal error.
@@ -9,7 +12,7 @@
 
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { HopscopeError, oneLine, UsageError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
@@ -49,25 +52,31 @@ const VALUE_OPTIONS = [
   'evidence-max-bytes',
   'agent-name',
   'log-format',
+  'output',
+  'format',
 ];
 
-interface AnalyzeArgs {
+/** The options every command that analyses captures takes (analyze, report, annotate). */
+export interface AnalysisArgs {
   captures: string[];
-  json: boolean;
   /** Repeatable options: one string, several, or none. */
   hop?: string | string[];
   mtu?: string | string[];
   topology?: string;
   path?: string;
   logLevel: LogLevel;
-  verbose: boolean;
-  color?: boolean;
   progress?: boolean;
   jobs?: number;
   vxlanPort?: number | number[];
   genevePort?: number | number[];
   token?: string;
   tokenFile?: string;
+}
+
+interface AnalyzeArgs extends AnalysisArgs {
+  json: boolean;
+  verbose: boolean;
+  color?: boolean;
 }
 
 export interface CliIo {
@@ -77,10 +86,22 @@ export interface CliIo {
   stdin?: Readable;
 }
 
-async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
+/** What an analysis run hands to the command that asked for it. */
+export interface AnalysisRun {
+  result: AnalysisResult;
+  /** Exit code so far: EXIT_UNREADABLE when a capture could not be read at all. */
+  code: number;
+  /** Said on stderr once the command's output is written (unreadable captures, unknown hop names). */
+  warnings: string[];
+}
+
+type AnalysisResult = Awaited<ReturnType<typeof import('./analysis.js')['analyzeCaptures']>>;
+
+/** Reads and analyses the captures as the options say; the commands differ only in what they write. */
+export async function runAnalysis(command: string, args: AnalysisArgs, io: CliIo): Promise<AnalysisRun> {
   // Loaded here, not at the top: --help and usage errors do not pay for the analysis.
-  const { analyzeCaptures, buildOverrides, buildReport, renderText } = await import('./analysis.js');
-  if (args.captures.length === 0) throw new UsageError(NO_CAPTURE);
+  const { analyzeCaptures, buildOverrides } = await import('./analysis.js');
+  if (args.captures.length === 0) throw new UsageError(noCapture(command));
   const list = (value: string | string[] | undefined): string[] =>
     value === undefined ? [] : Array.isArray(value) ? value : [value];
   const overrides = buildOverrides(list(args.hop), list(args.mtu), args.topology);
@@ -94,12 +115,12 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     .map((name) => name.trim())
     .filter(Boolean);
   if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 0))
-    throw new UsageError(`analyze: --jobs takes a whole number of worker threads, not ${args.jobs}`);
+    throw new UsageError(`${command}: --jobs takes a whole number of worker threads, not ${args.jobs}`);
   const ports = (name: string, value: number | number[] | undefined): number[] => {
     const all = value === undefined ? [] : Array.isArray(value) ? value : [value];
     for (const p of all)
       if (!(Number.isInteger(p) && p > 0 && p < 65536))
-        throw new UsageError(`analyze: --${name} takes a UDP port (1-65535), not ${p}`);
+        throw new UsageError(`${command}: --${name} takes a UDP port (1-65535), not ${p}`);
     return all;
   };
   const tunnelPorts = {
@@ -112,7 +133,7 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
     const { readToken } = await import('../service/listen.js');
     agentToken = readToken(args.token, args.tokenFile);
   }
-  let result: Awaited<ReturnType<typeof analyzeCaptures>>;
+  let result: AnalysisResult;
   try {
     result = await analyzeCaptures(args.captures, {
       ...(hasAgents
@@ -129,23 +150,10 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
   } finally {
     progress.done();
   }
-  const report = buildReport(result, packageVersion());
-  let text: string;
-  if (args.json) {
-    text = `${JSON.stringify(report, null, 2)}\n`;
-  } else {
-    const color = args.color ?? (Boolean(io.stdout.isTTY) && process.env.NO_COLOR === undefined);
-    text = renderText(report, {
-      color,
-      verbose: args.verbose,
-      width: Math.min(110, (io.stdout as { columns?: number }).columns ?? 100),
-    });
-  }
   const code = result.captures.some((capture) => !capture.readable) ? EXIT_UNREADABLE : EXIT_OK;
-  const written = await writeOut(io, text);
-  if (written === 'failed') return EXIT_OUTPUT;
+  const warnings: string[] = [];
   for (const capture of result.captures) {
-    if (!capture.readable) io.stderr.write(`hopscope: ${capture.errors[0] ?? capture.path}\n`);
+    if (!capture.readable) warnings.push(`hopscope: ${capture.errors[0] ?? capture.path}`);
   }
   // Hop names given on the command line that no capture holds: a warning, not an error. The names
   // are known only once every capture is read (pcapng if_name, tcpdump -i any interfaces), so
@@ -160,11 +168,36 @@ async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
   for (const [option, names] of given) {
     const missing = [...new Set(names)].filter((name) => !hops.includes(name));
     if (missing.length === 0) continue;
-    io.stderr.write(
-      `hopscope: ${option} names ${missing.join(', ')}, which no capture holds (the hops: ${hops.join(', ') || 'none'})\n`,
+    warnings.push(
+      `hopscope: ${option} names ${missing.join(', ')}, which no capture holds (the hops: ${hops.join(', ') || 'none'})`,
     );
   }
-  return code;
+  return { result, code, warnings };
+}
+
+export function sayWarnings(io: CliIo, run: AnalysisRun): void {
+  for (const line of run.warnings) io.stderr.write(`${line}\n`);
+}
+
+async function runAnalyze(args: AnalyzeArgs, io: CliIo): Promise<number> {
+  const run = await runAnalysis('analyze', args, io);
+  const { buildReport, renderText } = await import('./analysis.js');
+  const report = buildReport(run.result, packageVersion());
+  let text: string;
+  if (args.json) {
+    text = `${JSON.stringify(report, null, 2)}\n`;
+  } else {
+    const color = args.color ?? (Boolean(io.stdout.isTTY) && process.env.NO_COLOR === undefined);
+    text = renderText(report, {
+      color,
+      verbose: args.verbose,
+      width: Math.min(110, (io.stdout as { columns?: number }).columns ?? 100),
+    });
+  }
+  const written = await writeOut(io, text);
+  if (written === 'failed') return EXIT_OUTPUT;
+  sayWarnings(io, run);
+  return run.code;
 }
 
 interface ExplainArgs {
@@ -212,7 +245,10 @@ function canWait(path: string): boolean {
  * 'failed' (EXIT_OUTPUT). Without the listener the stream's 'error' event would go unhandled: a
  * stack, and exit code 1, which means an unreadable capture.
  */
-async function writeOut(io: CliIo, text: string): Promise<'written' | 'closed' | 'failed'> {
+export async function writeOut(
+  io: CliIo,
+  text: string | Uint8Array,
+): Promise<'written' | 'closed' | 'failed'> {
   const stream = io.stdout;
   if (!stream.listeners('error').includes(ignoreError)) stream.on('error', ignoreError);
   const error = await new Promise<Error | null | undefined>((resolve) => {
@@ -233,7 +269,77 @@ function describeWriteError(error: Error): string {
   return oneLine(error.message || String(code));
 }
 
-const NO_CAPTURE = 'analyze: name at least one capture (or - for stdin)';
+function noCapture(command: string): string {
+  return `${command}: name at least one capture (or - for stdin)`;
+}
+
+/** The options of every command that analyses captures, as yargs declares them. */
+function withAnalysisOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .positional('captures', {
+      describe:
+        'pcap or pcapng files (gzip too); - reads stdin; http://host:port asks a hopscope live agent for its hops',
+      type: 'string',
+      array: true,
+      demandOption: true,
+    })
+    .option('hop', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Set a hop kind: NAME=KIND (guest, tap, bridge, vxlan, geneve, physical, any)',
+    })
+    .option('mtu', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Set a hop MTU: NAME=BYTES (repeatable)',
+    })
+    .option('path', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'The hops in path order, comma-separated (default: from the topology or the traffic)',
+    })
+    .option('topology', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'A topology.json in the lab form (hop kinds and MTUs)',
+    })
+    .option('log-level', {
+      choices: LOG_LEVELS,
+      requiresArg: true,
+      default: 'warn' as LogLevel,
+      describe: 'Log level of the logs on stderr',
+    })
+    .option('progress', {
+      type: 'boolean',
+      describe: 'Progress on stderr (default: when stderr is a terminal)',
+    })
+    .option('jobs', {
+      type: 'number',
+      requiresArg: true,
+      describe:
+        'Threads that read capture files at once (default: one per core for two or more files of 384 MiB in all; 0 or 1: one)',
+    })
+    .option('vxlan-port', {
+      type: 'number',
+      requiresArg: true,
+      describe: 'Also decode UDP to this port as VXLAN (besides 4789, 8472; repeatable)',
+    })
+    .option('geneve-port', {
+      type: 'number',
+      requiresArg: true,
+      describe: 'Also decode UDP to this port as Geneve (besides 6081; repeatable)',
+    })
+    .option('token', {
+      type: 'string',
+      requiresArg: true,
+      describe: "Bearer token for agents' URLs (http://host:9477) among the captures",
+    })
+    .option('token-file', {
+      type: 'string',
+      requiresArg: true,
+      describe: "Read the agents' token from this file (its first line)",
+    }) as Argv<T>;
+}
 
 /** yargs drops a lone "-"; it stands in for it while parsing (no file name holds a NUL byte). */
 const STDIN_PLACEHOLDER = '\u0000stdin';
@@ -292,12 +398,12 @@ function prepareArgv(raw: readonly string[]): PreparedArgv {
 }
 
 /** yargs' messages in hopscope's words, and placeholders back to what was typed. */
-function usageMessage(message: string, literals: readonly string[]): string {
+function usageMessage(message: string, literals: readonly string[], command?: string): string {
   const following = /^Not enough arguments following: (.+)$/.exec(message);
   let text = message;
   // A short alias (-i, -f) is named as typed, with one dash.
   if (following) text = `${following[1]?.length === 1 ? '-' : '--'}${following[1]} needs a value`;
-  else if (/^Not enough non-option arguments/.test(message)) text = NO_CAPTURE;
+  else if (/^Not enough non-option arguments/.test(message)) text = noCapture(command ?? 'analyze');
   return oneLine(restore(text, literals));
 }
 
@@ -318,44 +424,11 @@ export async function main(
       'analyze <captures..>',
       'Analyse captures: checksum offload, TSO/GSO super-frames, fragments, path MTU',
       (y) =>
-        y
-          .positional('captures', {
-            describe:
-              'pcap or pcapng files (gzip too); - reads stdin; http://host:port asks a hopscope live agent for its hops',
-            type: 'string',
-            array: true,
-            demandOption: true,
-          })
+        withAnalysisOptions(y)
           .option('json', {
             type: 'boolean',
             default: false,
             describe: 'Print the report as one JSON document',
-          })
-          .option('hop', {
-            type: 'string',
-            requiresArg: true,
-            describe: 'Set a hop kind: NAME=KIND (guest, tap, bridge, vxlan, geneve, physical, any)',
-          })
-          .option('mtu', {
-            type: 'string',
-            requiresArg: true,
-            describe: 'Set a hop MTU: NAME=BYTES (repeatable)',
-          })
-          .option('path', {
-            type: 'string',
-            requiresArg: true,
-            describe: 'The hops in path order, comma-separated (default: from the topology or the traffic)',
-          })
-          .option('topology', {
-            type: 'string',
-            requiresArg: true,
-            describe: 'A topology.json in the lab form (hop kinds and MTUs)',
-          })
-          .option('log-level', {
-            choices: LOG_LEVELS,
-            requiresArg: true,
-            default: 'warn' as LogLevel,
-            describe: 'Log level of the logs on stderr',
           })
           .option('verbose', {
             type: 'boolean',
@@ -365,36 +438,6 @@ export async function main(
           .option('color', {
             type: 'boolean',
             describe: 'Colour the summary (default: when stdout is a terminal)',
-          })
-          .option('progress', {
-            type: 'boolean',
-            describe: 'Progress on stderr (default: when stderr is a terminal)',
-          })
-          .option('jobs', {
-            type: 'number',
-            requiresArg: true,
-            describe:
-              'Threads that read capture files at once (default: one per core for two or more files of 384 MiB in all; 0 or 1: one)',
-          })
-          .option('vxlan-port', {
-            type: 'number',
-            requiresArg: true,
-            describe: 'Also decode UDP to this port as VXLAN (besides 4789, 8472; repeatable)',
-          })
-          .option('geneve-port', {
-            type: 'number',
-            requiresArg: true,
-            describe: 'Also decode UDP to this port as Geneve (besides 6081; repeatable)',
-          })
-          .option('token', {
-            type: 'string',
-            requiresArg: true,
-            describe: "Bearer token for agents' URLs (http://host:9477) among the captures",
-          })
-          .option('token-file', {
-            type: 'string',
-            requiresArg: true,
-            describe: "Read the agents' token from this file (its first line)",
           })
           .example('$0 analyze samples/jumbo-underlay/host1-phy0.pcap', 'one capture')
           .example(
@@ -596,7 +639,58 @@ export async function main(
         exitCode = await runExplainCommand(args, io);
       },
     )
-    .demandCommand(1, 'Name a command: analyze, live or explain')
+    .command(
+      'report <captures..>',
+      'Write the analysis as a document to attach to a ticket: self-contained HTML, or Markdown',
+      (y) =>
+        withAnalysisOptions(y)
+          .option('output', {
+            alias: 'o',
+            type: 'string',
+            requiresArg: true,
+            describe: 'The file to write (default: stdout)',
+          })
+          .option('format', {
+            choices: ['html', 'md'] as const,
+            requiresArg: true,
+            describe: 'html or md (default: md for an --output ending in .md, else html)',
+          })
+          .example('$0 report --topology t.json *.pcap -o report.html', 'an HTML report'),
+      async (parsed) => {
+        if (usageError !== null) return;
+        const args = parsed as unknown as ReportArgs;
+        args.captures = args.captures.map((path) => restore(path, literals));
+        const { runReport } = await import('./report-command.js');
+        exitCode = await runReport(args, io, rawArgv);
+      },
+    )
+    .command(
+      'annotate <captures..>',
+      'Write the captures as one pcapng, one interface per hop, the findings as packet comments',
+      (y) =>
+        withAnalysisOptions(y)
+          .option('output', {
+            alias: 'o',
+            type: 'string',
+            requiresArg: true,
+            demandOption: true,
+            describe: 'The pcapng file to write (- for stdout)',
+          })
+          .option('align', {
+            type: 'boolean',
+            default: false,
+            describe: 'Correct each hop’s timestamps by its estimated clock offset',
+          })
+          .example('$0 annotate --align *.pcap -o annotated.pcapng', 'open it in Wireshark'),
+      async (parsed) => {
+        if (usageError !== null) return;
+        const args = parsed as unknown as AnnotateArgs;
+        args.captures = args.captures.map((path) => restore(path, literals));
+        const { runAnnotate } = await import('./report-command.js');
+        exitCode = await runAnnotate(args, io);
+      },
+    )
+    .demandCommand(1, 'Name a command: analyze, report, annotate, live or explain')
     .strict()
     .help()
     .version(packageVersion())
@@ -631,9 +725,26 @@ export async function main(
       throw error;
     }
   }
-  if (usageError !== null) return usage(io, usageMessage(usageError, literals));
+  if (usageError !== null) return usage(io, usageMessage(usageError, literals, commandOf(argv)));
   if (helpText !== null && (await writeOut(io, helpText)) === 'failed') return EXIT_OUTPUT;
   return exitCode;
+}
+
+/** The command the arguments name (for messages), when they name one. */
+function commandOf(argv: readonly string[]): string | undefined {
+  return argv.find((arg) => COMMANDS.includes(arg));
+}
+
+const COMMANDS = ['analyze', 'report', 'annotate'];
+
+export interface ReportArgs extends AnalysisArgs {
+  output?: string;
+  format?: 'html' | 'md';
+}
+
+export interface AnnotateArgs extends AnalysisArgs {
+  output: string;
+  align: boolean;
 }
 
 function usage(io: CliIo, message: string): number {

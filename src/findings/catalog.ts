@@ -1001,3 +1001,91 @@ export function lineSummaryText(code: LineCode, facts: Readonly<Facts>): string 
   const words: LineWords = LINE_WORDS[code];
   return words.summary === undefined ? null : fillTemplate(words.summary, facts, words.phrases);
 }
+
+/**
+ * The report's own sentences (report/html.ts, report/markdown.ts): the verdict at the top and the
+ * labels of the path picture, as templates filled from the report's numbers the way entries are.
+ * Renderers fill these and never write sentences of their own.
+ */
+export const REPORT_WORDS = {
+  headline: '{~headline}',
+  /** One line per problem in the verdict: what is wrong, and where. */
+  wrong: '{title} — at {hops|list}.',
+  wrongFlows: '{title} — at {hops|list}, in {flows} flows.',
+  /** Checksums tcpdump calls "incorrect" that offload explains. */
+  fineChecksums:
+    'The {count} "incorrect" checksums at {hops|list} are checksum offload ({kinds|list}), not errors: ignore them.',
+  fineSuperFrames:
+    'The {count} frames larger than the MTU at {hops|list} are TSO/GSO super-frames or GRO merges: offload ' +
+    'working as meant, not oversized packets.',
+  fineSplit:
+    'Super-frames are split into {segmentSize}-byte segments between {from} and {~to} ({~mechanism}).',
+  fineNothingElse: 'Nothing else in these captures needs attention.',
+  noWrong: 'No problem found in {frames} at {hops}.',
+  unreadable: 'Not analysed: {error}',
+  unreadableFix:
+    'Check the file name and that the file is a pcap or pcapng capture (gzip is fine); the other captures were analysed.',
+  problemHop: 'The problem is at {hop}: {title}.',
+  /** Labels between two hops of the path picture. */
+  edgeSplit: 'split into {segments} × {segmentSize}',
+  edgeNotSplit: 'still whole ({~mechanism})',
+  edgeFragmented: '{~fragmented}',
+  edgeMerged: 'merged by GRO (up to {maxPayload})',
+  edgeLost: 'lost {~segments} ({bytes} bytes)',
+  edgeBlackHole: 'black hole for segments over {limit} bytes{~passing}',
+  edgeNat: 'addresses translated (NAT)',
+  hopGap: 'capture missed {~segments}',
+  /** The path picture in words: hops joined by what happens between them ("a → [split] → b"). */
+  pathAlt: 'The path of {flow}: {hops}.{~problem}',
+  pathHop: '{hop} ({kind}{~mtu})',
+  pathEdge: ' → [{labels}] → ',
+  pathStep: '{from} → {to}: {what}',
+  hopStep: '{hop}: {what}',
+  pathQuiet: 'nothing changed between the captured hops',
+  morePaths: '{count} more flows in the JSON report (hopscope analyze --json).',
+  clockApplied: 'Times are on the clock of {reference}: each hop’s estimated offset is subtracted.',
+  clockUnknown: 'Clock unknown (no data in common with the other hops): {hops|list}.',
+} as const;
+
+export type ReportWord = keyof typeof REPORT_WORDS;
+
+const REPORT_PHRASES: Readonly<Record<string, Phrase>> = {
+  headline: {
+    by: 'problems',
+    values: {
+      '0': 'No problem found',
+      '1': 'One problem: {first}',
+      '*': '{problems} problems; the first: {first}',
+    },
+  },
+  to: { by: 'to', values: { none: 'the wire', '*': '{to}' } },
+  mechanism: {
+    by: 'mechanism',
+    values: {
+      'software-gso-tunnel': 'software GSO at the tunnel’s physical NIC',
+      'software-gso': 'software GSO',
+      'nic-tso': 'NIC hardware TSO after the capture point',
+      'nic-tso-wire': 'the sending NIC’s hardware TSO',
+      'not-split': 'NIC TSO after the last capture point, or a virtual path end to end',
+    },
+  },
+  fragmented: {
+    by: 'lastFragment',
+    values: {
+      none: 'fragmented: {outerSize}-byte packets, MTU {mtu}',
+      '*': 'fragmented {firstFragment} + {lastFragment}',
+    },
+  },
+  mtu: { by: 'mtu', values: { none: '', '*': ', MTU {mtu}' } },
+  segments: { by: 'frames', values: { '1': '1 segment', '*': '{frames} segments' } },
+  passing: {
+    by: 'largestPassing',
+    values: { none: '', '*': ' (the largest that passed: {largestPassing})' },
+  },
+  problem: { by: 'problemHop', values: { none: '', '*': ' The problem is at {problemHop}: {problemText}.' } },
+};
+
+/** A report sentence filled from facts (see REPORT_WORDS). */
+export function reportWords(word: ReportWord, facts: Readonly<Facts>): string {
+  return fillTemplate(REPORT_WORDS[word], facts, REPORT_PHRASES);
+}

@@ -73,6 +73,11 @@ export interface HopState extends HopIdentity {
   clock: Clock;
   nowSec: number;
   checksums: HopChecksums;
+  /**
+   * Frames by wire length (the link header included): counters for the buckets of
+   * FRAME_SIZE_BOUNDS, the last one for frames longer than any bound. Fixed size, updated in place.
+   */
+  frameSizes: Uint32Array;
   /** Frames whose headers the snap length cut (normal) and frames that were malformed. */
   headersCut: number;
   malformed: number;
@@ -102,6 +107,22 @@ export interface HopState extends HopIdentity {
   reassembly: FragmentState | null;
 }
 
+/**
+ * Upper bounds (inclusive, bytes on the wire with the link header) of the frame-size buckets: the
+ * sizes that tell MTUs apart (1,280 IPv6 minimum, 1,400-1,450 underlays, 1,514/1,518 Ethernet at
+ * 1,500, 9,018 jumbo) and powers of two for super-frames.
+ */
+export const FRAME_SIZE_BOUNDS: readonly number[] = [
+  64, 128, 256, 512, 1024, 1294, 1414, 1464, 1514, 1518, 2048, 4096, 9018, 16384, 32768, 65535,
+];
+
+/** The bucket of a frame length: the first bound it does not exceed, or the overflow bucket. */
+function frameSizeBucket(length: number): number {
+  let i = 0;
+  while (i < FRAME_SIZE_BOUNDS.length && length > (FRAME_SIZE_BOUNDS[i] as number)) i++;
+  return i;
+}
+
 /** Flows idle this long (capture time, s) are retired, their counts kept in the hop's totals. */
 export const FLOW_IDLE_SEC = 600;
 /** Idle time after which flows retire when the flow table is a quarter full. */
@@ -122,6 +143,7 @@ export function createHopState(identity: HopIdentity): HopState {
     clock,
     nowSec: -1,
     checksums: createHopChecksums(clock),
+    frameSizes: new Uint32Array(FRAME_SIZE_BOUNDS.length + 1),
     headersCut: 0,
     malformed: 0,
     tunnels: { vxlan: 0, geneve: 0, gre: 0, ipip: 0 },
@@ -160,6 +182,8 @@ export function observeFrame(hop: HopState, frame: FrameMeta, packet: Packet, da
   if (hop.firstTime < 0) hop.firstTime = time;
   if (time > hop.lastTime) hop.lastTime = time;
   if (time >= hop.nextSweep) sweepIdleFlows(hop);
+  const bucket = frameSizeBucket(packet.originalLength);
+  hop.frameSizes[bucket] = (hop.frameSizes[bucket] as number) + 1;
 
   if (packet.status === DecodeStatus.MALFORMED) noteMalformed(hop, frame.number, packet.problem);
   else if (packet.status === DecodeStatus.TRUNCATED) hop.headersCut++;

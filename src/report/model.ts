@@ -18,6 +18,7 @@ import {
 } from '../findings/catalog.js';
 import type { FindingRecord } from '../findings/store.js';
 import { type FlowKey, formatFlow } from '../observe/flow-key.js';
+import { FRAME_SIZE_BOUNDS } from '../observe/hop.js';
 import { type HopView, hopFindings } from '../observe/hop-view.js';
 import type { AnalysisResult } from '../pipeline/session.js';
 
@@ -72,6 +73,14 @@ export interface ReportHop {
   malformed: number;
   headersCut: number;
   flows: number;
+  /**
+   * Frames by wire length (link header included), the non-empty buckets in size order: `min` to
+   * `max` bytes (max null: longer than the largest bound).
+   */
+  frameSizes: Array<{ min: number; max: number | null; frames: number }>;
+  /** Capture time of the hop's first and last frame (ISO 8601, the hop's clock), when known. */
+  firstSeen: string | null;
+  lastSeen: string | null;
 }
 
 export interface ReportFinding {
@@ -165,7 +174,21 @@ function reportHop(view: HopView): ReportHop {
     malformed: hop.malformed,
     headersCut: hop.headersCut,
     flows: hop.flows.nextId - 1,
+    frameSizes: frameSizes(hop.frameSizes),
+    firstSeen: hop.firstTime >= 0 ? isoTime(hop.firstTime) : null,
+    lastSeen: hop.lastTime >= 0 ? isoTime(hop.lastTime) : null,
   };
+}
+
+function frameSizes(counts: Uint32Array): ReportHop['frameSizes'] {
+  const out: ReportHop['frameSizes'] = [];
+  for (let i = 0; i < counts.length; i++) {
+    const frames = counts[i] as number;
+    if (frames === 0) continue;
+    const min = i === 0 ? 0 : (FRAME_SIZE_BOUNDS[i - 1] as number) + 1;
+    out.push({ min, max: FRAME_SIZE_BOUNDS[i] ?? null, frames });
+  }
+  return out;
 }
 
 /** Latest instant a Date holds (ECMA-262: 8.64e15 ms); a hostile capture's timestamps may lie beyond. */
