@@ -10,6 +10,7 @@ import {
   type FlowTrace,
   SEGMENT_STRIDE,
   sampleCount,
+  sampled,
   sampleSeq,
   sampleTime,
   sampleWait,
@@ -112,9 +113,72 @@ function structuredOrder(seen: Seen[], waits: Map<Seen, number>, aSends: boolean
   const last = wait(underlay[underlay.length - 1] as Seen);
   const overlay = seen.filter((s) => !underlay.includes(s));
   const rank = (s: Seen) => KIND_RANK[s.hop.kind] ?? 0;
-  const sender = overlay.filter((s) => wait(s) > last).sort((x, y) => rank(x) - rank(y) || byWait(x, y));
-  const receiver = overlay.filter((s) => wait(s) <= last).sort((x, y) => rank(y) - rank(x) || byWait(x, y));
+  const byTheirWait = (s: Seen) => wait(s) > last;
+  const others = overlay.filter((s) => s.hop.kind !== 'bridge');
+  const onSenderSide = (s: Seen) =>
+    s.hop.kind === 'bridge'
+      ? (bridgeSide(s, others, underlay, byTheirWait, aSends) ?? byTheirWait(s))
+      : byTheirWait(s);
+  const sender = overlay.filter(onSenderSide).sort((x, y) => rank(x) - rank(y) || byWait(x, y));
+  const receiver = overlay.filter((s) => !onSenderSide(s)).sort((x, y) => rank(y) - rank(x) || byWait(x, y));
   return [...sender, ...underlay, ...receiver];
+}
+
+/**
+ * Which side of the tunnel a bridge's own capture belongs to (true: the sender's), by the frames
+ * it shares with the other hops; null when they do not tell. Its wait cannot say: a bridge device
+ * gets its copy of a forwarded frame only after the frame went out of the port it is forwarded
+ * to, in both directions, so on the sender's side the data is stamped after the tunnel device
+ * and the NIC and its ACKs after the tap (its wait shrinks to the NIC's), and on the receiver's
+ * the other way round. It does forward each frame as it came, though: its segment boundaries are
+ * those of the hops of its own host (a guest's super-frames, or what GRO merged), which the
+ * underlay (cut to the MSS) and the other host do not share.
+ */
+function bridgeSide(
+  bridge: Seen,
+  others: readonly Seen[],
+  underlay: readonly Seen[],
+  senderSide: (s: Seen) => boolean,
+  aSends: boolean,
+): boolean | null {
+  const data = (s: Seen) => sidesOf(s.trace, aSends).data;
+  const likeness = (s: Seen) => sharedStarts(data(bridge), data(s));
+  const best = (hops: readonly Seen[]) => Math.max(-1, ...hops.map(likeness));
+  const sender = best(others.filter(senderSide));
+  const receiver = best(others.filter((s) => !senderSide(s)));
+  const floor = best(underlay);
+  if (sender > receiver && sender > floor) return true;
+  if (receiver > sender && receiver > floor) return false;
+  // Frames alike everywhere (no super-frames: a short flow, TSO and GRO off): a bridge forwards
+  // between a tap and a tunnel device of its own host, so with such hops on one side only (one
+  // hypervisor captured, as --follow does) it is on that side.
+  const senders = others.filter(senderSide).length;
+  if (senders === others.length && senders > 0) return true;
+  if (senders === 0 && others.length > 0) return false;
+  return null;
+}
+
+/**
+ * How alike two hops' segment boundaries are: shared sampled segment starts over all of them
+ * (Jaccard), counted at the coarser of the two sampling levels so both had the same chance to
+ * keep a start. -1 when either has none.
+ */
+function sharedStarts(a: DirectionTrace, b: DirectionTrace): number {
+  const level = Math.max(a.level, b.level);
+  const starts = (d: DirectionTrace) => {
+    const set = new Set<number>();
+    for (let i = 0; i < sampleCount(d); i++) {
+      const seq = sampleSeq(d, i);
+      if (sampled(seq, level)) set.add(seq);
+    }
+    return set;
+  };
+  const mine = starts(a);
+  const theirs = starts(b);
+  if (mine.size === 0 || theirs.size === 0) return -1;
+  let both = 0;
+  for (const seq of mine) if (theirs.has(seq)) both++;
+  return both / (mine.size + theirs.size - both);
 }
 
 /** Segment starts every hop with data saw (null when fewer than 3): the waits compared across hops. */
