@@ -10,6 +10,7 @@ import {
   dumpcapArgs,
   parseDumpcapCounters,
   parseTcpdumpCounters,
+  TCPDUMP,
   tcpdumpArgs,
 } from '../../src/capture/live/dumpcap.js';
 import { deviceSnaplen } from '../../src/capture/live/run.js';
@@ -133,7 +134,7 @@ describe('backend messages and counters', () => {
     expect(parseDumpcapCounters('Capturing on x\n')).toBeNull();
   });
 
-  it('reads tcpdump’s closing counters, and asks it for a packet-buffered pcap on stdout', () => {
+  it('reads tcpdump’s closing counters, and asks it for a buffered pcap on stdout', () => {
     const said =
       'listening on phy0, link-type EN10MB (Ethernet), snapshot length 65664 bytes\n' +
       '1135086 packets captured\n1755919 packets received by filter\n620833 packets dropped by kernel\n';
@@ -142,7 +143,9 @@ describe('backend messages and counters', () => {
     expect(parseTcpdumpCounters('listening on phy0\n')).toBeNull();
     expect(
       tcpdumpArgs('phy0', { filter: 'udp port 4789', snaplen: 65664, bufferSize: 32 * 1048576 }),
-    ).toEqual(['-i', 'phy0', '-s', '65664', '-B', '32768', '-nn', '-U', '-w', '-', 'udp port 4789']);
+    ).toEqual(['-i', 'phy0', '-s', '65664', '-B', '32768', '-nn', '-w', '-', 'udp port 4789']);
+    // Not packet-buffered (-U: a write per frame): quiet streams are flushed with a signal.
+    expect(TCPDUMP.flushSignal).toBe('SIGUSR2');
   });
 
   it('classifies what libpcap, dumpcap and ip netns say', () => {
