@@ -2,6 +2,7 @@
 // (unlimited: as fast as this machine goes, then `iperf3 -b 1G`), with tcpdump capturing the same
 // ten interfaces in the same run (same snap length and kernel buffer), once per capture backend:
 //   dumpcap  one hopscope, one dumpcap per interface (NETNS/IF), drops from dumpcap's counters
+//   tcpdump  the same with `--backend tcpdump` (one tcpdump per interface), drops from its counters
 //   cap      libpcap in-process: cap cannot enter a namespace, so one hopscope per namespace
 //            (ip netns exec NS hopscope live --backend cap); cap has no drop counters, so what it
 //            missed is tcpdump's "received by filter" minus the frames hopscope analysed
@@ -11,7 +12,7 @@
 // Needs root and the lab's tools; otherwise the scenario says why it is skipped.
 //
 //   BENCH_LIVE_SECONDS=8   traffic per case
-//   BENCH_LIVE_BACKENDS=dumpcap,cap
+//   BENCH_LIVE_BACKENDS=dumpcap,tcpdump,cap
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,7 +102,7 @@ function tcpdumpCounters(stderr) {
 function hopscopeCounters(stderr) {
   const hops = new Map();
   for (const m of stderr.matchAll(
-    /^ {2}(\S+) +(dumpcap|cap) +(\d+) frames +(?:dropped (\d+) \(kernel\) \+ (\d+) \(interface\)|drops unknown)/gm,
+    /^ {2}(\S+) +(dumpcap|tcpdump|cap) +(\d+) frames +(?:dropped (\d+) \(kernel\) \+ (\d+) \(interface\)|drops unknown)/gm,
   ))
     hops.set(m[1], {
       frames: Number(m[3]),
@@ -133,11 +134,13 @@ async function runCase(env, backend, rate, snaplen, seconds, log) {
     ]);
   });
   const lives = [];
-  if (backend === 'dumpcap') {
+  if (backend === 'dumpcap' || backend === 'tcpdump') {
     lives.push(
       spawnCollect(process.execPath, [
         bin,
         'live',
+        '--backend',
+        backend,
         '--log-level',
         'warn',
         '--json',
@@ -219,7 +222,7 @@ async function runCase(env, backend, rate, snaplen, seconds, log) {
     const parsed = hopscopeCounters(l.out.stderr);
     for (const [hop, v] of parsed.hops) {
       const full =
-        backend === 'dumpcap'
+        backend !== 'cap'
           ? hop
           : hops.find(
               (h) => h.endsWith(`/${hop}`) && !ours.has(h) && l.child.spawnargs.includes(h.split('/')[0]),
@@ -274,7 +277,7 @@ export async function run({ log }) {
     return { name, skipped: reason };
   }
   const seconds = Number(process.env.BENCH_LIVE_SECONDS ?? 8);
-  const backends = (process.env.BENCH_LIVE_BACKENDS ?? 'dumpcap,cap').split(',');
+  const backends = (process.env.BENCH_LIVE_BACKENDS ?? 'dumpcap,tcpdump,cap').split(',');
   // The default snap length (whole frames, BIG TCP included) and the lab's (headers only).
   const snaplens = (process.env.BENCH_LIVE_SNAPLENS ?? '262144,256').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'hopscope-bench-live-'));
@@ -299,6 +302,7 @@ export async function run({ log }) {
     table([
       [
         'backend',
+        'snap',
         'rate',
         'Gbit/s',
         'frames',

@@ -472,10 +472,10 @@ export async function main(
               'A VM’s tap (or NETNS/TAP): discover its bridge, tunnel devices and underlay, and capture on all of them',
           })
           .option('backend', {
-            choices: ['dumpcap', 'tcpdump', 'cap'],
-            default: 'dumpcap',
+            choices: ['tcpdump', 'dumpcap', 'cap'],
+            default: 'tcpdump',
             describe:
-              'dumpcap: Wireshark’s dumpcap per interface; tcpdump: tcpdump per interface (both: drop counters, namespaces); cap: libpcap in-process',
+              'tcpdump: tcpdump per interface (libpcap’s block ring, buffered); dumpcap: Wireshark’s dumpcap per interface (a write per frame); both count drops and enter namespaces; cap: libpcap in-process',
           })
           .option('filter', { alias: 'f', type: 'string', requiresArg: true, describe: 'BPF capture filter' })
           .option('snaplen', {

@@ -138,10 +138,10 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
     });
     expect(report.findings.some((f) => f.code === 'segment.split')).toBe(true);
     expect(report.findings.some((f) => f.code.startsWith('fragment.'))).toBe(false);
-    // Every interface's counters, drops included (dumpcap reports them when it stops).
+    // Every interface's counters, drops included (the default backend, tcpdump, reports them when it stops).
     for (const hop of hops())
       expect(stderr).toMatch(
-        new RegExp(`${hop.replace(/[.]/g, '\\.')} +dumpcap +\\d+ frames +dropped \\d+ \\(kernel\\)`),
+        new RegExp(`${hop.replace(/[.]/g, '\\.')} +tcpdump +\\d+ frames +dropped \\d+ \\(kernel\\)`),
       );
   }, 180_000);
 
@@ -403,7 +403,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
       expect(whole.stderr).not.toMatch(/cut by the snap length/);
       const cut = await transfer('65535');
       expect(cut.code).toBe(0);
-      expect(cut.stderr).toMatch(/v0 +dumpcap +\d+ frames .*, [1-9]\d* cut by the snap length/);
+      expect(cut.stderr).toMatch(/v0 +tcpdump +\d+ frames .*, [1-9]\d* cut by the snap length/);
       expect(cut.stderr).toMatch(/a frame longer than the snap length was cut \(BIG TCP\?\)/);
     } finally {
       spawnSync('ip', ['netns', 'del', a]);
