@@ -103,8 +103,16 @@ const SWEEP_EVERY_SEC = 60;
 
 export function createHopState(identity: HopIdentity): HopState {
   const clock: Clock = { now: -1 };
+  // Every field written out, no `...identity`: V8 builds a spread object by one path for the first
+  // objects and by another later (from the tenth hop on, a map of its own with most fields out of
+  // line), and observeFrame's compiled code, made for the first hops' map, is thrown away there.
   return {
-    ...identity,
+    name: identity.name,
+    kind: identity.kind,
+    kindSource: identity.kindSource,
+    mtu: identity.mtu,
+    mtuSource: identity.mtuSource,
+    snaplen: identity.snaplen,
     frames: 0,
     bytes: 0,
     linkTypes: [],

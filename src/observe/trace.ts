@@ -214,6 +214,19 @@ export function sampled(key: number, level: number): boolean {
  */
 const RANGE = new Float64Array(2);
 
+/**
+ * [a, b] as an array of doubles from the start. A literal of two small integers is an array of
+ * small integers, which turns into one of doubles once positions pass 2^31 (a long flow): V8's code
+ * compiled for the doubles of the first hop's flows is then thrown away at the next hop's first
+ * flow, whose array starts as integers again.
+ */
+function doublePair(a: number, b: number): number[] {
+  const pair = [0.5, 0.5];
+  pair[0] = a;
+  pair[1] = b;
+  return pair;
+}
+
 /** Adds [start, end) to a sorted, merged interval list; keeps at most MAX_INTERVALS ranges. */
 export function cover(intervals: number[], start: number, end: number): boolean {
   RANGE[0] = start;
@@ -285,7 +298,7 @@ function coverSegment(t: DirectionTrace): boolean {
       if (e <= s) continue;
       RANGE[0] = s;
       RANGE[1] = e;
-      if (t.repeated === null) t.repeated = [s, e];
+      if (t.repeated === null) t.repeated = doublePair(s, e);
       else coverRange(t.repeated);
     }
     RANGE[0] = start;
@@ -403,7 +416,7 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
     trace.topAt = start;
   }
   // Array literals are allocated to their exact size: a short flow's arrays stay small.
-  if (trace.intervals === null) trace.intervals = [start, start + s.payload];
+  if (trace.intervals === null) trace.intervals = doublePair(start, start + s.payload);
   else {
     RANGE[0] = start;
     RANGE[1] = start + s.payload;
