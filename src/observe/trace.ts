@@ -122,6 +122,8 @@ const SEQ = 0;
 const TIME = 2;
 const FRAME = 3;
 const WAIT = 4;
+/** Where a sampled segment's wait for its ACK sits among its SEGMENT_STRIDE numbers. */
+export const SAMPLE_WAIT_AT = WAIT;
 
 /** Sampled segments of a direction. */
 export function sampleCount(d: DirectionTrace): number {
