@@ -16,7 +16,8 @@
 // - Source maps go to src/*.ts. bin/hopscope.js maps the stack of an internal error through them
 //   (src/cli/stack.ts); NODE_OPTIONS=--enable-source-maps maps every trace, at a few ms a run.
 // - string-width's Intl.Segmenter is built on first use instead of at import (see lazySegmenter).
-// - pino stays a runtime require (src/log.ts loads it only when a line is logged).
+// - pino stays a runtime require (src/log.ts loads it only when a line is logged); prom-client a
+//   package import of the service's chunk.
 // - A second bundle, dist/cli/plain.js, runs a plain `analyze FILE...` (src/cli/plain.ts) without
 //   yargs. It is built apart from main.js: esbuild splits shared code by file, and main.ts (where
 //   runAnalyze lives) would take yargs into a chunk both load. On its own, with yargs declared free
@@ -98,7 +99,9 @@ const cli = {
   platform: 'node',
   target: 'node20',
   chunkNames: '[name]-[hash]',
-  external: ['pino'],
+  // prom-client is CommonJS that requires Node's modules at run time, which an ESM bundle cannot;
+  // it stays a package import, loaded only by `live --listen` (service chunk).
+  external: ['pino', 'prom-client'],
   sourcemap: true,
   sourcesContent: false,
   logLevel: 'warning',

@@ -47,6 +47,12 @@ usage: lab.sh --out DIR [options]
   --any                     also capture each hypervisor with tcpdump -i any (Linux cooked v2):
                             <host>-any.pcap, one file holding all of that host's interfaces
   --keep                    leave the namespaces up for inspection (you tear them down)
+  --setup-only              build the namespaces and devices, capture nothing, send nothing, and
+                            leave them up: DIR/lab.env names them (for hopscope live and its tests)
+  --push DIR                send the traffic (--bytes or --duration, --rate) through the lab that
+                            --setup-only left in DIR, without capturing; the namespaces stay up
+  --rate BITS               with --push: limit iperf3 to this rate (iperf3 -b, e.g. 1G)
+  --teardown DIR            delete the namespaces of the lab that --setup-only left in DIR
   -h, --help                this text
 
 Needs root, ip and ss (iproute2), tcpdump, ethtool, iperf3, sysctl (procps), ping (iputils-ping);
@@ -58,7 +64,8 @@ die() { echo "lab: $*" >&2; exit 1; }
 
 OUT=""; SCENARIO=""; UNDERLAY_MTU=9000; OVERLAY_MTU=1500; PMTU_DISC=on; GUEST_TSO=on
 NIC_TNL_TSO=off; ENCAP=vxlan; UNDERLAY=ipv4; SNAPLEN=256; BYTES=2000000; VNI=97; KEEP=0; ANY=0
-DURATION=0; TUNNEL_DF=""; DROP_RX=0; DROP_BRIDGE=0; FILTER_ICMP=0
+DURATION=0; TUNNEL_DF=""; DROP_RX=0; DROP_BRIDGE=0; FILTER_ICMP=0; SETUP_ONLY=0; PUSH=""; RATE=""
+TEARDOWN=""
 
 onoff() { case "$2" in on|off) ;; *) die "$1 takes on or off, not '$2'";; esac; }
 num() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 takes a number, not '$2'"; }
@@ -83,17 +90,52 @@ while [ $# -gt 0 ]; do
     --drop-bridge-every) num "$1" "${2:-}"; DROP_BRIDGE=$2; shift 2;;
     --filter-icmp-frag) FILTER_ICMP=1; shift;;
     --keep) KEEP=1; shift;;
+    --setup-only) SETUP_ONLY=1; KEEP=1; shift;;
+    --push) PUSH=${2:-}; shift 2;;
+    --rate) [[ "${2:-}" =~ ^[0-9]+[KMG]?$ ]] || die "--rate takes a rate such as 1G, not '${2:-}'"; RATE=$2; shift 2;;
+    --teardown) TEARDOWN=${2:-}; shift 2;;
     --any) ANY=1; shift;;
     -h|--help) usage; exit 0;;
     *) usage >&2; die "unknown argument '$1'";;
   esac
 done
 
+# --- a lab left up by --setup-only: push traffic through it, or tear it down ------------------
+if [ -n "$PUSH$TEARDOWN" ]; then
+  env_file="${PUSH:-$TEARDOWN}/lab.env"
+  [ -f "$env_file" ] || die "$env_file not found: give the --out folder of a lab.sh --setup-only run"
+  # shellcheck disable=SC1090
+  . "$env_file"
+  [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces); run it with sudo"
+  if [ -n "$TEARDOWN" ]; then
+    for ns in "$LAB_GUEST1" "$LAB_HOST1" "$LAB_HOST2" "$LAB_GUEST2"; do ip netns del "$ns" 2>/dev/null || true; done
+    echo "lab: torn down ${LAB_HOST1%-host1}" >&2
+    exit 0
+  fi
+  LIMIT=600; AMOUNT=(-n "$BYTES")
+  if [ "$DURATION" -gt 0 ]; then LIMIT=$((DURATION + 10)); AMOUNT=(-t "$DURATION"); fi
+  [ -n "$RATE" ] && AMOUNT+=(-b "$RATE")
+  LOG=$(mktemp -d /tmp/hopscope-lab-push.XXXX)
+  ip netns exec "$LAB_GUEST2" timeout "$LIMIT" iperf3 -s -1 -B "$LAB_GUEST2_IP" >"$LOG/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 50); do ip netns exec "$LAB_GUEST2" ss -ltn 2>/dev/null | grep -q ":5201 " && break; sleep 0.1; done
+  rc=0
+  ip netns exec "$LAB_GUEST1" timeout "$LIMIT" iperf3 -c "$LAB_GUEST2_IP" "${AMOUNT[@]}" -l 128K >"$LOG/client.log" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  tail -4 "$LOG/client.log" >&2
+  rm -rf "$LOG"
+  [ "$rc" -eq 0 ] || [ "$DURATION" -gt 0 ] || die "iperf3 failed"
+  exit 0
+fi
+
 [ -n "$OUT" ] || { usage >&2; die "--out DIR is required"; }
 
 # --- preflight: say exactly what is missing, then stop --------------------------------------
 missing=()
-for tool in ip tcpdump ethtool iperf3 sysctl ping ss; do
+LAB_TOOLS=(ip tcpdump ethtool iperf3 sysctl ping ss)
+[ "$SETUP_ONLY" -eq 1 ] && LAB_TOOLS=(ip ethtool iperf3 sysctl ping ss)
+for tool in "${LAB_TOOLS[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "$DROP_RX" -gt 0 ] || [ "$DROP_BRIDGE" -gt 0 ] || [ "$FILTER_ICMP" -eq 1 ]; then
@@ -268,6 +310,21 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 nsx "$NS_G1" ping -c1 -W1 "$G2_IP" >/dev/null 2>&1 || die "guest1 cannot reach guest2 through the overlay"
+
+if [ "$SETUP_ONLY" -eq 1 ]; then
+  # What hopscope live and its tests need to find the lab again; `--push DIR` and `--teardown DIR`
+  # read it. The namespaces stay up (KEEP) until --teardown.
+  {
+    echo "LAB_GUEST1=$NS_G1"; echo "LAB_HOST1=$NS_H1"; echo "LAB_HOST2=$NS_H2"; echo "LAB_GUEST2=$NS_G2"
+    echo "LAB_GUEST1_IP=$G1_IP"; echo "LAB_GUEST2_IP=$G2_IP"
+    echo "LAB_BRIDGE=$BR_DEV"; echo "LAB_TUNNEL=$TUN_DEV"
+    echo "LAB_UNDERLAY_MTU=$UNDERLAY_MTU"; echo "LAB_OVERLAY_MTU=$OVERLAY_MTU"
+    # The ten hops in path order, as hopscope live names them: NAMESPACE/INTERFACE.
+    echo "LAB_HOPS=\"$NS_G1/eth0 $NS_H1/tap0 $NS_H1/$BR_DEV $NS_H1/$TUN_DEV $NS_H1/phy0 $NS_H2/phy0 $NS_H2/$TUN_DEV $NS_H2/$BR_DEV $NS_H2/tap0 $NS_G2/eth0\""
+  } >"$OUT/lab.env"
+  echo "lab: namespaces ${ALL_NS[*]} are up; $OUT/lab.env names them" >&2
+  exit 0
+fi
 
 for entry in "${CAPTURES[@]}" "${ANY_CAPTURES[@]}"; do
   read -r ns host ifname _ <<<"$entry"

@@ -77,6 +77,20 @@ export interface CaptureProblem {
   message: string;
 }
 
+/**
+ * A capture's own counters for one interface (a pcapng interface statistics block, or a live
+ * backend's pcap_stats): cumulative since the capture started; null where the writer said nothing.
+ */
+export interface CaptureStatistics {
+  interfaceId: number;
+  /** Packets the interface received (isb_ifrecv, ps_recv). */
+  received: number | null;
+  /** Packets the operating system or capture library dropped (isb_osdrop, ps_drop). */
+  dropped: number | null;
+  /** Packets the interface itself dropped (isb_ifdrop, ps_ifdrop). */
+  ifDropped: number | null;
+}
+
 export interface CaptureSink {
   /** Called once per interface, before that interface's first frame. */
   onInterface(iface: CaptureInterface): void;
@@ -84,6 +98,8 @@ export interface CaptureSink {
   onFrame(frame: Frame): void;
   /** Called for each container problem; the reader recovers or stops, it never throws for these. */
   onProblem(problem: CaptureProblem): void;
+  /** Called for each interface statistics block (or live counter reading), when the sink wants them. */
+  onStatistics?(stats: CaptureStatistics): void;
 }
 
 export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';

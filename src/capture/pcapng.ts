@@ -36,7 +36,13 @@
  * the comment string for frames that carry one.
  */
 
-import { type CaptureInterface, type CaptureSink, Direction, type DirectionValue } from './frame.js';
+import {
+  type CaptureInterface,
+  type CaptureSink,
+  type CaptureStatistics,
+  Direction,
+  type DirectionValue,
+} from './frame.js';
 import { newFrame } from './pcap.js';
 import { hexBytes, i64, NEED_MORE, RecordStream, SKIP_BYTE, STOP, u16, u32 } from './records.js';
 import { MICROSECONDS, resolutionFromTsresol, splitTimestamp, type TimeResolution } from './timestamp.js';
@@ -60,6 +66,9 @@ const OPT_IF_NAME = 2;
 const OPT_IF_DESCRIPTION = 3;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
+const OPT_ISB_IFRECV = 4;
+const OPT_ISB_IFDROP = 5;
+const OPT_ISB_OSDROP = 7;
 /** Smallest block: type, length, trailing length. */
 const MIN_BLOCK = 12;
 /** Largest block believed by default (bounds the carry buffer). */
@@ -229,6 +238,7 @@ class PcapngStream extends RecordStream implements PcapngParser {
     else if (type === PCAPNG_SHB) this.readSectionHeader(b, p, offset);
     else if (type === BLOCK_IDB) this.readInterface(b, p, total, offset);
     else if (type === BLOCK_SPB) this.readSimplePacket(b, p, total, offset);
+    else if (type === BLOCK_ISB) this.readStatistics(b, p, total, offset);
     else if (type === BLOCK_CUSTOM || type === BLOCK_CUSTOM_NOCOPY || type === BLOCK_JOURNAL) this.frames++;
   }
 
@@ -399,6 +409,47 @@ class PcapngStream extends RecordStream implements PcapngParser {
     frame.comment = null;
     this.readPacketOptions(b, dataStart + ((caplen + 3) & ~3), end);
     this.sink.onFrame(frame);
+  }
+
+  /**
+   * An interface statistics block: the writer's counters for one interface (dumpcap writes one per
+   * interface when it stops), handed to the sink when it wants them. Not a frame.
+   */
+  private readStatistics(b: Uint8Array, p: number, total: number, offset: number): void {
+    if (this.sink.onStatistics === undefined) return;
+    if (total < 24) {
+      this.skip(offset, `interface statistics block of ${total} bytes is too short`);
+      return;
+    }
+    const le = this.le;
+    const state = this.states[this.sectionBase + u32(b, p + 8, le)];
+    if (state === undefined) {
+      this.skip(
+        offset,
+        `interface statistics block names interface ${u32(b, p + 8, le)}, which this section does not describe`,
+      );
+      return;
+    }
+    const stats: CaptureStatistics = {
+      interfaceId: state.info.interfaceId,
+      received: null,
+      dropped: null,
+      ifDropped: null,
+    };
+    const end = p + total - 4;
+    for (let o = p + 20; o + 4 <= end; ) {
+      const code = u16(b, o, le);
+      const len = u16(b, o + 2, le);
+      const value = o + 4;
+      if (code === OPT_END || value + len > end) break;
+      if (len >= 8) {
+        if (code === OPT_ISB_IFRECV) stats.received = i64(b, value, le);
+        else if (code === OPT_ISB_IFDROP) stats.ifDropped = i64(b, value, le);
+        else if (code === OPT_ISB_OSDROP) stats.dropped = i64(b, value, le);
+      }
+      o = value + ((len + 3) & ~3);
+    }
+    this.sink.onStatistics(stats);
   }
 
   /** Fills frame.direction (epb_flags / pack_flags) and frame.comment, without allocating otherwise. */

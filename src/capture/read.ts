@@ -44,6 +44,11 @@ export interface ReadCaptureOptions {
   chunkSize?: number;
   /** The stream `-` stands for; default process.stdin (tests give another one). */
   stdin?: NodeJS.ReadableStream;
+  /**
+   * The bytes to read instead of opening `path` (which then only names them in messages): a
+   * reader that paces the input itself, as annotate's merge of several files does.
+   */
+  source?: AsyncIterable<Uint8Array>;
 }
 
 const DEFAULT_CHUNK = 1024 * 1024;
@@ -81,7 +86,9 @@ export async function readCapture(
 ): Promise<CaptureSummary> {
   const decoded = new DecodedStage(path, sink);
   const raw = new RawStage(path, decoded);
-  if (path === '-') {
+  if (options.source !== undefined) {
+    await pumpStream(options.source, raw, options, path);
+  } else if (path === '-') {
     await pumpStream(options.stdin ?? process.stdin, raw, options, path);
   } else {
     const handle = await openInput(path);
@@ -178,7 +185,7 @@ async function pumpFile(
 
 /** stdin, FIFOs, devices: whatever chunks the stream gives. */
 async function pumpStream(
-  stream: NodeJS.ReadableStream,
+  stream: AsyncIterable<string | Uint8Array>,
   raw: RawStage,
   options: ReadCaptureOptions,
   path: string,

@@ -95,6 +95,33 @@ const SUPER_MECHANISM: Phrase = {
   },
 };
 
+/**
+ * What the device's offload features (ethtool -k, read by `hopscope live`) say about its
+ * super-frames: `systemOffload` is 'gro-on', 'gro-off', 'tso-on', 'tso-off', or 'either' when the
+ * capture does not record the direction (observe/hop-view.ts).
+ */
+const SYSTEM_OFFLOAD: Phrase = {
+  by: 'systemOffload',
+  values: {
+    'gro-on':
+      ' GRO is on at {offloadHop} (ethtool -k), so the kernel merges the segments it receives there: ' +
+      'super-frames on receive are expected, not a fault.',
+    'gro-off':
+      ' GRO is off at {offloadHop} (ethtool -k), so they were not merged there: they arrived whole ' +
+      '(a virtual device passed a sender’s super-frame on unsplit).',
+    'tso-on':
+      ' TSO/GSO is on at {offloadHop} (ethtool -k): the stack hands super-frames down whole and ' +
+      'they are split after this point.',
+    'tso-off':
+      ' TSO and GSO are off at {offloadHop} (ethtool -k): these super-frames were made before it ' +
+      '(a guest’s offload, through its tap) and pass through unsplit.',
+    either:
+      ' At {offloadHop} GRO is {gro} and TSO/GSO is {tso} (ethtool -k): received super-frames were ' +
+      'merged there only if GRO is on, sent ones split after it only if TSO/GSO is on.',
+    none: '',
+  },
+};
+
 export const CATALOG = [
   {
     code: 'checksum.partial',
@@ -253,7 +280,7 @@ export const CATALOG = [
     title: 'TCP super-frames larger than the MSS ({~direction})',
     explanation:
       '{count} TCP segments carry up to {maxPayload} payload bytes, more than the flow’s MSS of ' +
-      '{~mss}{~hopMtu}. {~mechanism}',
+      '{~mss}{~hopMtu}. {~mechanism}{~system}',
     fix:
       'Nothing to fix by itself. To see where they are split, capture further along the path and ' +
       'analyse the captures together; to see wire-sized frames here, disable the offload for the ' +
@@ -263,6 +290,7 @@ export const CATALOG = [
       mechanism: SUPER_MECHANISM,
       mss: { by: 'mss', values: { none: 'not seen (no SYN in the capture)', '*': '{mss}' } },
       hopMtu: { by: 'hopMtu', values: { none: '', '*': ' and the hop MTU of {hopMtu}' } },
+      system: SYSTEM_OFFLOAD,
     },
   },
   {
@@ -275,14 +303,14 @@ export const CATALOG = [
       '{count} UDP datagrams carry up to {maxPayload} payload bytes, more than {~hopMtu}: UDP ' +
       'segmentation offload (UDP GSO/USO, as QUIC and WireGuard use) hands down one large datagram ' +
       'and a segment size, and the kernel or the NIC cuts it into datagrams of that size later; on ' +
-      'a receiver, UDP GRO forwarding merges them.',
+      'a receiver, UDP GRO forwarding merges them.{~system}',
     fix:
       'Nothing to fix by itself. Analyse the captures of the neighbouring hops together to see where ' +
       'they are cut and into which size; to see wire-sized datagrams here, for the test only: ethtool ' +
       '-K <dev> tx-udp-segmentation off (sender) or rx-udp-gro-forwarding off (receiver).',
     phrases: {
       direction: SUPER_DIRECTION,
-
+      system: SYSTEM_OFFLOAD,
       hopMtu: {
         by: 'hopMtu',
         values: { none: 'any Ethernet link carries (9,216 bytes)', '*': 'the hop MTU of {hopMtu}' },
@@ -638,6 +666,32 @@ export const CATALOG = [
     fix: 'Check how the capture was written and transferred; the rest of the capture was analysed.',
   },
   {
+    code: 'capture.dropped',
+    group: 'capture',
+    severity: 'warn',
+    scope: 'hop',
+    title: 'The capture dropped frames',
+    explanation:
+      'Capturing at this hop lost {dropped} frames ({~counter}{~received}): what this hop ' +
+      'shows is incomplete, and a verdict drawn from it (a loss or gap between hops, a missing ' +
+      'segment, a count) may be the capture’s, not the network’s.',
+    fix:
+      'Capture with a larger kernel buffer (--buffer-size), a BPF filter for the traffic in question ' +
+      '(-f), or fewer hops at once on a busy host; then look again.',
+    phrases: {
+      counter: {
+        by: 'counter',
+        values: {
+          kernel: 'the kernel’s capture buffer overflowed',
+          interface: 'the interface dropped them',
+          both: '{osDropped} in the kernel’s capture buffer, {ifDropped} at the interface',
+          '*': 'as the capture counted',
+        },
+      },
+      received: { by: 'received', values: { none: '', '*': '; the interface received {received}' } },
+    },
+  },
+  {
     code: 'capture.truncated-file',
     group: 'capture',
     severity: 'warn',
@@ -649,6 +703,15 @@ export const CATALOG = [
 ] as const satisfies readonly CatalogEntry[];
 
 export type FindingCode = (typeof CATALOG)[number]['code'];
+
+/**
+ * Said after any verdict drawn at a hop whose capture dropped frames (`capture.dropped`): the
+ * facts `captureDroppedAt` (the hops) and `captureDropped` (their drops in all) are added by the
+ * report (report/model.ts).
+ */
+export const CAPTURE_DROPS_NOTE =
+  ' The capture dropped frames at {captureDroppedAt|list} ({captureDropped} in all): part of what ' +
+  'this verdict counts may be the capture’s loss, not the network’s.';
 
 const BY_CODE = new Map<string, CatalogEntry>(CATALOG.map((entry) => [entry.code, entry]));
 
@@ -702,4 +765,327 @@ export function fillTemplate(
 export function phraseText(code: FindingCode, phrase: string, facts: Readonly<Facts>): string {
   const entry = catalogEntry(code);
   return fillTemplate(`{~${phrase}}`, facts, entry.phrases ?? {});
+}
+
+/**
+ * `hopscope explain`: the words said under one line of tcpdump or Wireshark text, per verdict.
+ * Keyed by the finding code the verdict stands for (its title, explanation and fix are the
+ * summary's words), plus the verdicts that only text has: a checksum the text cannot decide, and
+ * text that lacks what a verdict needs. Templates as above, filled from what the line prints and
+ * the arithmetic done on it.
+ */
+export interface LineWords {
+  /** Under one line. */
+  line: string;
+  /** In the summary, for verdicts that have no finding of their own in CATALOG. */
+  summary?: string;
+  phrases: Readonly<Record<string, Phrase>>;
+}
+
+export const LINE_WORDS = {
+  'checksum.partial': {
+    line:
+      '{layer} cksum {stored} is exactly the partial pseudo-header sum for {src} > {dst}, protocol ' +
+      '{protocol}, {transport} length {l4Length}{~lengthFrom}: {arithmetic}. Transmit checksum offload; ' +
+      'not an error: the NIC (or the host at the end of a virtual path) completes it{~completes}.',
+    phrases: {
+      lengthFrom: {
+        by: 'lengthFrom',
+        values: {
+          ip: ' (IP length {ipLength} - {ipHeaderLength})',
+          ipv6: ' (IPv6 payload length)',
+          payload: ' (payload {payload} + TCP header {tcpHeaderLength} with the printed options)',
+          udp: ' (UDP payload {payload} + 8)',
+        },
+      },
+      completes: { by: 'correct', values: { none: '', '*': ' to {correct}, the value tcpdump computed' } },
+    },
+  },
+  'checksum.lco': {
+    line:
+      '{layer} cksum {stored} does not verify over the captured bytes ({correct} would), but it is exactly ' +
+      'the checksum of this packet once the NIC completes the inner {inner} checksum ({innerStored}, a ' +
+      'partial sum, -> {innerCorrect}): {correct} + {innerStored} - {innerCorrect} = {stored} (one’s ' +
+      'complement). Local checksum offload on the sending host; not an error.',
+    phrases: {},
+  },
+  'checksum.bad': {
+    line:
+      '{layer} cksum {stored} is neither correct ({correct}) nor the partial pseudo-header sum ({partial}) ' +
+      'for {src} > {dst}, protocol {protocol}, {transport} length {l4Length}: really wrong, or rewritten ' +
+      'after capture. Capture the same flow at {~next} and compare: where the checksum changes is where ' +
+      'the bytes change.',
+    phrases: {
+      next: {
+        by: 'direction',
+        values: {
+          in: 'the sending side of {iface}’s link (the hop before it)',
+          out: 'the hop this packet came from before {iface} (its tap or bridge)',
+          '*': 'the hop before this one on the path (for a guest’s packet: its tap on the host)',
+        },
+      },
+    },
+  },
+  'checksum.undecided': {
+    summary:
+      'Checksums that are neither correct nor the partial pseudo-header sum, where the text cannot tell ' +
+      'offload from corruption (merged frames, or tunnel packets whose inner checksum is not printed): ' +
+      '{count}; hopscope analyze on the capture can.',
+    line: '{layer} cksum {stored} is not correct ({correct}) and not the partial pseudo-header sum ({partial}). {~why}',
+    phrases: {
+      why: {
+        by: 'why',
+        values: {
+          merged:
+            'This is a merged frame (more than the MSS): GRO or LRO may have kept its first segment’s ' +
+            'checksum, which only the first segment’s bytes can check. The text cannot tell that from ' +
+            'corruption; hopscope analyze on the capture can.',
+          'size-unknown':
+            'Whether this is a merged frame (more than the MSS), which may keep its first segment’s ' +
+            'checksum, is not in the text (no MSS or no length): it cannot be told from corruption here.',
+          tunnel:
+            'On a {tunnel} port this is usually local checksum offload (the kernel sums the outer packet ' +
+            'as it will leave the NIC, after the inner checksum is completed) or tunnel checksum offload on ' +
+            'the sending host. The text cannot prove it: {~missing}.',
+        },
+      },
+      missing: {
+        by: 'missing',
+        values: {
+          inner:
+            'the inner checksum is not printed (capture with tcpdump -s 0 -vv so the whole inner segment ' +
+            'is there)',
+          '*': '{missing}',
+        },
+      },
+    },
+  },
+  'segment.super-frame': {
+    line: '{~size} {~mechanism}',
+    phrases: {
+      size: {
+        by: 'mss',
+        values: {
+          none:
+            'IP length {ipTotal} is more than any Ethernet link carries (9,216 bytes): a super-frame ' +
+            '({~direction}). The MSS is not in these lines (no SYN seen), so how many segments it ' +
+            'becomes is not known.',
+          '*':
+            'length {payload} is more than the MSS of {mss} ({mssFrom}): a super-frame ({~direction}), ' +
+            'carried as {segments} segments of up to {mss} bytes on the wire.',
+        },
+      },
+      direction: SUPER_DIRECTION,
+      mechanism: SUPER_MECHANISM,
+    },
+  },
+  'fragment.outer': {
+    line:
+      'The inner packet of {innerSize} bytes is cut short by IP fragmentation of the tunnel’s outer packet: ' +
+      '{innerSize} + {overhead} ({tunnel} over IPv{outerVersion}) = {outerSize} bytes, more than the ' +
+      'underlay MTU; the first fragment is {firstFragment} bytes ({~mtuFrom}), so the underlay MTU is ' +
+      '{mtu}..{mtuMax}. {~fix}',
+    phrases: {
+      mtuFrom: {
+        by: 'firstFrom',
+        values: {
+          header: 'its IP header says so',
+          missing: '{innerSize} - {missing} missing + {overhead}',
+        },
+      },
+      fix: {
+        by: 'needed',
+        values: {
+          '*':
+            'Set the guest/overlay MTU to {maxOverlayMtu} or less, or raise the underlay MTU to {needed} or ' +
+            'more, or clamp the TCP MSS to {clampMss} ({clampPayload} bytes of payload with TCP timestamps).',
+        },
+      },
+    },
+  },
+  'fragment.ip': {
+    line: '{~which}',
+    phrases: {
+      which: {
+        by: 'which',
+        values: {
+          first:
+            'The first fragment (more fragments follow) of a {size}-byte IP packet: the link that cut it ' +
+            'carries {size}..{sizeMax} bytes. On a tunnel’s underlay these are its outer packets: the ' +
+            'inner packet plus encapsulation did not fit.',
+          later:
+            'A later fragment (offset {offset}) of a {protocolName} packet{~whole}: the fragments before it ' +
+            'carried {offset} bytes of data, so if it is the second of two, the link that cut the first ' +
+            'carries {firstSize}..{firstSizeMax} bytes. On a tunnel’s underlay these are its outer packets: ' +
+            'the inner packet plus encapsulation did not fit.',
+        },
+      },
+      whole: { by: 'total', values: { none: '', '*': ' that was {total} bytes whole' } },
+    },
+  },
+  'pmtu.frag-needed': {
+    line:
+      '{~kind} from {from}: the path carries at most {mtu} bytes. {~who} The sender lowers its path ' +
+      'MTU to {mtu}: TCP segments of at most {mss} bytes ({payload} of payload with TCP timestamps).',
+    phrases: {
+      kind: {
+        by: 'icmp',
+        values: { icmp: 'ICMP "fragmentation needed"', '*': 'ICMPv6 "packet too big"' },
+      },
+      who: {
+        by: 'sender',
+        values: {
+          'flow-destination':
+            'It comes from the destination of the packet it quotes ({quotedDst}): on a VXLAN/Geneve bridge ' +
+            'that is the host’s tunnel device answering for the guest, because inner packet + ' +
+            'encapsulation exceed the underlay MTU: {mtu} is the underlay MTU less the encapsulation ' +
+            '({underlayV4} under VXLAN over IPv4, {underlayV6} over IPv6).',
+          router:
+            'A router on the path ({from}) sent it, not the packet’s destination ({quotedDst}): its link ' +
+            'carries at most {mtu} bytes. That is the router’s MTU, not the tunnel’s.',
+          '*': 'The quoted packet is not printed (tcpdump -v prints it), so who answered is not known.',
+        },
+      },
+    },
+  },
+  'capture.previous-segment': {
+    summary:
+      'Segments after a gap in the sequence numbers (Wireshark’s "previous segment not captured"): {count}.',
+    line:
+      'Wireshark saw a gap in the sequence numbers before this segment: the bytes before it were lost ' +
+      'before this capture point, dropped by the capture itself (tcpdump’s "dropped by kernel"), or ' +
+      'carried in IP fragments that the list shows as "Fragmented IP protocol" lines.',
+    phrases: {},
+  },
+  'text.needs-more': {
+    summary: 'Lines that lack what a verdict needs: {count}; the flags that print it are said under each.',
+    line: '{~what}',
+    phrases: {
+      what: {
+        by: 'missing',
+        values: {
+          'stored-checksum':
+            'Wireshark calls the checksum incorrect, but its list does not print the stored value, and only ' +
+            'the value tells offload from error: print this frame with tcpdump -vv -nn -r FILE (or ' +
+            'tshark -V) and explain that.',
+          names:
+            'Addresses or ports are printed as names, so the pseudo-header sum cannot be computed: run ' +
+            'tcpdump with -nn.',
+          'ip-length':
+            'The TCP length the checksum covers is not in this text (no IP header and no options and ' +
+            'length): run tcpdump with -v (or -vv).',
+          mss:
+            'length {payload} may be a super-frame, but the MSS is not in these lines (no SYN of this ' +
+            'connection seen{~quiet}): capture the connection from its start.',
+          'icmp-mtu': 'The MTU of this ICMP message is not in the list: tshark -V (or tcpdump -v) prints it.',
+        },
+      },
+      quiet: {
+        by: 'quiet',
+        values: { true: '; tcpdump -q does not print options, run it without -q', '*': '' },
+      },
+    },
+  },
+} as const satisfies Readonly<Record<string, LineWords>>;
+
+export type LineCode = keyof typeof LINE_WORDS;
+
+/** The words under one line for a verdict. */
+export function lineText(code: LineCode, facts: Readonly<Facts>): string {
+  const words: LineWords = LINE_WORDS[code];
+  return fillTemplate(words.line, facts, words.phrases);
+}
+
+/** A verdict's summary sentence, when it has no finding in CATALOG; null otherwise. */
+export function lineSummaryText(code: LineCode, facts: Readonly<Facts>): string | null {
+  const words: LineWords = LINE_WORDS[code];
+  return words.summary === undefined ? null : fillTemplate(words.summary, facts, words.phrases);
+}
+
+/**
+ * The report's own sentences (report/html.ts, report/markdown.ts): the verdict at the top and the
+ * labels of the path picture, as templates filled from the report's numbers the way entries are.
+ * Renderers fill these and never write sentences of their own.
+ */
+export const REPORT_WORDS = {
+  headline: '{~headline}',
+  /** One line per problem in the verdict: what is wrong, and where. */
+  wrong: '{title} — at {hops|list}.',
+  wrongFlows: '{title} — at {hops|list}, in {flows} flows.',
+  /** Checksums tcpdump calls "incorrect" that offload explains. */
+  fineChecksums:
+    'The {count} "incorrect" checksums at {hops|list} are checksum offload ({kinds|list}), not errors: ignore them.',
+  fineSuperFrames:
+    'The {count} frames larger than the MTU at {hops|list} are TSO/GSO super-frames or GRO merges: offload ' +
+    'working as meant, not oversized packets.',
+  fineSplit:
+    'Super-frames are split into {segmentSize}-byte segments between {from} and {~to} ({~mechanism}).',
+  fineNothingElse: 'Nothing else in these captures needs attention.',
+  noWrong: 'No problem found in {frames} at {hops}.',
+  unreadable: 'Not analysed: {error}',
+  unreadableFix:
+    'Check the file name and that the file is a pcap or pcapng capture (gzip is fine); the other captures were analysed.',
+  problemHop: 'The problem is at {hop}: {title}.',
+  /** Labels between two hops of the path picture. */
+  edgeSplit: 'split into {segments} × {segmentSize}',
+  edgeNotSplit: 'still whole ({~mechanism})',
+  edgeFragmented: '{~fragmented}',
+  edgeMerged: 'merged by GRO (up to {maxPayload})',
+  edgeLost: 'lost {~segments} ({bytes} bytes)',
+  edgeBlackHole: 'black hole for segments over {limit} bytes{~passing}',
+  edgeNat: 'addresses translated (NAT)',
+  hopGap: 'capture missed {~segments}',
+  /** The path picture in words: hops joined by what happens between them ("a → [split] → b"). */
+  pathAlt: 'The path of {flow}: {hops}.{~problem}',
+  pathHop: '{hop} ({kind}{~mtu})',
+  pathEdge: ' → [{labels}] → ',
+  pathStep: '{from} → {to}: {what}',
+  hopStep: '{hop}: {what}',
+  pathQuiet: 'nothing changed between the captured hops',
+  morePaths: '{count} more flows in the JSON report (hopscope analyze --json).',
+  clockApplied: 'Times are on the clock of {reference}: each hop’s estimated offset is subtracted.',
+  clockUnknown: 'Clock unknown (no data in common with the other hops): {hops|list}.',
+} as const;
+
+export type ReportWord = keyof typeof REPORT_WORDS;
+
+const REPORT_PHRASES: Readonly<Record<string, Phrase>> = {
+  headline: {
+    by: 'problems',
+    values: {
+      '0': 'No problem found',
+      '1': 'One problem: {first}',
+      '*': '{problems} problems; the first: {first}',
+    },
+  },
+  to: { by: 'to', values: { none: 'the wire', '*': '{to}' } },
+  mechanism: {
+    by: 'mechanism',
+    values: {
+      'software-gso-tunnel': 'software GSO at the tunnel’s physical NIC',
+      'software-gso': 'software GSO',
+      'nic-tso': 'NIC hardware TSO after the capture point',
+      'nic-tso-wire': 'the sending NIC’s hardware TSO',
+      'not-split': 'NIC TSO after the last capture point, or a virtual path end to end',
+    },
+  },
+  fragmented: {
+    by: 'lastFragment',
+    values: {
+      none: 'fragmented: {outerSize}-byte packets, MTU {mtu}',
+      '*': 'fragmented {firstFragment} + {lastFragment}',
+    },
+  },
+  mtu: { by: 'mtu', values: { none: '', '*': ', MTU {mtu}' } },
+  segments: { by: 'frames', values: { '1': '1 segment', '*': '{frames} segments' } },
+  passing: {
+    by: 'largestPassing',
+    values: { none: '', '*': ' (the largest that passed: {largestPassing})' },
+  },
+  problem: { by: 'problemHop', values: { none: '', '*': ' The problem is at {problemHop}: {problemText}.' } },
+};
+
+/** A report sentence filled from facts (see REPORT_WORDS). */
+export function reportWords(word: ReportWord, facts: Readonly<Facts>): string {
+  return fillTemplate(REPORT_WORDS[word], facts, REPORT_PHRASES);
 }

@@ -201,6 +201,9 @@ export function noteFragmentedFlow(
       facts.overhead = datagram.length - innerSize;
       facts.tunnel = TUNNEL_NAMES[inner.carrier] ?? 'tunnel';
       facts.innerHeaders = inner.ipHeaderLength + (inner.protocol === IpProto.TCP ? 20 : 8);
+      // The outer IPv4 header each fragment repeats: what sizes the last fragment (the report's
+      // "1,396 + 174").
+      if (outer.ipVersion === 4) facts.outerHeader = outer.ipHeaderLength;
     }
   }
 }

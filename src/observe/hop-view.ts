@@ -24,6 +24,7 @@ export function viewHop(hop: HopState): HopView {
     snaplen: hop.snaplen,
     state: hop,
   };
+  if (hop.offloads !== undefined) view.offloads = hop.offloads;
   if (
     view.kind === 'unknown' &&
     hop.tunnels.vxlan + hop.tunnels.geneve + hop.tunnels.gre + hop.tunnels.ipip > 0
@@ -88,9 +89,42 @@ export function hopFindings(view: HopView): FindingRecord[] {
       derived: [...stored.derived],
     };
     if (record.code === 'fragment.ip' || record.code === 'fragment.outer') fragmentFacts(view, record);
+    if (record.code === 'segment.super-frame' || record.code === 'segment.udp-super-frame')
+      offloadFacts(view, record);
     out.push(record);
   }
   return out;
+}
+
+/**
+ * What the device's own offload features say about its super-frames, when a live capture read
+ * them (ethtool -k): received ones against GRO, sent ones (and a guest's, through its tap) against
+ * TSO/GSO. The catalogue's `system` phrase turns it into words; files carry no features.
+ */
+export function offloadFacts(view: HopView, record: FindingRecord): void {
+  const offloads = view.offloads;
+  if (offloads === undefined) return;
+  const direction = record.facts.direction;
+  if (direction === 'unknown') {
+    // Sent or received, the capture does not say: both features, for the reader to weigh.
+    if (offloads.gro === undefined || (offloads.tso === undefined && offloads.gso === undefined)) return;
+    record.facts.offloadHop = view.name;
+    record.facts.gro = offloads.gro;
+    record.facts.tso = offloads.tso === 'on' || offloads.gso === 'on' ? 'on' : 'off';
+    record.facts.systemOffload = 'either';
+    return;
+  }
+  const sending = direction === 'outgoing' || direction === 'incoming-from-guest';
+  const state = sending
+    ? offloads.tso === 'on' || offloads.gso === 'on'
+      ? 'on'
+      : offloads.tso === undefined && offloads.gso === undefined
+        ? undefined
+        : 'off'
+    : offloads.gro;
+  if (state !== 'on' && state !== 'off') return;
+  record.facts.offloadHop = view.name;
+  record.facts.systemOffload = `${sending ? 'tso' : 'gro'}-${state}`;
 }
 
 /** A fragmenting link cuts data at 8-byte steps: its MTU lies in [largest fragment, largest fragment + 7]. */

@@ -38,16 +38,24 @@ import { observeTcp } from './tcp.js';
 import { observeUdp } from './udp.js';
 
 export type HopKind = 'guest' | 'tap' | 'bridge' | 'vxlan' | 'geneve' | 'physical' | 'any' | 'unknown';
-export type MtuSource = 'given' | 'topology' | 'inferred';
+export type MtuSource = 'given' | 'system' | 'topology' | 'inferred';
 
 export interface HopIdentity {
   name: string;
   kind: HopKind;
-  /** Where the kind came from: named by the user, the topology file, the interface name, or the traffic. */
-  kindSource: 'given' | 'topology' | 'name' | 'traffic' | 'unknown';
+  /**
+   * Where the kind came from: named by the user, read from the live system (`hopscope live`: link
+   * info, sysfs), the topology file, the interface name, or the traffic.
+   */
+  kindSource: 'given' | 'system' | 'topology' | 'name' | 'traffic' | 'unknown';
   mtu: number | null;
   mtuSource: MtuSource | null;
   snaplen: number;
+  /**
+   * The device's offload features as ethtool -k reported them when a live capture started
+   * (`tso: 'on'`), for the verdicts that depend on them; absent for captures read from files.
+   */
+  offloads?: Readonly<Record<string, string>>;
 }
 
 export interface HopState extends HopIdentity {
@@ -65,6 +73,11 @@ export interface HopState extends HopIdentity {
   clock: Clock;
   nowSec: number;
   checksums: HopChecksums;
+  /**
+   * Frames by wire length (the link header included): counters for the buckets of
+   * FRAME_SIZE_BOUNDS, the last one for frames longer than any bound. Fixed size, updated in place.
+   */
+  frameSizes: Uint32Array;
   /** Frames whose headers the snap length cut (normal) and frames that were malformed. */
   headersCut: number;
   malformed: number;
@@ -92,6 +105,22 @@ export interface HopState extends HopIdentity {
   findings: FindingStore;
   /** Made with the hop's first fragment: a reassembler holds ~2 MB of tables, and most hops see none. */
   reassembly: FragmentState | null;
+}
+
+/**
+ * Upper bounds (inclusive, bytes on the wire with the link header) of the frame-size buckets: the
+ * sizes that tell MTUs apart (1,280 IPv6 minimum, 1,400-1,450 underlays, 1,514/1,518 Ethernet at
+ * 1,500, 9,018 jumbo) and powers of two for super-frames.
+ */
+export const FRAME_SIZE_BOUNDS: readonly number[] = [
+  64, 128, 256, 512, 1024, 1294, 1414, 1464, 1514, 1518, 2048, 4096, 9018, 16384, 32768, 65535,
+];
+
+/** The bucket of a frame length: the first bound it does not exceed, or the overflow bucket. */
+function frameSizeBucket(length: number): number {
+  let i = 0;
+  while (i < FRAME_SIZE_BOUNDS.length && length > (FRAME_SIZE_BOUNDS[i] as number)) i++;
+  return i;
 }
 
 /** Flows idle this long (capture time, s) are retired, their counts kept in the hop's totals. */
@@ -122,6 +151,7 @@ export function createHopState(identity: HopIdentity): HopState {
     clock,
     nowSec: -1,
     checksums: createHopChecksums(clock),
+    frameSizes: new Uint32Array(FRAME_SIZE_BOUNDS.length + 1),
     headersCut: 0,
     malformed: 0,
     tunnels: { vxlan: 0, geneve: 0, gre: 0, ipip: 0 },
@@ -160,6 +190,8 @@ export function observeFrame(hop: HopState, frame: FrameMeta, packet: Packet, da
   if (hop.firstTime < 0) hop.firstTime = time;
   if (time > hop.lastTime) hop.lastTime = time;
   if (time >= hop.nextSweep) sweepIdleFlows(hop);
+  const bucket = frameSizeBucket(packet.originalLength);
+  hop.frameSizes[bucket] = (hop.frameSizes[bucket] as number) + 1;
 
   if (packet.status === DecodeStatus.MALFORMED) noteMalformed(hop, frame.number, packet.problem);
   else if (packet.status === DecodeStatus.TRUNCATED) hop.headersCut++;

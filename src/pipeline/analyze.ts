@@ -7,6 +7,7 @@
 
 import { setTunnelPorts, type TunnelPorts } from '../decode/registry.js';
 import type { Logger, LogLevel } from '../log.js';
+import { fetchAgentSources, isAgentUrl } from './agents.js';
 import type { HopOverrides } from './hops.js';
 import { planThreads, readInWorkers, share } from './parallel.js';
 import { type AnalysisResult, createSession } from './session.js';
@@ -25,13 +26,38 @@ export interface AnalyzeOptions {
   /** UDP ports decoded as VXLAN/Geneve besides the defaults (--vxlan-port, --geneve-port). */
   tunnelPorts?: TunnelPorts;
   onProgress?: (path: string, bytesRead: number, totalBytes: number | null) => void;
+  /** For agents' URLs among the paths: the token (unless a URL carries its own) and our version. */
+  agents?: { token?: string; toolVersion: string };
 }
 
 export async function analyzeCaptures(
-  paths: readonly string[],
+  given: readonly string[],
   options: AnalyzeOptions,
 ): Promise<AnalysisResult> {
   setTunnelPorts(options.tunnelPorts);
+  // Agents are asked while the files are read; their sources are adopted after the files, each at
+  // the place its URL had among them (half a place before the file that followed it).
+  const paths = given.filter((path) => !isAgentUrl(path));
+  const fromAgents = Promise.all(
+    given.flatMap((path, index) =>
+      isAgentUrl(path)
+        ? [
+            fetchAgentSources(path, {
+              toolVersion: options.agents?.toolVersion ?? '',
+              logger: options.logger,
+              ...(options.agents?.token !== undefined ? { token: options.agents.token } : {}),
+            }).then((sources) => ({
+              sources,
+              position: index - given.slice(0, index).filter(isAgentUrl).length - 0.5,
+            })),
+          ]
+        : [],
+    ),
+  );
+  const adoptAgents = async (session: ReturnType<typeof createSession>) => {
+    for (const { sources, position } of await fromAgents)
+      for (const source of sources) session.adoptSource(source, position);
+  };
   const session = createSession({
     overrides: options.overrides,
     logger: options.logger,
@@ -65,6 +91,7 @@ export async function analyzeCaptures(
       );
     }
     for (const { data, position } of await fromWorkers) session.adoptSource(data, position);
+    await adoptAgents(session);
     return session.result();
   }
   for (const path of paths) {
@@ -72,5 +99,6 @@ export async function analyzeCaptures(
       onProgress: options.onProgress ? (read, total) => options.onProgress?.(path, read, total) : undefined,
     });
   }
+  await adoptAgents(session);
   return session.result();
 }

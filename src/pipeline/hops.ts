@@ -41,9 +41,18 @@ export interface TopologyAnyCapture {
   host: string;
 }
 
+/** What the live system says about a hop (`hopscope live`): link info, sysfs, ethtool -k. */
+export interface SystemHop {
+  kind: HopKind | null;
+  mtu: number | null;
+  offloads: Readonly<Record<string, string>> | null;
+}
+
 export interface HopOverrides {
   kinds: Map<string, HopKind>;
   mtus: Map<string, number>;
+  /** Hops of a live capture, by hop name: below --hop/--mtu, above a topology file and names. */
+  system?: Map<string, SystemHop>;
   topology: TopologyHop[];
   anyCaptures: TopologyAnyCapture[];
 }
@@ -146,10 +155,15 @@ export function resolveIdentity(
   };
   const fromTopology = topologyEntry ?? topologyEntryFor(overrides, path, hopName);
   const givenKind = overrides.kinds.get(hopName);
+  const system = overrides.system?.get(hopName);
+  if (system?.offloads) identity.offloads = system.offloads;
   const namedKind = kindFromName(topologyEntry?.interface ?? iface.name ?? hopName);
   if (givenKind !== undefined) {
     identity.kind = givenKind;
     identity.kindSource = 'given';
+  } else if (system?.kind) {
+    identity.kind = system.kind;
+    identity.kindSource = 'system';
   } else if (fromTopology?.kind !== undefined && (HOP_KINDS as string[]).includes(fromTopology.kind)) {
     identity.kind = fromTopology.kind as HopKind;
     identity.kindSource = 'topology';
@@ -161,6 +175,9 @@ export function resolveIdentity(
   if (givenMtu !== undefined) {
     identity.mtu = givenMtu;
     identity.mtuSource = 'given';
+  } else if (system?.mtu) {
+    identity.mtu = system.mtu;
+    identity.mtuSource = 'system';
   } else if (typeof fromTopology?.mtu === 'number') {
     identity.mtu = fromTopology.mtu;
     identity.mtuSource = 'topology';

@@ -16,6 +16,7 @@ import type {
   CaptureInterface,
   CaptureProblem,
   CaptureSink,
+  CaptureStatistics,
   Frame,
 } from '../capture/frame.js';
 import { LinkType } from '../capture/frame.js';
@@ -24,10 +25,12 @@ import { type Correlation, correlate } from '../correlate/correlate.js';
 import { decodeFrameAt } from '../decode/decode.js';
 import { createPacket, type Packet } from '../decode/packet.js';
 import { CaptureOpenError } from '../errors.js';
+import { CODE_INDEX } from '../findings/catalog.js';
 import {
   createFindingStore,
   type FindingRecord,
   type FindingStore,
+  newRecord,
   noteFinding,
   storeRecords,
 } from '../findings/store.js';
@@ -314,6 +317,35 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
         record.facts.problem = line;
         record.facts.firstFrame = problem.frame;
       }
+    },
+    onStatistics(stats: CaptureStatistics): void {
+      // Counters are cumulative: the record says the latest, one per interface of the source.
+      const byInterface = problems.byCode[CODE_INDEX['capture.dropped']] as Map<number, FindingRecord>;
+      const os = stats.dropped ?? 0;
+      const atInterface = stats.ifDropped ?? 0;
+      if (os + atInterface === 0) {
+        byInterface.delete(stats.interfaceId);
+        return;
+      }
+      const time = lastHop?.lastTime ?? -1;
+      let record = byInterface.get(stats.interfaceId);
+      if (record === undefined) {
+        record = newRecord('capture.dropped', path, time);
+        byInterface.set(stats.interfaceId, record);
+      }
+      record.count = os + atInterface;
+      record.lastTime = time;
+      record.facts = {
+        dropped: os + atInterface,
+        osDropped: os,
+        ifDropped: atInterface,
+        counter: os > 0 && atInterface > 0 ? 'both' : os > 0 ? 'kernel' : 'interface',
+        received: stats.received,
+      };
+      log.warn(
+        { interfaceId: stats.interfaceId, dropped: os, ifDropped: atInterface },
+        'capture dropped frames',
+      );
     },
     end(summary) {
       if (summary !== undefined) {

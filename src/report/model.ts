@@ -7,6 +7,7 @@
 import { LinkType } from '../capture/frame.js';
 import type { PathReport } from '../correlate/types.js';
 import {
+  CAPTURE_DROPS_NOTE,
   catalogEntry,
   type Facts,
   type FindingCode,
@@ -17,6 +18,7 @@ import {
 } from '../findings/catalog.js';
 import type { FindingRecord } from '../findings/store.js';
 import { type FlowKey, formatFlow } from '../observe/flow-key.js';
+import { FRAME_SIZE_BOUNDS } from '../observe/hop.js';
 import { type HopView, hopFindings } from '../observe/hop-view.js';
 import type { AnalysisResult } from '../pipeline/session.js';
 
@@ -41,6 +43,8 @@ export interface ReportHop {
   kindSource: string;
   mtu: number | null;
   mtuSource: string | null;
+  /** Offload features ethtool -k reported for the device (live captures only; absent otherwise). */
+  offloads?: Record<string, string>;
   frames: number;
   bytes: number;
   linkTypes: string[];
@@ -69,6 +73,14 @@ export interface ReportHop {
   malformed: number;
   headersCut: number;
   flows: number;
+  /**
+   * Frames by wire length (link header included), the non-empty buckets in size order: `min` to
+   * `max` bytes (max null: longer than the largest bound).
+   */
+  frameSizes: Array<{ min: number; max: number | null; frames: number }>;
+  /** Capture time of the hop's first and last frame (ISO 8601, the hop's clock), when known. */
+  firstSeen: string | null;
+  lastSeen: string | null;
 }
 
 export interface ReportFinding {
@@ -134,6 +146,7 @@ function reportHop(view: HopView): ReportHop {
     kindSource: view.kindSource,
     mtu: view.mtu,
     mtuSource: view.mtuSource,
+    ...(view.offloads !== undefined ? { offloads: { ...view.offloads } } : {}),
     frames: hop.frames,
     bytes: hop.bytes,
     linkTypes: hop.linkTypes.map(linkTypeName),
@@ -161,7 +174,21 @@ function reportHop(view: HopView): ReportHop {
     malformed: hop.malformed,
     headersCut: hop.headersCut,
     flows: hop.flows.nextId - 1,
+    frameSizes: frameSizes(hop.frameSizes),
+    firstSeen: hop.firstTime >= 0 ? isoTime(hop.firstTime) : null,
+    lastSeen: hop.lastTime >= 0 ? isoTime(hop.lastTime) : null,
   };
+}
+
+function frameSizes(counts: Uint32Array): ReportHop['frameSizes'] {
+  const out: ReportHop['frameSizes'] = [];
+  for (let i = 0; i < counts.length; i++) {
+    const frames = counts[i] as number;
+    if (frames === 0) continue;
+    const min = i === 0 ? 0 : (FRAME_SIZE_BOUNDS[i - 1] as number) + 1;
+    out.push({ min, max: FRAME_SIZE_BOUNDS[i] ?? null, frames });
+  }
+  return out;
 }
 
 /** Latest instant a Date holds (ECMA-262: 8.64e15 ms); a hostile capture's timestamps may lie beyond. */
@@ -172,9 +199,26 @@ function isoTime(seconds: number): string | null {
   return new Date(Math.round(seconds * 1000)).toISOString();
 }
 
-function reportFinding(record: FindingRecord): ReportFinding {
+/** The hops a finding speaks of: its own, the two ends of a path verdict, its evidence. */
+function findingHops(record: FindingRecord): Set<string> {
+  const hops = new Set([record.hop]);
+  for (const key of ['from', 'to']) {
+    const value = record.facts[key];
+    if (typeof value === 'string') hops.add(value);
+  }
+  for (const e of record.evidenceHops ?? []) hops.add(e.hop);
+  return hops;
+}
+
+function reportFinding(record: FindingRecord, drops: ReadonlyMap<string, number>): ReportFinding {
   const entry = catalogEntry(record.code);
   const facts: Facts = { count: record.count, ...record.facts };
+  const dropped =
+    record.code === 'capture.dropped' ? [] : [...findingHops(record)].filter((h) => drops.has(h));
+  if (dropped.length > 0) {
+    facts.captureDroppedAt = dropped;
+    facts.captureDropped = dropped.reduce((sum, hop) => sum + (drops.get(hop) ?? 0), 0);
+  }
   const phrases = entry.phrases ?? {};
   const summary = entry.summary !== undefined ? fillTemplate(entry.summary, facts, phrases) : '';
   return {
@@ -186,7 +230,9 @@ function reportFinding(record: FindingRecord): ReportFinding {
     flow: record.flow !== null ? formatFlow(record.flow) : null,
     flowKey: record.flow,
     title: fillTemplate(entry.title, facts, phrases),
-    explanation: fillTemplate(entry.explanation, facts, phrases),
+    explanation:
+      fillTemplate(entry.explanation, facts, phrases) +
+      (dropped.length > 0 ? fillTemplate(CAPTURE_DROPS_NOTE, facts, phrases) : ''),
     fix: fillTemplate(entry.fix, facts, phrases),
     count: record.count,
     evidence: record.evidenceHops ?? record.evidence.map((frame) => ({ hop: record.hop, frame })),
@@ -212,7 +258,11 @@ export function buildReport(result: AnalysisResult, version: string): Report {
   const records: FindingRecord[] = [...result.captureFindings];
   for (const hop of result.hops) records.push(...hopFindings(hop));
   records.push(...result.correlation.findings);
-  const findings = records.map(reportFinding);
+  // Hops whose capture dropped frames: every verdict drawn there says so.
+  const drops = new Map<string, number>();
+  for (const record of result.captureFindings)
+    if (record.code === 'capture.dropped') drops.set(record.hop, (drops.get(record.hop) ?? 0) + record.count);
+  const findings = records.map((record) => reportFinding(record, drops));
   findings.sort(
     (a, b) =>
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||

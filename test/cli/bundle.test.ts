@@ -99,6 +99,16 @@ describe('the bundled CLI', () => {
     expect(ours.loaded.some((path) => path.includes('analysis'))).toBe(false);
   });
 
+  it('loads the service of live (prom-client, a CommonJS package left out of the bundle) like the tsc build', () => {
+    // A listen address beyond loopback without a token: refused once the service's modules loaded.
+    const args = ['live', '-i', 'lo', '--listen', '0.0.0.0:0'];
+    const ours = run(bundled, args);
+    expect(ours.stderr).toMatch(/reachable from other hosts/);
+    expect(ours.code).toBe(2);
+    expect(ours.stderr).toBe(run(root, args).stderr);
+    expect(ours.loaded.some((path) => path.includes('live-service'))).toBe(true);
+  });
+
   it('reports an internal error with its stack mapped to src/*.ts, in both builds', () => {
     for (const pkg of [bundled, root]) {
       const broken = run(pkg, ['analyze', sample], {}, brokenStdout);

@@ -3,7 +3,7 @@
 // (dist/, built by test/global-setup.ts) through an ESM loader hook that records every module
 // loaded, so a static import creeping back in fails here (no timings: they are not tests).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -64,6 +64,23 @@ describe('start-up: each command loads only what it needs', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^hopscope: Unknown argument: frobnicate/);
     expect(r.loaded.filter((path) => ANALYSIS.test(path))).toEqual([]);
+  });
+
+  it('loads explain only for explain, and explain loads no capture reading or analysis pipeline', () => {
+    const help = run(['--help']);
+    expect(help.loaded.filter((path) => path.startsWith('dist/explain/'))).toEqual([]);
+    const text = join(scratch, 'lines.txt');
+    writeFileSync(
+      text,
+      '    20.0.0.150.56230 > 20.0.0.103.5001: Flags [.], cksum 0x2ecb (incorrect -> 0xc064), seq 1:1449, ack 1, win 229, options [nop,nop,TS val 7353870 ecr 564507], length 1448\n',
+    );
+    const r = run(['explain', text]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Transmit checksum offload; not an error');
+    expect(r.loaded).toContain('dist/explain/explain.js');
+    expect(
+      r.loaded.filter((path) => /^dist\/(pipeline|report|capture|decode|correlate)\//.test(path)),
+    ).toEqual([]);
   });
 
   it('loads the analysis for analyze (the recorder sees dynamic imports too)', () => {

@@ -8,10 +8,11 @@
 // Per frame, decode + classify run directly (not the CLI). Transport checksums of IP fragments
 // are judged by both tools only on the reassembled datagram and are left out here; so are ICMP
 // quotes (hopscope does not judge quoted headers).
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/decode/decode.js';
@@ -57,7 +58,13 @@ type Statuses = Record<'ip' | 'tcp' | 'udp' | 'icmp' | 'icmpv6', number[]>;
 const FIELDS = ['ip', 'tcp', 'udp', 'icmp', 'icmpv6'] as const;
 type Layer = (typeof FIELDS)[number];
 
-function tshark(path: string): Map<number, Statuses> | null {
+const execFileAsync = promisify(execFile);
+
+/**
+ * Awaited, not spawnSync: the whole comparison runs over a minute on a loaded machine, and a vitest
+ * worker blocked that long misses its RPC deadline (60 s): every test passes and the run exits 1.
+ */
+async function tshark(path: string): Promise<Map<number, Statuses> | null> {
   const args = [
     '-n',
     '-o',
@@ -69,8 +76,12 @@ function tshark(path: string): Map<number, Statuses> | null {
   ];
   args.push('-r', path, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', '-e', 'frame.number');
   for (const f of FIELDS) args.push('-e', `${f}.checksum.status`);
-  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) return null;
+  let r: { stdout: string };
+  try {
+    r = await execFileAsync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  } catch {
+    return null;
+  }
   const out = new Map<number, Statuses>();
   for (const line of r.stdout.split('\n')) {
     const cols = line.split('\t');
@@ -169,11 +180,11 @@ interface Disagreement {
 }
 
 /** Frame-by-frame disagreements of one capture, and how many judged checksums were compared. */
-function compare(
+async function compare(
   path: string,
-): { compared: number; explained: number; disagreements: Disagreement[] } | null {
+): Promise<{ compared: number; explained: number; disagreements: Disagreement[] } | null> {
   const cap = load(path);
-  const ts = tshark(path);
+  const ts = await tshark(path);
   if (cap === null || ts === null) return null;
   const disagreements: Disagreement[] = [];
   const mss = new Map<string, number>();
@@ -211,13 +222,13 @@ function compare(
 }
 
 describe.skipIf(!TSHARK)('checksum classes agree with tshark (skipped: tshark not installed)', () => {
-  it('on every capture of samples/ and the shared corpus, frame by frame', () => {
+  it('on every capture of samples/ and the shared corpus, frame by frame', async () => {
     const all: Disagreement[] = [];
     let compared = 0;
     let explained = 0;
     let files = 0;
     for (const path of captures()) {
-      const r = compare(path);
+      const r = await compare(path);
       if (r === null) continue;
       files++;
       compared += r.compared;

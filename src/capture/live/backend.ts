@@ -1,0 +1,79 @@
+/**
+ * What a live capture backend is to `hopscope live`: it starts capturing on one interface, pushes
+ * frames into a CaptureSink (one reused Frame, as the file readers do), says when it is capturing,
+ * and says once how it ended: stopped on request, the interface is missing or went away (the run
+ * retries), no permission (the run stops with one message), or another failure.
+ */
+
+import type { CaptureSink } from '../frame.js';
+import type { InterfaceSpec } from './spec.js';
+
+export type BackendName = 'dumpcap' | 'cap';
+export const BACKENDS: readonly BackendName[] = ['dumpcap', 'cap'];
+
+export interface BackendOptions {
+  filter: string | null;
+  snaplen: number;
+  /** Kernel capture buffer, bytes. */
+  bufferSize: number;
+}
+
+export type EndReason = 'stopped' | 'missing' | 'gone' | 'permission' | 'unavailable' | 'failed';
+
+export interface CaptureEnd {
+  reason: EndReason;
+  /** What the backend said (one line), or null. */
+  message: string | null;
+  /** Drop counters the backend reported when it stopped (null: it cannot tell). */
+  received: number | null;
+  dropped: number | null;
+  ifDropped: number | null;
+}
+
+export interface CaptureEvents {
+  sink: CaptureSink;
+  /** The backend is capturing (its socket is bound, frames from now on are seen). */
+  onReady(): void;
+  /** Called once, when the capture ended for whatever reason. */
+  onEnd(end: CaptureEnd): void;
+}
+
+export interface CaptureHandle {
+  /** Stops capturing; resolves after the last frame and the end were delivered. */
+  stop(): Promise<void>;
+}
+
+export type StartCapture = (
+  spec: InterfaceSpec,
+  options: BackendOptions,
+  events: CaptureEvents,
+) => CaptureHandle;
+
+/** What a backend's error text means, in the words libpcap, dumpcap and ip netns use. */
+export function classifyFailure(text: string): EndReason {
+  if (/permission|not permitted|EPERM|EACCES/i.test(text)) return 'permission';
+  if (/no longer running|no longer attached|went down|has been disconnected|ENETDOWN|ENXIO/i.test(text))
+    return 'gone';
+  if (
+    /no such device|doesn't exist|does not exist|no such interface|There is no device|Cannot open network namespace|No such file or directory|ENODEV/i.test(
+      text,
+    )
+  )
+    return 'missing';
+  return 'failed';
+}
+
+/** The one message a run without the capability to capture prints. */
+export function permissionMessage(backend: BackendName, detail: string | null): string {
+  const target =
+    backend === 'dumpcap'
+      ? 'dumpcap (setcap cap_net_raw,cap_net_admin+eip /usr/bin/dumpcap, or add yourself to the wireshark group)'
+      : 'node (setcap cap_net_raw,cap_net_admin+eip $(command -v node))';
+  // dumpcap explains at length (dpkg-reconfigure, groups): the system's own words are enough.
+  const said =
+    detail === null ? null : (/socket: [^)]+/.exec(detail)?.[0] ?? detail.split(/\.\s/)[0] ?? detail);
+  return (
+    `capturing needs CAP_NET_RAW and CAP_NET_ADMIN: run hopscope live as root, or give them to ${target}` +
+    (said !== null ? ` (${said})` : '')
+  );
+}

@@ -1,0 +1,159 @@
+/**
+ * The cap backend: libpcap in hopscope's own process through the `cap` native addon (an optional
+ * dependency: it builds only where libpcap's headers are). No process per interface and no pipe,
+ * but what cap exposes is narrow: it opens with a fixed snap length of 65,535 bytes, hands each
+ * frame's captured length only (no timestamp, no original length) and no pcap_stats. So frames are
+ * stamped with the clock when they reach JavaScript, a frame that fills the snap length is flagged
+ * as cut when its IP header says it was longer (BIG TCP super-frames are), drops cannot be told,
+ * and it captures in hopscope's own network namespace only.
+ */
+
+import { createRequire } from 'node:module';
+import { Direction, type Frame, LinkType } from '../frame.js';
+import { newFrame } from '../pcap.js';
+import { type CaptureHandle, classifyFailure, type StartCapture } from './backend.js';
+
+/** cap's snap length (binding.cc: pcap_set_snaplen(handle, 65535)). */
+export const CAP_SNAPLEN = 65535;
+
+interface CapInstance {
+  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
+  close(): void;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+  removeAllListeners(): void;
+}
+interface CapModule {
+  Cap: new () => CapInstance;
+}
+
+export const CAP_MISSING =
+  'the cap backend needs the optional package cap, built against libpcap: apt-get install libpcap-dev ' +
+  '(Debian/Ubuntu; libpcap-devel elsewhere), then npm rebuild cap in hopscope’s folder. Or use --backend dumpcap ' +
+  '(apt-get install wireshark-common)';
+
+const loaded = new Map<string, CapModule | Error>();
+
+/** The cap addon, or the reason it cannot be loaded (not installed, not built). */
+export function loadCap(name = 'cap'): CapModule | Error {
+  let module = loaded.get(name);
+  if (module !== undefined) return module;
+  try {
+    module = createRequire(import.meta.url)(name) as CapModule;
+  } catch (error) {
+    module = new Error(`${CAP_MISSING} (${(error as Error).message.split('\n')[0]})`);
+  }
+  loaded.set(name, module);
+  return module;
+}
+
+const LINK_TYPES: Readonly<Record<string, number>> = {
+  ETHERNET: LinkType.ETHERNET,
+  NULL: LinkType.NULL,
+  RAW: LinkType.RAW,
+  LINKTYPE_LINUX_SLL: LinkType.LINUX_SLL,
+};
+
+/**
+ * The frame's length as its IP header says (Ethernet, IPv4 or IPv6 over it, one VLAN tag at most),
+ * or the captured length when it says nothing more: only asked of frames that fill the snap length.
+ * An IPv4 total length of 0 is BIG TCP's (the real length is in the skb only): unknown, so the
+ * frame is taken as longer than captured by one byte, which marks it cut.
+ */
+export function lengthFromHeaders(b: Uint8Array, captured: number): number {
+  let p = 12;
+  let type = ((b[p] as number) << 8) | (b[p + 1] as number);
+  if (type === 0x8100 || type === 0x88a8) {
+    p += 4;
+    type = ((b[p] as number) << 8) | (b[p + 1] as number);
+  }
+  const ip = p + 2;
+  if (type === 0x0800 && captured >= ip + 4) {
+    const total = ((b[ip + 2] as number) << 8) | (b[ip + 3] as number);
+    return total === 0 ? captured + 1 : Math.max(captured, ip + total);
+  }
+  if (type === 0x86dd && captured >= ip + 6) {
+    const payload = ((b[ip + 4] as number) << 8) | (b[ip + 5] as number);
+    return payload === 0 ? captured + 1 : Math.max(captured, ip + 40 + payload);
+  }
+  return captured;
+}
+
+export const startCap: StartCapture = (spec, options, events): CaptureHandle => {
+  const fail = (reason: 'unavailable' | 'failed' | 'missing' | 'permission', message: string) => {
+    queueMicrotask(() => events.onEnd({ reason, message, received: null, dropped: null, ifDropped: null }));
+    return { stop: async () => {} };
+  };
+  if (spec.netns !== null)
+    return fail(
+      'failed',
+      `the cap backend captures in hopscope’s own network namespace only: use --backend dumpcap for ${spec.label}, or run hopscope under ip netns exec ${spec.netns}`,
+    );
+  const cap = loadCap();
+  if (cap instanceof Error) return fail('unavailable', cap.message);
+  const handle = new cap.Cap();
+  const buffer = Buffer.alloc(CAP_SNAPLEN);
+  let linkName: string;
+  try {
+    linkName = handle.open(spec.device, options.filter ?? '', options.bufferSize, buffer);
+  } catch (error) {
+    const message = (error as Error).message;
+    return fail(classifyFailure(message) as 'missing' | 'permission' | 'failed', message);
+  }
+  const linkType = LINK_TYPES[linkName];
+  if (linkType === undefined) {
+    handle.close();
+    return fail('failed', `${spec.label}: link type ${linkName} is not one hopscope decodes`);
+  }
+  events.sink.onInterface({
+    interfaceId: 0,
+    linkType,
+    snaplen: CAP_SNAPLEN,
+    name: spec.device,
+    description: null,
+  });
+  const frame: Frame = newFrame();
+  frame.interfaceId = 0;
+  frame.linkType = linkType;
+  frame.direction = Direction.UNKNOWN;
+  frame.comment = null;
+  frame.buffer = buffer;
+  frame.dataOffset = 0;
+  let number = 0;
+  const origin = performance.timeOrigin;
+  handle.on('packet', (nbytes: number) => {
+    // The wall clock when the frame reaches JavaScript: cap hands no timestamp.
+    const ms = origin + performance.now();
+    const sec = Math.floor(ms / 1000);
+    frame.number = ++number;
+    frame.timeSec = sec;
+    frame.timeNs = Math.floor((ms - sec * 1000) * 1e6);
+    frame.capturedLength = nbytes;
+    frame.originalLength =
+      nbytes >= CAP_SNAPLEN && linkType === LinkType.ETHERNET ? lengthFromHeaders(buffer, nbytes) : nbytes;
+    frame.fileOffset = 0;
+    events.sink.onFrame(frame);
+  });
+  queueMicrotask(() => events.onReady());
+  // libpcap's read fails when the interface goes away, and cap ignores it: the device is looked
+  // for once a second instead.
+  let ended = false;
+  const finish = (reason: 'stopped' | 'gone', message: string | null) => {
+    if (ended) return;
+    ended = true;
+    clearInterval(watch);
+    handle.removeAllListeners();
+    handle.close();
+    events.onEnd({ reason, message, received: null, dropped: null, ifDropped: null });
+  };
+  const watch = setInterval(() => {
+    import('node:fs').then(({ existsSync }) => {
+      if (!existsSync(`/sys/class/net/${spec.device}`)) finish('gone', `${spec.device} went away`);
+    });
+  }, 1000);
+  watch.unref();
+  return {
+    async stop() {
+      finish('stopped', null);
+    },
+  };
+};

@@ -1,0 +1,105 @@
+// Interface statistics blocks: the counters dumpcap writes when it stops (isb_ifrecv, isb_ifdrop,
+// isb_osdrop) reach a sink that asks for them, in both byte orders and when the block comes in
+// pieces; a block naming an undeclared interface is reported, not believed. A session turns drops
+// into the capture.dropped finding of that hop.
+import { describe, expect, it } from 'vitest';
+import type { CaptureStatistics } from '../../src/capture/frame.js';
+import { createPcapngParser } from '../../src/capture/pcapng.js';
+import type { Logger } from '../../src/log.js';
+import { emptyOverrides } from '../../src/pipeline/hops.js';
+import { createSession } from '../../src/pipeline/session.js';
+import { collect, pcapngWriter, pushChunked } from './helpers.js';
+
+function isbFile(le: boolean, counters: Array<[number, bigint]>, ifId = 0) {
+  const w = pcapngWriter(le);
+  const isb = w.block(
+    5,
+    Buffer.concat([
+      w.u32(ifId),
+      w.u32(1),
+      w.u32(2),
+      ...counters.map(([code, value]) => w.opt(code, w.i64(value))),
+      w.opt(1, Buffer.from('Counters provided by dumpcap')),
+      Buffer.alloc(4),
+    ]),
+  );
+  return Buffer.concat([
+    w.shb(),
+    w.idb(1, [w.opt(2, Buffer.from('phy0'))]),
+    w.epb(0, 1_000_000n, Buffer.alloc(60, 1)),
+    isb,
+  ]);
+}
+
+function statsOf(bytes: Uint8Array, chunk?: () => number) {
+  const c = collect();
+  const stats: CaptureStatistics[] = [];
+  const parser = createPcapngParser({ ...c.sink, onStatistics: (s) => stats.push({ ...s }) });
+  if (chunk) pushChunked(parser, bytes, chunk);
+  else {
+    parser.push(bytes);
+    parser.end();
+  }
+  return { stats, problems: c.problems, frames: c.frames };
+}
+
+describe('pcapng interface statistics', () => {
+  it('hands isb_ifrecv, isb_ifdrop and isb_osdrop to the sink, in either byte order, whole or in pieces', () => {
+    for (const le of [true, false]) {
+      const file = isbFile(le, [
+        [4, 271234n],
+        [5, 7n],
+        [7, 1500n],
+      ]);
+      for (const chunk of [undefined, () => 3]) {
+        const { stats, problems, frames } = statsOf(file, chunk);
+        expect(problems).toEqual([]);
+        expect(frames).toHaveLength(1);
+        expect(stats).toEqual([{ interfaceId: 0, received: 271234, dropped: 1500, ifDropped: 7 }]);
+      }
+    }
+  });
+
+  it('says null for counters the writer left out, and reports a block about an undeclared interface', () => {
+    expect(statsOf(isbFile(true, [[4, 6n]])).stats).toEqual([
+      { interfaceId: 0, received: 6, dropped: null, ifDropped: null },
+    ]);
+    const { stats, problems } = statsOf(isbFile(true, [[5, 1n]], 3));
+    expect(stats).toEqual([]);
+    expect(problems[0]?.message).toMatch(/statistics block names interface 3/);
+  });
+
+  it('a session reports the drops as a hop finding, and none when nothing was dropped', async () => {
+    const silent: Logger = { child: () => silent, error() {}, warn() {}, info() {}, debug() {} };
+    const session = createSession({ overrides: emptyOverrides(), logger: silent });
+    const feed = session.addSource('phy0-live');
+    const parser = createPcapngParser(feed);
+    parser.push(
+      isbFile(true, [
+        [4, 1000n],
+        [7, 40n],
+        [5, 2n],
+      ]),
+    );
+    parser.end();
+    feed.end();
+    const finding = session.snapshot('test').findings.find((f) => f.code === 'capture.dropped');
+    expect(finding).toMatchObject({ hop: 'phy0', severity: 'warn', count: 42 });
+    expect(finding?.explanation).toMatch(
+      /lost 42 frames \(40 in the kernel’s capture buffer, 2 at the interface; the interface received 1000\)/,
+    );
+    const clean = createSession({ overrides: emptyOverrides(), logger: silent });
+    const cleanFeed = clean.addSource('clean');
+    const p2 = createPcapngParser(cleanFeed);
+    p2.push(
+      isbFile(true, [
+        [4, 1000n],
+        [7, 0n],
+        [5, 0n],
+      ]),
+    );
+    p2.end();
+    cleanFeed.end();
+    expect(clean.snapshot('test').findings.some((f) => f.code === 'capture.dropped')).toBe(false);
+  });
+});

@@ -1,0 +1,191 @@
+// runLive's own logic with a backend that replays a real lab capture: an interface that is missing
+// at first, goes away mid-run and comes back is retried and logged, never a crash; frame numbers
+// and drop counters go on across the restarts; the drops reach the report through the catalogue;
+// the service's hooks see every source. No root needed: the capture is the replayed file.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StartCapture } from '../../src/capture/live/backend.js';
+import { runLive } from '../../src/capture/live/run.js';
+import { readCapture } from '../../src/capture/read.js';
+import type { Logger } from '../../src/log.js';
+import { emptyOverrides } from '../../src/pipeline/hops.js';
+import { createSession } from '../../src/pipeline/session.js';
+import { renderText } from '../../src/report/text.js';
+
+const sample = join(import.meta.dirname, '..', '..', 'samples', 'jumbo-underlay', 'host2-vxlan-97.pcap');
+
+function recordingLogger(lines: Array<{ level: string; fields: object; message: string }>): Logger {
+  const logger: Logger = {
+    child: () => logger,
+    error: (fields, message) => lines.push({ level: 'error', fields, message }),
+    warn: (fields, message) => lines.push({ level: 'warn', fields, message }),
+    info: (fields, message) => lines.push({ level: 'info', fields, message }),
+    debug: () => {},
+  };
+  return logger;
+}
+
+describe('runLive', () => {
+  it('retries an interface that is missing, then goes away, and keeps counting across restarts', async () => {
+    const sampleFrames = (await readCapture(sample, { onInterface() {}, onFrame() {}, onProblem() {} }))
+      .frames;
+    let starts = 0;
+    const replay: StartCapture = (_spec, _options, events) => {
+      const n = ++starts;
+      let ended = false;
+      const end = (reason: 'missing' | 'gone' | 'stopped', dropped: number | null) => {
+        if (ended) return;
+        ended = true;
+        events.onEnd({
+          reason,
+          message: reason === 'stopped' ? null : `${reason} (replayed)`,
+          received: null,
+          dropped,
+          ifDropped: 0,
+        });
+      };
+      void (async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        if (n === 1) return end('missing', null);
+        events.onReady();
+        await readCapture(sample, events.sink);
+        if (n === 2) end('gone', 3);
+      })();
+      return { stop: async () => end('stopped', 2) };
+    };
+    const lines: Array<{ level: string; fields: object; message: string }> = [];
+    const tapped: string[] = [];
+    let started = 0;
+    let stoppedWith = -1;
+    let maxNumber = 0;
+    const outcome = await runLive(
+      {
+        interfaces: [{ netns: null, device: 'hsnothere0', label: 'hsnothere0' }],
+        follow: [],
+        backend: 'dumpcap',
+        filter: null,
+        snaplen: 262144,
+        bufferSize: 1 << 20,
+        duration: null,
+        count: 2 * sampleFrames,
+        overrides: emptyOverrides(),
+        logger: recordingLogger(lines),
+        argv: ['live'],
+        retryMs: 20,
+        backends: { dumpcap: replay },
+      },
+      {
+        tap: (hop, feed) => {
+          tapped.push(hop);
+          return {
+            ...feed,
+            capture: feed.capture,
+            onFrame(frame) {
+              if (frame.number > maxNumber) maxNumber = frame.number;
+              feed.onFrame(frame);
+            },
+          };
+        },
+        onStart: () => {
+          started++;
+        },
+        onStop: (run) => {
+          stoppedWith = run.stats()[0]?.frames ?? -1;
+        },
+      },
+    );
+    expect(outcome.reason).toBe('count');
+    expect(starts).toBe(3);
+    expect(started).toBe(1);
+    expect(tapped).toEqual(['hsnothere0']);
+    const [stats] = outcome.interfaces;
+    expect(stats).toMatchObject({ state: 'stopped', frames: 2 * sampleFrames, dropped: 5, starts: 3 });
+    expect(stoppedWith).toBe(2 * sampleFrames);
+    // The lab recorded with a 256-byte snap length: frames longer than it are counted as cut, and
+    // said once.
+    expect(stats?.cut).toBeGreaterThan(0);
+    expect(lines.filter((l) => /longer than the snap length/.test(l.message))).toHaveLength(1);
+    const said = lines.map((l) => `${l.level} ${l.message}`);
+    expect(said.some((l) => /^warn hsnothere0 is not there/.test(l))).toBe(true);
+    expect(said.some((l) => /^warn hsnothere0 went away .*trying again/.test(l))).toBe(true);
+    expect(said.some((l) => /^info capturing again/.test(l))).toBe(true);
+
+    const report = outcome.run.session.snapshot('test');
+    const hop = report.hops.find((h) => h.name === 'hsnothere0');
+    expect(hop?.frames).toBe(2 * sampleFrames);
+    const dropped = report.findings.find((f) => f.code === 'capture.dropped');
+    expect(dropped?.hop).toBe('hsnothere0');
+    expect(dropped?.explanation).toMatch(/lost 5 frames \(the kernel’s capture buffer overflowed\)/);
+    // Every verdict drawn at that hop says its capture dropped frames.
+    const verdicts = report.findings.filter((f) => f.code !== 'capture.dropped' && f.hop === 'hsnothere0');
+    expect(verdicts.length).toBeGreaterThan(0);
+    for (const f of verdicts)
+      expect(f.explanation).toMatch(
+        /The capture dropped frames at hsnothere0 \(5 in all\): part of what this verdict counts/,
+      );
+    // Frame numbers go on after a restart: evidence never names two frames alike.
+    expect(maxNumber).toBe(2 * sampleFrames);
+  });
+
+  it('stops with one message when capturing is not permitted', async () => {
+    const denied: StartCapture = (_spec, _options, events) => {
+      queueMicrotask(() =>
+        events.onEnd({
+          reason: 'permission',
+          message: 'socket: Operation not permitted',
+          received: null,
+          dropped: null,
+          ifDropped: null,
+        }),
+      );
+      return { stop: async () => {} };
+    };
+    const lines: Array<{ level: string; fields: object; message: string }> = [];
+    const outcome = await runLive({
+      interfaces: ['x0', 'x1', 'x2'].map((d) => ({ netns: null, device: d, label: d })),
+      follow: [],
+      backend: 'cap',
+      filter: null,
+      snaplen: 65535,
+      bufferSize: 1 << 20,
+      duration: 30,
+      count: null,
+      logger: recordingLogger(lines),
+      argv: [],
+      backends: { cap: denied },
+    });
+    expect(outcome.reason).toBe('failed');
+    expect(outcome.fatal).toMatch(/CAP_NET_RAW and CAP_NET_ADMIN.*root.*setcap/);
+    expect(lines.filter((l) => l.level === 'error')).toHaveLength(1);
+  });
+});
+
+describe('what the system says reaches the verdicts', () => {
+  it('a live hop carries its offloads: the super-frame finding says GRO is on there', async () => {
+    const overrides = emptyOverrides();
+    overrides.system = new Map([
+      ['host2-vxlan-97', { kind: 'vxlan', mtu: 1500, offloads: { gro: 'on', tso: 'off', gso: 'off' } }],
+    ]);
+    const session = createSession({ overrides, logger: recordingLogger([]) });
+    await session.readFile(sample);
+    const report = session.snapshot('test');
+    const hop = report.hops.find((h) => h.name === 'host2-vxlan-97');
+    expect(hop).toMatchObject({ kind: 'vxlan', kindSource: 'system', mtu: 1500, mtuSource: 'system' });
+    expect(hop?.offloads).toEqual({ gro: 'on', tso: 'off', gso: 'off' });
+    const superFrame = report.findings.find(
+      (f) => f.code === 'segment.super-frame' && f.hop === 'host2-vxlan-97',
+    );
+    expect(superFrame?.explanation).toMatch(/At host2-vxlan-97 GRO is on and TSO\/GSO is off \(ethtool -k\)/);
+    expect(renderText(report, { color: false, verbose: true, width: 200 })).toMatch(
+      /GRO is on and TSO\/GSO is off/,
+    );
+    // The same capture read as a file says nothing about features it cannot know.
+    const plain = createSession({ overrides: emptyOverrides(), logger: recordingLogger([]) });
+    await plain.readFile(sample);
+    const plainReport = plain.snapshot('test');
+    expect(plainReport.hops[0]?.offloads).toBeUndefined();
+    expect(plainReport.findings.find((f) => f.code === 'segment.super-frame')?.explanation).not.toMatch(
+      /ethtool/,
+    );
+  });
+});
