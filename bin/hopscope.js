@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The hopscope command: runs the compiled CLI (npm run build writes dist/: tsc, then the bundle of
 // scripts/bundle.mjs over dist/cli/main.js). `--version` alone is answered from package.json
-// without loading yargs or the analysis (most of the start-up time); everything else goes through
-// the yargs CLI in dist/cli/main.js.
-import { asksOnlyVersion, packageVersion } from '../dist/cli/version.js';
+// without loading yargs or the analysis (most of the start-up time); a plain
+// `analyze [--json] [--verbose] FILE...` runs through dist/cli/plain.js, which the bundle builds
+// without yargs; everything else goes through the yargs CLI in dist/cli/main.js.
+import { asksOnlyVersion, packageVersion, plainAnalyzeArgs } from '../dist/cli/version.js';
 
 /** An internal error (a bug): its stack, mapped to src/*.ts when the source maps are there. */
 const fail = async (error) => {
@@ -30,9 +31,12 @@ if (asksOnlyVersion(process.argv.slice(2))) {
     fail(error);
   }
 } else {
-  import('../dist/cli/main.js')
-    .then(({ hideArgs, main }) => main(hideArgs()))
-    .then((code) => {
-      process.exitCode = code;
-    }, fail);
+  // process.argv after `node hopscope.js`: what yargs' hideBin gives under Node.
+  const plain = plainAnalyzeArgs(process.argv.slice(2));
+  (plain !== null
+    ? import('../dist/cli/plain.js').then(({ runPlain }) => runPlain(plain))
+    : import('../dist/cli/main.js').then(({ hideArgs, main }) => main(hideArgs()))
+  ).then((code) => {
+    process.exitCode = code;
+  }, fail);
 }

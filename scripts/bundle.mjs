@@ -18,6 +18,11 @@
 // - string-width's Intl.Segmenter is built on first use instead of at import (see lazySegmenter).
 // - pino stays a runtime require (src/log.ts loads it only when a line is logged); prom-client a
 //   package import of the service's chunk.
+// - A second bundle, dist/cli/plain.js, runs a plain `analyze FILE...` (src/cli/plain.ts) without
+//   yargs. It is built apart from main.js: esbuild splits shared code by file, and main.ts (where
+//   runAnalyze lives) would take yargs into a chunk both load. On its own, with yargs declared free
+//   of side effects, the plain bundle leaves out yargs, which it never calls. The analysis chunk is
+//   then written twice (one per bundle); a run loads one of them.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -68,8 +73,25 @@ const lazySegmenter = {
   },
 };
 
-await build({
-  entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
+// yargs' modules only set up what they export (yargs' own package.json does not say so): without
+// this, the plain bundle would carry yargs' module code for main.ts's unused import of it.
+const yargsWithoutSideEffects = {
+  name: 'yargs-without-side-effects',
+  setup(b) {
+    b.onResolve({ filter: /^yargs(\/helpers)?$/ }, async (args) => {
+      if (args.pluginData === 'resolved') return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'resolved',
+      });
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
+const cli = {
   outdir,
   bundle: true,
   splitting: true,
@@ -84,7 +106,16 @@ await build({
   sourcesContent: false,
   logLevel: 'warning',
   allowOverwrite: true,
+};
+await build({
+  ...cli,
+  entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
   plugins: [yargsLocales, lazySegmenter],
+});
+await build({
+  ...cli,
+  entryPoints: { plain: join(root, 'src', 'cli', 'plain.ts') },
+  plugins: [yargsWithoutSideEffects],
 });
 
 // The worker thread of analyze (src/pipeline/worker.ts) in one file over tsc's, beside the

@@ -19,7 +19,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { LiveArgs } from './live.js';
 import type { LiveServiceArgs } from './live-service.js';
 import { createProgress } from './progress.js';
-import { packageVersion } from './version.js';
+import { type PlainAnalyze, packageVersion, plainAnalyzeArgs } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_UNREADABLE = 1;
@@ -412,6 +412,8 @@ export async function main(
   rawArgv: string[],
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  const plain = plainAnalyzeArgs(rawArgv);
+  if (plain !== null) return runPlain(plain, io);
   const { argv, literals, missingValue } = prepareArgv(rawArgv);
   if (missingValue !== null) return usage(io, `${missingValue} needs a value`);
   let exitCode = EXIT_OK;
@@ -728,6 +730,26 @@ export async function main(
   if (usageError !== null) return usage(io, usageMessage(usageError, literals, commandOf(argv)));
   if (helpText !== null && (await writeOut(io, helpText)) === 'failed') return EXIT_OUTPUT;
   return exitCode;
+}
+
+/**
+ * A plain analyze command line (version.ts plainAnalyzeArgs) run without yargs: the handler yargs
+ * would call, with yargs' defaults, its errors answered as main() answers them through yargs.
+ */
+export async function runPlain(
+  plain: PlainAnalyze,
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  try {
+    return await runAnalyze({ ...plain, logLevel: 'warn' }, io);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(io, oneLine(error.message));
+    if (error instanceof HopscopeError) {
+      io.stderr.write(`hopscope: ${error.message}\n`);
+      return EXIT_UNREADABLE;
+    }
+    throw error;
+  }
 }
 
 /** The command the arguments name (for messages), when they name one. */

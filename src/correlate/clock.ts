@@ -64,14 +64,55 @@ export function firstTimes(
   return map;
 }
 
-/** A sample array's distinct keys in ascending order, each with the time of its first occurrence. */
-interface SortedFirsts {
+/** A sample array's distinct keys in ascending order, each with the number (a time, a wait) of its first occurrence. */
+export interface SortedFirsts {
   keys: Float64Array;
   times: Float64Array;
 }
 
 /** SortedFirsts of each sample array, made once per correlation (every hop is paired with every other). */
 type FirstTimesCache = Map<readonly number[], SortedFirsts>;
+
+/** The index of the first of the sorted `keys` not below `key`. */
+function lowerBound(keys: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] as number) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The distinct keys of a strided sample array (key at 0 of each entry), ascending, each with the
+ * number at `valueAt` of its first occurrence: what firstTimes gives, sorted. Built with a typed
+ * array sort and binary searches instead of a Map of double keys (sequence numbers pass 2^31):
+ * correlating ten hops builds a hundred of these, and the Map's boxed keys were a tenth of it.
+ */
+export function firstsByKey(values: readonly number[], stride: number, valueAt: number): SortedFirsts {
+  const n = values.length / stride;
+  const sorted = new Float64Array(n);
+  for (let i = 0; i < n; i++) sorted[i] = values[i * stride] as number;
+  sorted.sort();
+  let distinct = 0;
+  for (let i = 0; i < n; i++) {
+    const key = sorted[i] as number;
+    if (distinct === 0 || key !== sorted[distinct - 1]) sorted[distinct++] = key;
+  }
+  const keys = sorted.slice(0, distinct);
+  const times = new Float64Array(distinct);
+  const set = new Uint8Array(distinct);
+  for (let i = 0; i < n; i++) {
+    const at = lowerBound(keys, values[i * stride] as number);
+    if (set[at] === 0) {
+      set[at] = 1;
+      times[at] = values[i * stride + valueAt] as number;
+    }
+  }
+  return { keys, times };
+}
 
 function sortedFirsts(
   values: readonly number[],
@@ -81,11 +122,7 @@ function sortedFirsts(
 ): SortedFirsts {
   let sorted = cache.get(values);
   if (sorted === undefined) {
-    const first = firstTimes(values, stride, timeAt);
-    const keys = Float64Array.from(first.keys()).sort();
-    const times = new Float64Array(keys.length);
-    for (let i = 0; i < keys.length; i++) times[i] = first.get(keys[i] as number) as number;
-    sorted = { keys, times };
+    sorted = firstsByKey(values, stride, timeAt);
     cache.set(values, sorted);
   }
   return sorted;

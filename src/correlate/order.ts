@@ -8,14 +8,14 @@ import type { HopView } from '../observe/hop-view.js';
 import {
   type DirectionTrace,
   type FlowTrace,
+  SAMPLE_WAIT_AT,
   SEGMENT_STRIDE,
   sampleCount,
   sampled,
   sampleSeq,
   sampleTime,
-  sampleWait,
 } from '../observe/trace.js';
-import { firstTimes, median } from './clock.js';
+import { firstsByKey, firstTimes, median, type SortedFirsts } from './clock.js';
 import type { CorrelationOptions, PathReport } from './types.js';
 
 export interface Seen {
@@ -40,23 +40,44 @@ export function sidesOf(trace: FlowTrace, aSends: boolean): Sides {
  * trip, near the receiver almost nothing, so it orders the hops along the path whatever the
  * clocks of different machines say (and wherever a capture point timestamps late).
  */
-function remainingRoundTrip(s: Sides, common: Set<number> | null): number | null {
-  const waits = [...firstWaits(s.data, common).values()].filter((w) => !Number.isNaN(w));
+function remainingRoundTrip(s: Sides, common: Float64Array | null, cache: WaitsCache): number | null {
+  const waits = Array.from(firstWaits(s.data, common, cache).times).filter((w) => !Number.isNaN(w));
   return waits.length >= 3 ? median(waits) : null;
 }
 
+const NO_WAITS: SortedFirsts = { keys: new Float64Array(0), times: new Float64Array(0) };
+
+/** Each direction's waits by start, made once per orderHops (the samples may change between calls). */
+type WaitsCache = Map<DirectionTrace, SortedFirsts>;
+
 /**
- * Each segment start's wait, first occurrence only, of the starts in `common` (all when null): a
- * super-frame and the first of the segments cut from it then wait for the same ACK (the first
- * that covers their first byte). NaN where no ACK covered it.
+ * Each segment start's wait, first occurrence only, of the starts in `common` (all when null),
+ * starts ascending: a super-frame and the first of the segments cut from it then wait for the
+ * same ACK (the first that covers their first byte). NaN where no ACK covered it.
  */
-function firstWaits(d: DirectionTrace, common: Set<number> | null): Map<number, number> {
-  const first = new Map<number, number>();
-  for (let i = 0; i < sampleCount(d); i++) {
-    const seq = sampleSeq(d, i);
-    if ((common === null || common.has(seq)) && !first.has(seq)) first.set(seq, sampleWait(d, i));
+function firstWaits(d: DirectionTrace, common: Float64Array | null, cache: WaitsCache): SortedFirsts {
+  if (d.samples === null) return NO_WAITS;
+  let all = cache.get(d);
+  if (all === undefined) {
+    all = firstsByKey(d.samples, SEGMENT_STRIDE, SAMPLE_WAIT_AT);
+    cache.set(d, all);
   }
-  return first;
+  if (common === null) return all;
+  const keys: number[] = [];
+  const times: number[] = [];
+  for (let i = 0, j = 0; i < all.keys.length && j < common.length; ) {
+    const key = all.keys[i] as number;
+    const wanted = common[j] as number;
+    if (key < wanted) i++;
+    else if (key > wanted) j++;
+    else {
+      keys.push(key);
+      times.push(all.times[i] as number);
+      i++;
+      j++;
+    }
+  }
+  return { keys: Float64Array.from(keys), times: Float64Array.from(times) };
 }
 
 /**
@@ -64,21 +85,37 @@ function firstWaits(d: DirectionTrace, common: Set<number> | null): Map<number, 
  * which it waited longer. A loss recovered by TCP stretches some segments' waits at some hops
  * (those that saw the lost copy); a vote per segment lets them count once, where a median of
  * each hop's waits can be pulled past its neighbour's. Higher is nearer the sender, like a wait.
+ * Each pair of hops is one merge of their starts (both ascending).
  */
-function waitVotes(seen: readonly Seen[], aSends: boolean, common: Set<number>): Map<Seen, number> {
-  const perHop = seen.map((s) => firstWaits(sidesOf(s.trace, aSends).data, common));
+function waitVotes(
+  seen: readonly Seen[],
+  aSends: boolean,
+  common: Float64Array,
+  cache: WaitsCache,
+): Map<Seen, number> {
+  const perHop = seen.map((s) => firstWaits(sidesOf(s.trace, aSends).data, common, cache));
   const votes = new Map<Seen, number>();
   seen.forEach((s, x) => {
+    const mine = perHop[x] as SortedFirsts;
     let wins = 0;
     let games = 0;
     perHop.forEach((other, y) => {
       if (x === y) return;
-      for (const [seq, wx] of perHop[x] as Map<number, number>) {
-        const wy = other.get(seq);
-        if (wy === undefined || Number.isNaN(wx) || Number.isNaN(wy)) continue;
-        games++;
-        if (wx > wy) wins++;
-        else if (wx === wy) wins += 0.5;
+      for (let i = 0, j = 0; i < mine.keys.length && j < other.keys.length; ) {
+        const kx = mine.keys[i] as number;
+        const ky = other.keys[j] as number;
+        if (kx < ky) i++;
+        else if (kx > ky) j++;
+        else {
+          const wx = mine.times[i] as number;
+          const wy = other.times[j] as number;
+          i++;
+          j++;
+          if (Number.isNaN(wx) || Number.isNaN(wy)) continue;
+          games++;
+          if (wx > wy) wins++;
+          else if (wx === wy) wins += 0.5;
+        }
       }
     });
     votes.set(s, games > 0 ? wins / games : 0);
@@ -181,23 +218,40 @@ function sharedStarts(a: DirectionTrace, b: DirectionTrace): number {
   return both / (mine.size + theirs.size - both);
 }
 
-/** Segment starts every hop with data saw (null when fewer than 3): the waits compared across hops. */
-function commonStarts(seen: readonly Seen[], aSends: boolean, atLeast = 3): Set<number> | null {
-  let common: Set<number> | null = null;
+/**
+ * Segment starts every hop with data saw, ascending (null when fewer than `atLeast`): the waits
+ * compared across hops.
+ */
+function commonStarts(
+  seen: readonly Seen[],
+  aSends: boolean,
+  cache: WaitsCache,
+  atLeast = 3,
+): Float64Array | null {
+  let common: Float64Array | null = null;
   for (const s of seen) {
     const d = sidesOf(s.trace, aSends).data;
-    if (sampleCount(d) === 0) continue;
-    const mine = new Set<number>();
-    for (let i = 0; i < sampleCount(d); i++) mine.add(sampleSeq(d, i));
+    if (d.samples === null || sampleCount(d) === 0) continue;
+    const mine = firstWaits(d, null, cache).keys;
     if (common === null) {
       common = mine;
     } else {
-      const both = new Set<number>();
-      for (const seq of common) if (mine.has(seq)) both.add(seq);
-      common = both;
+      const both: number[] = [];
+      for (let i = 0, j = 0; i < common.length && j < mine.length; ) {
+        const a = common[i] as number;
+        const b = mine[j] as number;
+        if (a < b) i++;
+        else if (a > b) j++;
+        else {
+          both.push(a);
+          i++;
+          j++;
+        }
+      }
+      common = Float64Array.from(both);
     }
   }
-  return common !== null && common.size >= atLeast ? common : null;
+  return common !== null && common.length >= atLeast ? common : null;
 }
 
 export interface HopOrder {
@@ -213,8 +267,9 @@ export function orderHops(
   aSends: boolean,
   options: CorrelationOptions,
 ): HopOrder {
-  const common = commonStarts(seen, aSends);
-  const evidence = () => evidenceOrder(seen, aSends, common);
+  const cache: WaitsCache = new Map();
+  const common = commonStarts(seen, aSends, cache);
+  const evidence = () => evidenceOrder(seen, aSends, common, cache);
   const given = options.path ?? options.topologyOrder;
   if (given !== undefined && given.length > 0) {
     const rank = (name: string) => {
@@ -229,8 +284,8 @@ export function orderHops(
       const first = withData[0];
       const last = withData[withData.length - 1];
       if (first !== undefined && last !== undefined && first !== last) {
-        const wFirst = remainingRoundTrip(sidesOf(first.trace, aSends), common);
-        const wLast = remainingRoundTrip(sidesOf(last.trace, aSends), common);
+        const wFirst = remainingRoundTrip(sidesOf(first.trace, aSends), common, cache);
+        const wLast = remainingRoundTrip(sidesOf(last.trace, aSends), common, cache);
         if (wFirst !== null && wLast !== null && wFirst < wLast) order.reverse();
       }
       const orderedBy = options.path !== undefined ? 'path' : 'topology';
@@ -246,22 +301,27 @@ export function orderHops(
 }
 
 /** The order the ACK waits give (clock-independent), or null when the hops' waits do not tell it. */
-function evidenceOrder(seen: Seen[], aSends: boolean, common: Set<number> | null): Seen[] | null {
+function evidenceOrder(
+  seen: Seen[],
+  aSends: boolean,
+  common: Float64Array | null,
+  cache: WaitsCache,
+): Seen[] | null {
   const waits = new Map<Seen, number | null>(
-    seen.map((s) => [s, remainingRoundTrip(sidesOf(s.trace, aSends), common)]),
+    seen.map((s) => [s, remainingRoundTrip(sidesOf(s.trace, aSends), common, cache)]),
   );
   if ([...waits.values()].every((w) => w !== null)) {
-    const votes = common !== null ? waitVotes(seen, aSends, common) : null;
+    const votes = common !== null ? waitVotes(seen, aSends, common, cache) : null;
     return structuredOrder(seen, votes ?? (waits as Map<Seen, number>), aSends);
   }
   // A few segment starts every hop saw and waited on (an MTU black hole lets only small segments
   // through): their votes still order the hops, when every hop has a wait for each.
-  const few = commonStarts(seen, aSends, 1);
+  const few = commonStarts(seen, aSends, cache, 1);
   if (few === null) return null;
   const everyHopWaited = seen.every((s) =>
-    [...firstWaits(sidesOf(s.trace, aSends).data, few).values()].some((w) => !Number.isNaN(w)),
+    firstWaits(sidesOf(s.trace, aSends).data, few, cache).times.some((w) => !Number.isNaN(w)),
   );
-  return everyHopWaited ? structuredOrder(seen, waitVotes(seen, aSends, few), aSends) : null;
+  return everyHopWaited ? structuredOrder(seen, waitVotes(seen, aSends, few, cache), aSends) : null;
 }
 
 /** Without waits: by the clock-corrected times of the data each hop shares with the busiest hop. */

@@ -74,7 +74,9 @@ export function createHopChecksums(clock: Clock): HopChecksums {
 function noteNotable(seen: NotableSeen, frame: number, time: number): void {
   // Inlined into countChecksum: the time stays unboxed.
   const frames = seen.frames;
-  if (frames.length < MAX_EVIDENCE && frames[frames.length - 1] !== frame) frames.push(frame);
+  // Not frames[-1] of an empty list: an out-of-bounds read, new at each hop, deoptimises the caller.
+  const n = frames.length;
+  if (n < MAX_EVIDENCE && (n === 0 || frames[n - 1] !== frame)) frames.push(frame);
   if (seen.firstTime < 0) seen.firstTime = time;
   seen.lastTime = time;
 }

@@ -54,13 +54,24 @@ export const MAX_FLOWS = 10_000;
 /** A flow seen this recently (capture time, s) is not evicted for room while older ones can go. */
 const RECENT_SEC = 30;
 
+/**
+ * An empty list made for objects. `[]` is made for small integers and turns into a list of objects
+ * at its first push: V8's code compiled for the first hop's (object) list would be thrown away at
+ * every later hop's first flow.
+ */
+function emptyEntryList(): FlowEntry[] {
+  const list: Array<FlowEntry | null> = [null];
+  list.length = 0;
+  return list as FlowEntry[];
+}
+
 export function createFlowTable(maxFlows = MAX_FLOWS): FlowTable {
   return {
     byHash: new Map(),
     size: 0,
     nextId: 1,
     maxFlows,
-    order: [],
+    order: emptyEntryList(),
     orderHead: 0,
     last: null,
     freedSamples: 0,

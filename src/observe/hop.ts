@@ -130,10 +130,23 @@ const BUSY_IDLE_SEC = 15;
 /** How often (capture time, s) idle flows are looked for. */
 const SWEEP_EVERY_SEC = 60;
 
+/** Every field of HopIdentity, optional ones too (their value may be undefined). */
+type EveryIdentityField = { [K in keyof Required<HopIdentity>]: HopIdentity[K] };
+
 export function createHopState(identity: HopIdentity): HopState {
   const clock: Clock = { now: -1 };
-  return {
-    ...identity,
+  // Every field written out, no `...identity`: V8 builds a spread object by one path for the first
+  // objects and by another later (from the tenth hop on, a map of its own with most fields out of
+  // line), and observeFrame's compiled code, made for the first hops' map, is thrown away there.
+  // Typed with EveryIdentityField: a field added to HopIdentity fails to compile until copied here.
+  const hop: HopState & EveryIdentityField = {
+    name: identity.name,
+    kind: identity.kind,
+    kindSource: identity.kindSource,
+    mtu: identity.mtu,
+    mtuSource: identity.mtuSource,
+    snaplen: identity.snaplen,
+    offloads: identity.offloads,
     frames: 0,
     bytes: 0,
     linkTypes: [],
@@ -157,6 +170,7 @@ export function createHopState(identity: HopIdentity): HopState {
     findings: createFindingStore(identity.name, clock),
     reassembly: null,
   };
+  return hop;
 }
 
 /** The frame's metadata the observers need (a subset of capture's Frame). */

@@ -122,6 +122,8 @@ const SEQ = 0;
 const TIME = 2;
 const FRAME = 3;
 const WAIT = 4;
+/** Where a sampled segment's wait for its ACK sits among its SEGMENT_STRIDE numbers. */
+export const SAMPLE_WAIT_AT = WAIT;
 
 /** Sampled segments of a direction. */
 export function sampleCount(d: DirectionTrace): number {
@@ -214,6 +216,19 @@ export function sampled(key: number, level: number): boolean {
  */
 const RANGE = new Float64Array(2);
 
+/**
+ * [a, b] as an array of doubles from the start. A literal of two small integers is an array of
+ * small integers, which turns into one of doubles once positions pass 2^31 (a long flow): V8's code
+ * compiled for the doubles of the first hop's flows is then thrown away at the next hop's first
+ * flow, whose array starts as integers again.
+ */
+function doublePair(a: number, b: number): number[] {
+  const pair = [0.5, 0.5];
+  pair[0] = a;
+  pair[1] = b;
+  return pair;
+}
+
 /** Adds [start, end) to a sorted, merged interval list; keeps at most MAX_INTERVALS ranges. */
 export function cover(intervals: number[], start: number, end: number): boolean {
   RANGE[0] = start;
@@ -285,7 +300,7 @@ function coverSegment(t: DirectionTrace): boolean {
       if (e <= s) continue;
       RANGE[0] = s;
       RANGE[1] = e;
-      if (t.repeated === null) t.repeated = [s, e];
+      if (t.repeated === null) t.repeated = doublePair(s, e);
       else coverRange(t.repeated);
     }
     RANGE[0] = start;
@@ -309,7 +324,10 @@ export interface SegmentFacts {
 /**
  * Thins a full sample of `stride` numbers per entry (key first, time at `timeAt`): raises the
  * level until at most half remains, dropping what is older than the window too. Returns the new
- * level; the array is compacted in place. `pending` (segments only) is moved along.
+ * level; the array is compacted in place. `pending` (segments only) is moved along. ACK keys
+ * (`ackKeys`) are hashed with ackHashKey, segment keys are their own hash. (A flag, not a hash
+ * function and a closure: a call target that changes between calls makes V8 throw the compiled
+ * code of thin and its callers away, mid-capture.)
  */
 function thin(
   values: number[],
@@ -317,23 +335,21 @@ function thin(
   timeAt: number,
   level: number,
   now: number,
-  hashOf: (key: number) => number,
+  ackKeys: boolean,
   t: DirectionTrace | null,
 ): number {
   const count = values.length / stride;
   const oldest = now - WINDOW_SEC;
-  const keep = (i: number, l: number) =>
-    (values[i * stride + timeAt] as number) >= oldest && sampled(hashOf(values[i * stride] as number), l);
   let kept = count;
   while (kept > count / 2 && level < 32) {
     level++;
     kept = 0;
-    for (let i = 0; i < count; i++) if (keep(i, level)) kept++;
+    for (let i = 0; i < count; i++) if (keeps(values, i * stride, timeAt, oldest, ackKeys, level)) kept++;
   }
   let w = 0;
   let pending = -1;
   for (let i = 0; i < count; i++) {
-    if (!keep(i, level)) continue;
+    if (!keeps(values, i * stride, timeAt, oldest, ackKeys, level)) continue;
     for (let k = 0; k < stride; k++) values[w * stride + k] = values[i * stride + k] as number;
     if (t !== null && pending < 0 && i >= t.pendingFrom) pending = w;
     w++;
@@ -343,7 +359,20 @@ function thin(
   return level;
 }
 
-const identity = (key: number) => key;
+/** Whether the entry at `at` survives thinning to `level`: recent enough and sampled there. */
+function keeps(
+  values: readonly number[],
+  at: number,
+  timeAt: number,
+  oldest: number,
+  ackKeys: boolean,
+  level: number,
+): boolean {
+  const key = values[at] as number;
+  // Hashed either way: a call that only ACKs reach would first run mid-capture, after V8 compiled this.
+  const ackHash = ackHashKey(key);
+  return (values[at + timeAt] as number) >= oldest && sampled(ackKeys ? ackHash : key, level);
+}
 
 /**
  * Drops the entries older than WINDOW_SEC before `now` once the oldest is a quarter window
@@ -389,7 +418,7 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
     trace.topAt = start;
   }
   // Array literals are allocated to their exact size: a short flow's arrays stay small.
-  if (trace.intervals === null) trace.intervals = [start, start + s.payload];
+  if (trace.intervals === null) trace.intervals = doublePair(start, start + s.payload);
   else {
     RANGE[0] = start;
     RANGE[1] = start + s.payload;
@@ -408,7 +437,7 @@ export function recordSegment(trace: DirectionTrace, s: SegmentFacts, room: bool
       : 0;
   if (samples.length >= MAX_SAMPLES * SEGMENT_STRIDE) {
     const before = samples.length;
-    trace.level = thin(samples, SEGMENT_STRIDE, TIME, trace.level, s.time, identity, trace);
+    trace.level = thin(samples, SEGMENT_STRIDE, TIME, trace.level, s.time, false, trace);
     delta -= (before - samples.length) / SEGMENT_STRIDE;
     if (!sampled(s.seq, trace.level)) return delta;
   }
@@ -497,7 +526,7 @@ export function recordAck(acks: DirectionTrace, data: DirectionTrace, a: AckFact
   let delta = (list[1] as number) < time - WINDOW_SEC * 1.25 ? -dropOld(list, ACK_STRIDE, 1, time, null) : 0;
   if (list.length >= MAX_SAMPLES * ACK_STRIDE) {
     const before = list.length;
-    acks.ackLevel = thin(list, ACK_STRIDE, 1, acks.ackLevel, time, ackHashKey, null);
+    acks.ackLevel = thin(list, ACK_STRIDE, 1, acks.ackLevel, time, true, null);
     delta -= (before - list.length) / ACK_STRIDE;
     if (!sampled(ackHashKey(key), acks.ackLevel)) return delta;
   }

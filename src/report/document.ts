@@ -188,7 +188,13 @@ function hopList(names: Iterable<string>): string[] {
   return [...new Set(names)];
 }
 
-function buildVerdict(report: Report, groups: GroupedFinding[], frames: number): Verdict {
+/** `hops`: the report's hops in path order, as the hop cards show them, so the lists read along the path. */
+function buildVerdict(
+  report: Report,
+  groups: GroupedFinding[],
+  frames: number,
+  hops: readonly Report['hops'][number][],
+): Verdict {
   // The same problem in several flows (same title and fix) is one line of the verdict.
   const alike = new Map<string, GroupedFinding[]>();
   for (const g of groups) {
@@ -217,7 +223,7 @@ function buildVerdict(report: Report, groups: GroupedFinding[], frames: number):
     };
   });
   const fine: string[] = [];
-  const offloadHops = report.hops.filter((h) => h.checksums.partial + h.checksums.lco > 0);
+  const offloadHops = hops.filter((h) => h.checksums.partial + h.checksums.lco > 0);
   if (offloadHops.length > 0) {
     const kinds: string[] = [];
     if (offloadHops.some((h) => h.checksums.partial > 0)) kinds.push('transmit offload');
@@ -231,7 +237,7 @@ function buildVerdict(report: Report, groups: GroupedFinding[], frames: number):
       }),
     );
   }
-  const superHops = report.hops.filter((h) => h.superFrames.count > 0);
+  const superHops = hops.filter((h) => h.superFrames.count > 0);
   if (superHops.length > 0) {
     fine.push(
       reportWords('fineSuperFrames', {
@@ -515,7 +521,7 @@ export function buildDocument(report: Report, context: ReportContext): ReportDoc
     .sort((a, b) => rank(a.hop.name) - rank(b.hop.name) || a.index - b.index)
     .map(({ hop }) => hop);
   return {
-    verdict: buildVerdict(report, groups, frames),
+    verdict: buildVerdict(report, groups, frames, hops),
     path,
     hops,
     groups,

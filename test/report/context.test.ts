@@ -87,3 +87,28 @@ describe('frame-size histogram', () => {
     }
   });
 });
+
+describe('the verdict lists hops along the path', () => {
+  it('whatever order the captures were named in (a shell glob sorts them by name)', async () => {
+    const byName = [...files].sort();
+    const result = await analyzeCaptures(byName, {
+      overrides: buildOverrides([], [], topology),
+      logger: createLogger('silent'),
+      jobs: 1,
+    });
+    const r = buildReport(result, 'test');
+    const context = await buildContext(r, {
+      version: 'test',
+      commandLine: ['report'],
+      generatedAt: null,
+      evidence: false,
+    });
+    const markdown = renderMarkdown(r, context);
+    const fine = /checksums at ([^.]*?) are checksum offload/.exec(markdown)?.[1];
+    expect(fine).toBeDefined();
+    const listed = (fine ?? '').split(/, | and /);
+    const pathOrder = (r.paths[0]?.hops ?? []).map((h) => h.hop).filter((hop) => listed.includes(hop));
+    expect(listed.length).toBeGreaterThan(2);
+    expect(listed).toEqual(pathOrder);
+  });
+});
