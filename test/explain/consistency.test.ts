@@ -38,7 +38,7 @@ async function text(tool: string, args: string[]): Promise<string> {
 }
 
 describe.skipIf(!TCPDUMP || !TSHARK)(
-  'explain agrees with analyze on the lab captures (skipped: tcpdump or tshark not installed)',
+  `explain agrees with analyze on the lab captures${TCPDUMP && TSHARK ? '' : ' (skipped: tcpdump or tshark not installed)'}`,
   () => {
     const tally = createTally();
     const tsharkTally = createTally();

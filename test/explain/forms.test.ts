@@ -63,7 +63,7 @@ function asCookedV2(path: string, out: string): void {
   writeFileSync(out, Buffer.concat(parts));
 }
 
-describe.skipIf(!TCPDUMP)('tcpdump forms (skipped: tcpdump not installed)', () => {
+describe.skipIf(!TCPDUMP)(`tcpdump forms${TCPDUMP ? '' : ' (skipped: tcpdump not installed)'}`, () => {
   const forms: string[][] = [
     ['-vv', '-nn', '-e'],
     ['-vv', '-nn', '-tttt'],

@@ -58,7 +58,7 @@ function mangle(lines: readonly string[], random: () => number): string[] {
 }
 
 describe.skipIf(!TCPDUMP || !TSHARK)(
-  'explain under mangled text (skipped: tcpdump or tshark not installed)',
+  `explain under mangled text${TCPDUMP && TSHARK ? '' : ' (skipped: tcpdump or tshark not installed)'}`,
   () => {
     it('never throws, echoes every line in order, fills every verdict’s words', () => {
       const lines = source();

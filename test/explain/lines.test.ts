@@ -222,7 +222,7 @@ describe('Wireshark and tshark list lines', () => {
 });
 
 describe.skipIf(!TCPDUMP || !TSHARK)(
-  'ICMP size messages from the lab (skipped: tcpdump or tshark not installed)',
+  `ICMP size messages from the lab${TCPDUMP && TSHARK ? '' : ' (skipped: tcpdump or tshark not installed)'}`,
   () => {
     it('need to frag: who sent it and the MTU the guest will use; tshark’s list lacks the MTU', () => {
       const path = join(SAMPLES, 'pmtu-underlay', 'host1-tap0.pcap');
