@@ -21,6 +21,7 @@ import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import { sizeRange } from './markdown.js';
 import type { Report, ReportHop } from './model.js';
 import { checksumSvg, esc, pathSvg, sizesSvg, timelineSvg } from './svg.js';
+import { checksumSummary } from './text.js';
 
 const SEVERITY_WORD = { error: 'ERROR', warn: 'WARNING', note: 'NOTE', chat: 'INFO' } as const;
 
@@ -175,18 +176,6 @@ function renderFinding(group: GroupedFinding): string {
   );
 }
 
-function checksumText(hop: ReportHop): string {
-  const c = hop.checksums;
-  const parts: string[] = [];
-  if (c.good) parts.push(`${n(c.good)} good`);
-  if (c.partial) parts.push(`${n(c.partial)} partial`);
-  if (c.lco) parts.push(`${n(c.lco)} lco`);
-  if (c.zero) parts.push(`${n(c.zero)} zero`);
-  if (c.bad) parts.push(`<strong>${n(c.bad)} BAD</strong>`);
-  if (c.unverifiable) parts.push(`${n(c.unverifiable)} unverifiable`);
-  return parts.join(', ') || '-';
-}
-
 function hopCard(hop: ReportHop, index: number, problem: boolean, context: ReportContext): string {
   const sf = hop.superFrames;
   const fr = hop.fragments;
@@ -316,7 +305,7 @@ export function renderHtml(report: Report, context: ReportContext): string {
   const hopRows = doc.hops
     .map(
       (hop) =>
-        `<tr><th scope="row">${esc(hop.name)}</th><td>${esc(hop.kind)}</td><td class="num">${hop.mtu !== null ? n(hop.mtu) : '?'}</td><td class="num">${n(hop.frames)}</td><td>${checksumText(hop)}</td><td class="num" data-sort="${hop.superFrames.count}">${hop.superFrames.count > 0 ? `${n(hop.superFrames.count)}, up to ${n(hop.superFrames.maxPayload)}` : '-'}</td><td class="num" data-sort="${hop.fragments.count}">${hop.fragments.count > 0 ? n(hop.fragments.count) : '-'}</td></tr>`,
+        `<tr><th scope="row">${esc(hop.name)}</th><td>${esc(hop.kind)}</td><td class="num">${hop.mtu !== null ? n(hop.mtu) : '?'}</td><td class="num">${n(hop.frames)}</td><td>${checksumSummary(hop, (count) => `<strong>${count} BAD</strong>`)}</td><td class="num" data-sort="${hop.superFrames.count}">${hop.superFrames.count > 0 ? `${n(hop.superFrames.count)}, up to ${n(hop.superFrames.maxPayload)}` : '-'}</td><td class="num" data-sort="${hop.fragments.count}">${hop.fragments.count > 0 ? n(hop.fragments.count) : '-'}</td></tr>`,
     )
     .join('');
   const severities = [...new Set(doc.groups.map((g) => g.first.severity))];

@@ -16,6 +16,7 @@ import {
 } from './document.js';
 import type { EvidenceFrame, EvidenceTag } from './evidence.js';
 import type { Report, ReportHop } from './model.js';
+import { checksumSummary } from './text.js';
 
 /**
  * Evidence lines in Markdown, kept short for a ticket (the HTML report and --json have them all):
@@ -53,18 +54,6 @@ function table(head: string[], rows: string[][]): string[] {
     `| ${head.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ];
-}
-
-function checksumText(hop: ReportHop): string {
-  const c = hop.checksums;
-  const parts: string[] = [];
-  if (c.good) parts.push(`${n(c.good)} good`);
-  if (c.partial) parts.push(`${n(c.partial)} partial`);
-  if (c.lco) parts.push(`${n(c.lco)} lco`);
-  if (c.zero) parts.push(`${n(c.zero)} zero`);
-  if (c.bad) parts.push(`**${n(c.bad)} bad**`);
-  if (c.unverifiable) parts.push(`${n(c.unverifiable)} unverifiable`);
-  return parts.join(', ') || '-';
 }
 
 export function sizeRange(bucket: ReportHop['frameSizes'][number]): string {
@@ -252,7 +241,7 @@ export function renderMarkdown(report: Report, context: ReportContext): string {
         md(hop.kind),
         hop.mtu !== null ? `${n(hop.mtu)}${hop.mtuSource === 'inferred' ? ' (inferred)' : ''}` : '?',
         n(hop.frames),
-        checksumText(hop),
+        checksumSummary(hop, (count) => `**${count} bad**`),
         hop.superFrames.count > 0
           ? `${n(hop.superFrames.count)}, up to ${n(hop.superFrames.maxPayload)}`
           : '-',

@@ -53,14 +53,21 @@ export function formatCount(value: number): string {
 }
 const n = formatCount;
 
-function checksumSummary(hop: ReportHop): string {
+/**
+ * A hop's checksum classes in one line ("173 good, 154 partial"); `bad` words the count of really
+ * wrong ones, stressed the way the output format stresses text (the terminal's: capitals).
+ */
+export function checksumSummary(
+  hop: ReportHop,
+  bad: (count: string) => string = (count) => `${count} BAD`,
+): string {
   const c = hop.checksums;
   const parts: string[] = [];
   if (c.good) parts.push(`${n(c.good)} good`);
   if (c.partial) parts.push(`${n(c.partial)} partial`);
   if (c.lco) parts.push(`${n(c.lco)} lco`);
   if (c.zero) parts.push(`${n(c.zero)} zero`);
-  if (c.bad) parts.push(`${n(c.bad)} BAD`);
+  if (c.bad) parts.push(bad(n(c.bad)));
   if (c.unverifiable) parts.push(`${n(c.unverifiable)} unverifiable`);
   return parts.length > 0 ? parts.join(', ') : '-';
 }
