@@ -127,6 +127,64 @@ describe('runLive', () => {
     expect(maxNumber).toBe(2 * sampleFrames);
   });
 
+  it('knows drops while capturing (a backend asked mid-run), and keeps them when the tool is killed', async () => {
+    const midRun: Array<{ dropped: number | null; finding: string | undefined }> = [];
+    let release: () => void = () => {};
+    const asked: StartCapture = (_spec, _options, events) => {
+      let ended = false;
+      void (async () => {
+        events.onReady();
+        await readCapture(sample, events.sink);
+        events.onCounters?.({ received: 100, dropped: 1, ifDropped: null });
+        events.onCounters?.({ received: 200, dropped: 4, ifDropped: null });
+        release();
+      })();
+      return {
+        // Killed: no closing counters.
+        stop: async () => {
+          if (ended) return;
+          ended = true;
+          events.onEnd({ reason: 'stopped', message: null, received: null, dropped: null, ifDropped: null });
+        },
+      };
+    };
+    const controller = new AbortController();
+    const outcome = await runLive(
+      {
+        interfaces: [{ netns: null, device: 'hsasked0', label: 'hsasked0' }],
+        follow: [],
+        backend: 'tcpdump',
+        filter: null,
+        snaplen: 262144,
+        bufferSize: 1 << 20,
+        duration: null,
+        count: null,
+        overrides: emptyOverrides(),
+        logger: recordingLogger([]),
+        argv: ['live'],
+        signal: controller.signal,
+        backends: { tcpdump: asked },
+      },
+      {
+        onStart: async (run) => {
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          const report = run.session.snapshot('test');
+          midRun.push({
+            dropped: run.stats()[0]?.dropped ?? null,
+            finding: report.findings.find((f) => f.code === 'capture.dropped')?.explanation,
+          });
+          controller.abort();
+        },
+      },
+    );
+    expect(midRun).toHaveLength(1);
+    expect(midRun[0]?.dropped).toBe(4);
+    expect(midRun[0]?.finding).toMatch(/lost 4 frames/);
+    expect(outcome.interfaces[0]?.dropped).toBe(4);
+  });
+
   it('stops with one message when capturing is not permitted', async () => {
     const denied: StartCapture = (_spec, _options, events) => {
       queueMicrotask(() =>

@@ -141,6 +141,17 @@ describe('backend messages and counters', () => {
     expect(parseTcpdumpCounters(said)).toEqual({ received: 1755919, dropped: 620833, ifDropped: 0 });
     expect(parseTcpdumpCounters(`${said}3 packets dropped by interface\n`)?.ifDropped).toBe(3);
     expect(parseTcpdumpCounters('listening on phy0\n')).toBeNull();
+    // SIGUSR1's one-line reports while it captures, then its closing lines: the latest counts.
+    const reports =
+      'tcpdump: listening on phy0, link-type EN10MB (Ethernet), snapshot length 256 bytes\n' +
+      'tcpdump: 10 packets captured, 12 packets received by filter, 1 packet dropped by kernel\n' +
+      'tcpdump: 20 packets captured, 30 packets received by filter, 7 packets dropped by kernel\n';
+    expect(parseTcpdumpCounters(reports)).toEqual({ received: 30, dropped: 7, ifDropped: 0 });
+    expect(parseTcpdumpCounters(`${reports}${said}`)).toEqual({
+      received: 1755919,
+      dropped: 620833,
+      ifDropped: 0,
+    });
     expect(
       tcpdumpArgs('phy0', { filter: 'udp port 4789', snaplen: 65664, bufferSize: 32 * 1048576 }),
     ).toEqual(['-i', 'phy0', '-s', '65664', '-B', '32768', '-nn', '-w', '-', 'udp port 4789']);

@@ -36,6 +36,11 @@ export interface CaptureEvents {
   onReady(): void;
   /** Called once, when the capture ended for whatever reason. */
   onEnd(end: CaptureEnd): void;
+  /**
+   * The backend's counters while it captures (since this start; a later call supersedes an earlier
+   * one), for backends that can be asked mid-run. onEnd's counters supersede them all.
+   */
+  onCounters?(counters: { received: number | null; dropped: number | null; ifDropped: number | null }): void;
 }
 
 export interface CaptureHandle {

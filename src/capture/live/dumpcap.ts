@@ -88,7 +88,15 @@ export interface CaptureTool {
    * each frame as it comes.
    */
   flushSignal?: NodeJS.Signals;
+  /**
+   * The signal that makes it print its counters on stderr while it captures (every COUNTERS_MS),
+   * so drops are known during a run of weeks, not only when it stops.
+   */
+  countersSignal?: NodeJS.Signals;
 }
+
+/** How often a tool with a countersSignal is asked for its counters. */
+export const COUNTERS_MS = 5000;
 
 /** How long a buffering tool's stream may stay quiet before it is told to write out its buffer. */
 export const FLUSH_MS = 200;
@@ -131,6 +139,9 @@ export function startTool(
   /** Bytes came from its stdout since the last look of the flusher. */
   let flowing = false;
   let flusher: NodeJS.Timeout | null = null;
+  let asker: NodeJS.Timeout | null = null;
+  /** stderr since the counters were last asked for (their answer comes in here). */
+  let answer = '';
   const sink = events.sink;
   const toolSink: CaptureSink = {
     onInterface: (iface) => sink.onInterface(iface),
@@ -145,6 +156,7 @@ export function startTool(
     if (ended) return;
     ended = true;
     if (flusher !== null) clearInterval(flusher);
+    if (asker !== null) clearInterval(asker);
     parser.end();
     const counters = tool.counters(stderr);
     const said = oneLine(
@@ -214,6 +226,14 @@ export function startTool(
   child.stderr?.on('data', (text: string) => {
     // Only the first and the last lines matter; keep a bounded tail.
     stderr = (stderr + text).slice(-8192);
+    if (asker !== null) {
+      answer = (answer + text).slice(-8192);
+      const counters = answer.includes('\n') ? tool.counters(answer) : null;
+      if (counters !== null) {
+        answer = '';
+        events.onCounters?.(counters);
+      }
+    }
     // Capturing once it said so and has not failed for a moment after that.
     if (!ready && tool.ready.test(stderr)) {
       ready = true;
@@ -230,6 +250,15 @@ export function startTool(
             flowing = false;
           }, FLUSH_MS);
           flusher.unref();
+        }
+        const ask = tool.countersSignal;
+        if (ask !== undefined && events.onCounters !== undefined) {
+          asker = setInterval(() => {
+            if (stopping || ended) return;
+            answer = '';
+            child.kill(ask);
+          }, COUNTERS_MS);
+          asker.unref();
         }
       }, tool.readyDelayMs);
     }
@@ -259,10 +288,12 @@ export function startTool(
 
 /** tcpdump's closing counters: received by filter, dropped by kernel (and by interface, when said). */
 export function parseTcpdumpCounters(stderr: string): DumpcapCounters | null {
-  const received = /(\d+) packets? received by filter/.exec(stderr);
-  const dropped = /(\d+) packets? dropped by kernel/.exec(stderr);
+  // The latest report counts: SIGUSR1 (countersSignal) makes tcpdump print them while it captures.
+  const last = (pattern: RegExp): RegExpMatchArray | null => [...stderr.matchAll(pattern)].at(-1) ?? null;
+  const received = last(/(\d+) packets? received by filter/g);
+  const dropped = last(/(\d+) packets? dropped by kernel/g);
   if (received === null || dropped === null) return null;
-  const ifDropped = /(\d+) packets? dropped by interface/.exec(stderr);
+  const ifDropped = last(/(\d+) packets? dropped by interface/g);
   return {
     received: Number(received[1]),
     dropped: Number(dropped[1]),
@@ -303,12 +334,16 @@ export const TCPDUMP: CaptureTool = {
   // tcpdump says "listening on" once the interface is open.
   ready: /listening on /,
   readyDelayMs: 0,
-  chatter: /^(listening on |\d+ packets? (captured|received by filter|dropped by (kernel|interface)))/,
+  chatter:
+    /^(tcpdump: )?(listening on |\d+ packets? (captured|received by filter|dropped by (kernel|interface)))/,
   counters: parseTcpdumpCounters,
   format: 'pcap',
   // tcpdump(1): "Using the SIGUSR2 signal along with the -w flag will forcibly flush the output
   // buffer to the output file or pipe."
   flushSignal: 'SIGUSR2',
+  // tcpdump(1): SIGUSR1 (SIGINFO elsewhere) prints the counters; tcpdump holds it back while it
+  // writes a packet, so it does not land in the middle of one.
+  countersSignal: 'SIGUSR1',
 };
 
 export const startTcpdump: StartCapture = (spec, options, events) =>

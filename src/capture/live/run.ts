@@ -94,7 +94,14 @@ interface Capture {
   numberBase: number;
   lastNumber: number;
   iface: CaptureInterface | null;
+  /** Drops of the captures that ended (the counters restart with each start). */
+  droppedBefore: number | null;
+  ifDroppedBefore: number | null;
+  /** The running capture's latest counters, or null. */
+  running: CaptureCounters | null;
 }
+
+type CaptureCounters = { received: number | null; dropped: number | null; ifDropped: number | null };
 
 const DEFAULT_RETRY_MS = 2000;
 
@@ -206,6 +213,9 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
     numberBase: 0,
     lastNumber: 0,
     iface: null,
+    droppedBefore: null,
+    ifDroppedBefore: null,
+    running: null,
   }));
 
   const run: LiveRun = {
@@ -278,21 +288,40 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
     }, options.retryMs ?? DEFAULT_RETRY_MS);
   };
 
+  /** The counters of the running capture (since its start) over those of the ended ones. */
+  const noteCounters = (capture: Capture, counters: CaptureCounters) => {
+    const stats = capture.stats;
+    capture.running = counters;
+    const add = (before: number | null, now: number | null) =>
+      before === null && now === null ? null : (before ?? 0) + (now ?? 0);
+    stats.dropped = add(capture.droppedBefore, counters.dropped);
+    stats.ifDropped = add(capture.ifDroppedBefore, counters.ifDropped);
+    if (stats.dropped !== null || stats.ifDropped !== null)
+      feedOf(capture).onStatistics?.({
+        interfaceId: 0,
+        received: counters.received,
+        dropped: stats.dropped,
+        ifDropped: stats.ifDropped,
+      });
+  };
+
   const onEnd = (capture: Capture, end: CaptureEnd) => {
     const stats = capture.stats;
     capture.handle = null;
     capture.numberBase += capture.lastNumber;
     capture.lastNumber = 0;
     // Counters restart with each capture: drops add up over the restarts.
-    if (end.dropped !== null) stats.dropped = (stats.dropped ?? 0) + end.dropped;
-    if (end.ifDropped !== null) stats.ifDropped = (stats.ifDropped ?? 0) + end.ifDropped;
-    if (stats.dropped !== null || stats.ifDropped !== null)
-      feedOf(capture).onStatistics?.({
-        interfaceId: 0,
-        received: end.received,
-        dropped: stats.dropped,
-        ifDropped: stats.ifDropped,
-      });
+    // A tool that ended without its closing counters (killed, crashed) keeps what it said last.
+    const last = capture.running;
+    const final: CaptureCounters = {
+      received: end.received ?? last?.received ?? null,
+      dropped: end.dropped ?? last?.dropped ?? null,
+      ifDropped: end.ifDropped ?? last?.ifDropped ?? null,
+    };
+    noteCounters(capture, final);
+    if (final.dropped !== null) capture.droppedBefore = (capture.droppedBefore ?? 0) + final.dropped;
+    if (final.ifDropped !== null) capture.ifDroppedBefore = (capture.ifDroppedBefore ?? 0) + final.ifDropped;
+    capture.running = null;
     const where = { hop: stats.hop, backend: stats.backend };
     switch (end.reason) {
       case 'stopped':
@@ -355,6 +384,7 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
           );
         },
         onEnd: (end) => onEnd(capture, end),
+        onCounters: (counters) => noteCounters(capture, counters),
       },
     );
   };
