@@ -457,6 +457,57 @@ export async function main(
       },
     )
     .command(
+      'report <captures..>',
+      'Write the analysis as a document to attach to a ticket: self-contained HTML, or Markdown',
+      (y) =>
+        withAnalysisOptions(y)
+          .option('output', {
+            alias: 'o',
+            type: 'string',
+            requiresArg: true,
+            describe: 'The file to write (default: stdout)',
+          })
+          .option('format', {
+            choices: ['html', 'md'] as const,
+            requiresArg: true,
+            describe: 'html or md (default: md for an --output ending in .md, else html)',
+          })
+          .example('$0 report --topology t.json *.pcap -o report.html', 'an HTML report'),
+      async (parsed) => {
+        if (usageError !== null) return;
+        const args = parsed as unknown as ReportArgs;
+        args.captures = args.captures.map((path) => restore(path, literals));
+        const { runReport } = await import('./report-command.js');
+        exitCode = await runReport(args, io, rawArgv);
+      },
+    )
+    .command(
+      'annotate <captures..>',
+      'Write the captures as one pcapng, one interface per hop, the findings as packet comments',
+      (y) =>
+        withAnalysisOptions(y)
+          .option('output', {
+            alias: 'o',
+            type: 'string',
+            requiresArg: true,
+            demandOption: true,
+            describe: 'The pcapng file to write (- for stdout)',
+          })
+          .option('align', {
+            type: 'boolean',
+            default: false,
+            describe: 'Correct each hop’s timestamps by its estimated clock offset',
+          })
+          .example('$0 annotate --align *.pcap -o annotated.pcapng', 'open it in Wireshark'),
+      async (parsed) => {
+        if (usageError !== null) return;
+        const args = parsed as unknown as AnnotateArgs;
+        args.captures = args.captures.map((path) => restore(path, literals));
+        const { runAnnotate } = await import('./report-command.js');
+        exitCode = await runAnnotate(args, io);
+      },
+    )
+    .command(
       'live',
       'Capture on several interfaces at once (or a VM’s whole path) and analyse as it comes, until stopped',
       (y) =>
@@ -639,57 +690,6 @@ export async function main(
         const args = parsed as unknown as ExplainArgs;
         args.files = (args.files ?? []).map((path) => restore(path, literals));
         exitCode = await runExplainCommand(args, io);
-      },
-    )
-    .command(
-      'report <captures..>',
-      'Write the analysis as a document to attach to a ticket: self-contained HTML, or Markdown',
-      (y) =>
-        withAnalysisOptions(y)
-          .option('output', {
-            alias: 'o',
-            type: 'string',
-            requiresArg: true,
-            describe: 'The file to write (default: stdout)',
-          })
-          .option('format', {
-            choices: ['html', 'md'] as const,
-            requiresArg: true,
-            describe: 'html or md (default: md for an --output ending in .md, else html)',
-          })
-          .example('$0 report --topology t.json *.pcap -o report.html', 'an HTML report'),
-      async (parsed) => {
-        if (usageError !== null) return;
-        const args = parsed as unknown as ReportArgs;
-        args.captures = args.captures.map((path) => restore(path, literals));
-        const { runReport } = await import('./report-command.js');
-        exitCode = await runReport(args, io, rawArgv);
-      },
-    )
-    .command(
-      'annotate <captures..>',
-      'Write the captures as one pcapng, one interface per hop, the findings as packet comments',
-      (y) =>
-        withAnalysisOptions(y)
-          .option('output', {
-            alias: 'o',
-            type: 'string',
-            requiresArg: true,
-            demandOption: true,
-            describe: 'The pcapng file to write (- for stdout)',
-          })
-          .option('align', {
-            type: 'boolean',
-            default: false,
-            describe: 'Correct each hop’s timestamps by its estimated clock offset',
-          })
-          .example('$0 annotate --align *.pcap -o annotated.pcapng', 'open it in Wireshark'),
-      async (parsed) => {
-        if (usageError !== null) return;
-        const args = parsed as unknown as AnnotateArgs;
-        args.captures = args.captures.map((path) => restore(path, literals));
-        const { runAnnotate } = await import('./report-command.js');
-        exitCode = await runAnnotate(args, io);
       },
     )
     .demandCommand(1, 'Name a command: analyze, report, annotate, live or explain')
