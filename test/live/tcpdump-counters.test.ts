@@ -49,15 +49,19 @@ describe.skipIf(skipReason !== null)('tcpdump backend counters while capturing',
       for (const start = Date.now(); !test() && Date.now() - start < ms; )
         await new Promise((r) => setTimeout(r, 50));
     };
-    await until(() => ready, 10_000);
-    expect(ready).toBe(true);
-    spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '5', '-i', '0.2', '127.0.0.1']);
-    await until(() => counters.length > 0, COUNTERS_MS * 3);
-    expect(counters.length).toBeGreaterThan(0);
-    // Five echo requests and five replies crossed lo, each seen once by the filter.
-    expect(counters.at(-1)?.received).toBeGreaterThanOrEqual(10);
-    expect(counters.at(-1)?.dropped).toBe(0);
-    await handle.stop();
+    try {
+      await until(() => ready, 10_000);
+      expect(ready).toBe(true);
+      spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '5', '-i', '0.2', '127.0.0.1']);
+      await until(() => counters.length > 0, COUNTERS_MS * 3);
+      expect(counters.length).toBeGreaterThan(0);
+      // Five echo requests and five replies crossed lo, each seen once by the filter.
+      expect(counters.at(-1)?.received).toBeGreaterThanOrEqual(10);
+      expect(counters.at(-1)?.dropped).toBe(0);
+    } finally {
+      // A failed expectation must not leave tcpdump running in the namespace.
+      await handle.stop();
+    }
     const ended = end as { reason: string; received: number | null; dropped: number | null } | null;
     expect(ended?.reason).toBe('stopped');
     expect(ended?.dropped).toBe(0);
