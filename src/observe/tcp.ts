@@ -11,7 +11,7 @@ import type { ChecksumClass } from './checksum.js';
 import { countChecksum, firstSegmentVerifies } from './checksums.js';
 import { flowTrace, isFromA } from './flows.js';
 import type { HopState } from './hop.js';
-import { type AckFacts, recordAck, recordSegment, type SegmentFacts } from './trace.js';
+import { type AckFacts, newSegmentFacts, recordAck, recordSegment } from './trace.js';
 import { exceedsLink, flowAt, noteSuperFrame, tunnelOverhead } from './transport.js';
 
 /** Samples (segments and ACKs) a hop keeps for correlation across all its flows. */
@@ -21,17 +21,7 @@ export const SAMPLE_BUDGET = 1_000_000;
 const ackFacts: AckFacts = { ack: 0, tsVal: 0, window: 0, time: 0 };
 
 /** Reused for every segment handed to the flow trace. */
-const segment: SegmentFacts = {
-  seq: 0,
-  payload: 0,
-  time: 0,
-  frame: 0,
-  isSuper: false,
-  checksum: null,
-  fragmented: false,
-  overhead: -1,
-  ipLength: 0,
-};
+const segment = newSegmentFacts();
 
 /** Does a merged frame's checksum verify over its first segment (the sizes the first may have had)? */
 function isFirstSegmentChecksum(

@@ -322,6 +322,24 @@ export interface SegmentFacts {
 }
 
 /**
+ * Facts an observer reuses for every segment or datagram it hands to the trace (made once). `seq`:
+ * datagrams have none and keep -1 (what firstSuperSeq then says).
+ */
+export function newSegmentFacts(seq = 0): SegmentFacts {
+  return {
+    seq,
+    payload: 0,
+    time: 0,
+    frame: 0,
+    isSuper: false,
+    checksum: null,
+    fragmented: false,
+    overhead: -1,
+    ipLength: 0,
+  };
+}
+
+/**
  * Thins a full sample of `stride` numbers per entry (key first, time at `timeAt`): raises the
  * level until at most half remains, dropping what is older than the window too. Returns the new
  * level; the array is compacted in place. `pending` (segments only) is moved along. ACK keys

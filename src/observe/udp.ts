@@ -11,21 +11,11 @@ import { Carrier, type Level, type Packet } from '../decode/packet.js';
 import type { ChecksumClass } from './checksum.js';
 import { flowTrace, isFromA } from './flows.js';
 import type { HopState } from './hop.js';
-import { recordDatagram, type SegmentFacts } from './trace.js';
+import { newSegmentFacts, recordDatagram } from './trace.js';
 import { carriesTunnel, exceedsLink, flowAt, noteSuperFrame, tunnelOverhead } from './transport.js';
 
 /** Reused for every datagram handed to the flow trace. */
-const datagram: SegmentFacts = {
-  seq: -1,
-  payload: 0,
-  time: 0,
-  frame: 0,
-  isSuper: false,
-  checksum: null,
-  fragmented: false,
-  overhead: -1,
-  ipLength: 0,
-};
+const datagram = newSegmentFacts(-1);
 
 export function observeUdp(
   hop: HopState,

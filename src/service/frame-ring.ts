@@ -69,7 +69,7 @@ function dropOldest(ring: FrameRing): void {
   ring.count--;
 }
 
-/** Keeps one frame (hot path: no allocation). */
+/** Keeps one frame (per frame: only the short-lived view the bytes are copied through, see above). */
 export function pushFrame(ring: FrameRing, frame: Frame): void {
   const length = frame.capturedLength;
   const size = ring.bytes.length;
