@@ -2,7 +2,8 @@
  * What a live capture backend is to `hopscope live`: it starts capturing on one interface, pushes
  * frames into a CaptureSink (one reused Frame, as the file readers do), says when it is capturing,
  * and says once how it ended: stopped on request, the interface is missing or went away (the run
- * retries), no permission (the run stops with one message), or another failure.
+ * retries), no permission or a capture filter libpcap cannot compile (the run stops with one
+ * message: trying again cannot help), or another failure.
  */
 
 import type { CaptureSink } from '../frame.js';
@@ -18,7 +19,7 @@ export interface BackendOptions {
   bufferSize: number;
 }
 
-export type EndReason = 'stopped' | 'missing' | 'gone' | 'permission' | 'unavailable' | 'failed';
+export type EndReason = 'stopped' | 'missing' | 'gone' | 'permission' | 'filter' | 'unavailable' | 'failed';
 
 export interface CaptureEnd {
   reason: EndReason;
@@ -57,6 +58,13 @@ export type StartCapture = (
 /** What a backend's error text means, in the words libpcap, dumpcap and ip netns use. */
 export function classifyFailure(text: string): EndReason {
   if (/permission|not permitted|EPERM|EACCES/i.test(text)) return 'permission';
+  // libpcap's pcap_compile (tcpdump, cap) and dumpcap's own wording for a filter it cannot compile.
+  if (
+    /can't parse filter expression|invalid capture filter|syntax error in filter|illegal token|expression rejects all packets/i.test(
+      text,
+    )
+  )
+    return 'filter';
   if (
     /no longer running|no longer attached|disappeared|went down|has been disconnected|ENETDOWN|ENXIO/i.test(
       text,
@@ -87,4 +95,14 @@ export function permissionMessage(backend: BackendName, detail: string | null): 
     `capturing needs CAP_NET_RAW and CAP_NET_ADMIN: run hopscope live as root, or give them to ${target}` +
     (said !== null ? ` (${said})` : '')
   );
+}
+
+/** libpcap's own words for a filter it could not compile, without the tool's wrapping around them. */
+export function filterComplaint(message: string | null): string {
+  if (message === null) return 'libpcap could not compile it';
+  const words =
+    /(can't parse filter expression[^()]*|syntax error in filter[^()]*|illegal token[^()]*|expression rejects all packets)/i.exec(
+      message,
+    );
+  return (words?.[1] ?? message).trim();
 }

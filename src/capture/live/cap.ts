@@ -8,6 +8,7 @@
  * and it captures in hopscope's own network namespace only.
  */
 
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Direction, type Frame, LinkType } from '../frame.js';
 import { newFrame } from '../pcap.js';
@@ -46,6 +47,29 @@ export function loadCap(name = 'cap'): CapModule | Error {
   return module;
 }
 
+/**
+ * Handles whose open failed, referenced until the process ends. cap's destructor stops a poll
+ * handle that only a successful open starts, and libuv aborts the whole process (uv_poll_stop's
+ * assertion) when the garbage collector finalizes such a handle: a capture that failed once would
+ * crash the service minutes later. Each costs the few hundred bytes of an unactivated pcap_t.
+ */
+const failedOpens: CapInstance[] = [];
+
+/** CAP_NET_RAW (bit 13) in the effective set of /proc/self/status; true where that cannot be read. */
+export function hasNetRaw(status = readProcStatus()): boolean {
+  const effective = /^CapEff:\s*([0-9a-f]+)$/im.exec(status ?? '')?.[1];
+  if (effective === undefined) return true;
+  return (BigInt(`0x${effective}`) & (1n << 13n)) !== 0n;
+}
+
+function readProcStatus(): string | null {
+  try {
+    return readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 const LINK_TYPES: Readonly<Record<string, number>> = {
   ETHERNET: LinkType.ETHERNET,
   NULL: LinkType.NULL,
@@ -79,7 +103,7 @@ export function lengthFromHeaders(b: Uint8Array, captured: number): number {
 }
 
 export const startCap: StartCapture = (spec, options, events): CaptureHandle => {
-  const fail = (reason: 'unavailable' | 'failed' | 'missing' | 'permission', message: string) => {
+  const fail = (reason: 'unavailable' | 'failed' | 'missing' | 'permission' | 'filter', message: string) => {
     queueMicrotask(() => events.onEnd({ reason, message, received: null, dropped: null, ifDropped: null }));
     return { stop: async () => {} };
   };
@@ -90,14 +114,21 @@ export const startCap: StartCapture = (spec, options, events): CaptureHandle => 
     );
   const cap = loadCap();
   if (cap instanceof Error) return fail('unavailable', cap.message);
+  // What open would fail on is asked first, so a handle whose open failed (kept for the process's
+  // life: see failedOpens) stays rare: a missing interface is retried every second for as long as
+  // a VM is stopped.
+  if (spec.device !== 'any' && !existsSync(`/sys/class/net/${spec.device}`))
+    return fail('missing', `${spec.device}: No such device exists`);
+  if (!hasNetRaw()) return fail('permission', 'CAP_NET_RAW is not in this process’s effective capabilities');
   const handle = new cap.Cap();
   const buffer = Buffer.alloc(CAP_SNAPLEN);
   let linkName: string;
   try {
     linkName = handle.open(spec.device, options.filter ?? '', options.bufferSize, buffer);
   } catch (error) {
+    failedOpens.push(handle);
     const message = (error as Error).message;
-    return fail(classifyFailure(message) as 'missing' | 'permission' | 'failed', message);
+    return fail(classifyFailure(message) as 'missing' | 'permission' | 'filter' | 'failed', message);
   }
   const linkType = LINK_TYPES[linkName];
   if (linkType === undefined) {
@@ -146,9 +177,8 @@ export const startCap: StartCapture = (spec, options, events): CaptureHandle => 
     events.onEnd({ reason, message, received: null, dropped: null, ifDropped: null });
   };
   const watch = setInterval(() => {
-    import('node:fs').then(({ existsSync }) => {
-      if (!existsSync(`/sys/class/net/${spec.device}`)) finish('gone', `${spec.device} went away`);
-    });
+    if (spec.device !== 'any' && !existsSync(`/sys/class/net/${spec.device}`))
+      finish('gone', `${spec.device} went away`);
   }, 1000);
   watch.unref();
   return {

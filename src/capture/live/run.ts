@@ -20,6 +20,7 @@ import {
   type BackendOptions,
   type CaptureEnd,
   type CaptureHandle,
+  filterComplaint,
   permissionMessage,
   type StartCapture,
 } from './backend.js';
@@ -335,6 +336,13 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
         stats.state = 'failed';
         stats.message = permissionMessage(options.backend, end.message);
         // Every interface fails alike: said once.
+        if (fatal === null) log.error(where, stats.message);
+        fatal ??= stats.message;
+        stop('failed');
+        return;
+      case 'filter':
+        stats.state = 'failed';
+        stats.message = `the capture filter ${JSON.stringify(options.filter ?? '')} is not valid: ${filterComplaint(end.message)}`;
         if (fatal === null) log.error(where, stats.message);
         fatal ??= stats.message;
         stop('failed');
