@@ -39,6 +39,7 @@ function resetPacket(packet: Packet): void {
   packet.ifIndex = -1;
   packet.etherType = 0;
   packet.levelCount = 0;
+  packet.serial++;
 }
 
 function commit(packet: Packet, status: number, c: Cursor): void {
@@ -115,6 +116,8 @@ export function decodeIpAt(
   carrier: CarrierValue,
 ): void {
   const c = cursor;
+  // Another datagram's levels: what was derived from the packet before no longer holds.
+  packet.serial++;
   const e = Math.min(end, data.length);
   c.capEnd = e;
   // The datagram's own length says how long it was: a prefix rebuilt from snap-cut fragments

@@ -181,6 +181,11 @@ export interface Packet {
   etherType: number;
   levelCount: number;
   levels: Level[];
+  /**
+   * Changes with every decode into this (reused) packet: a value an observer derived from one
+   * frame (a segment's checksum sum) is known to be about the same frame while it is unchanged.
+   */
+  serial: number;
 }
 
 function createLevel(): Level {
@@ -317,5 +322,6 @@ export function createPacket(): Packet {
     etherType: 0,
     levelCount: 0,
     levels,
+    serial: 0,
   };
 }

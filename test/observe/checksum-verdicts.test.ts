@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DecodeStatus, type Packet } from '../../src/decode/packet.js';
+import { decodeFrameAt } from '../../src/decode/decode.js';
+import { createPacket, DecodeStatus, type Packet } from '../../src/decode/packet.js';
 import { CATALOG } from '../../src/findings/catalog.js';
 import { classifyIpv4Header, completedChecksum, fold, sumWords } from '../../src/observe/checksum.js';
 import { classifyTransport } from '../../src/observe/checksums.js';
@@ -140,6 +141,42 @@ describe('local checksum offload needs an inner partial sum', () => {
       expect(words).not.toMatch(/not corruption/i);
       expect(words).toMatch(/not verifiable here/);
     }
+  });
+});
+
+describe('one sum per segment', () => {
+  it('a tunnel summed once: outer and inner classes as if each were summed alone, in a reused buffer too', () => {
+    // The outer datagram's sum is its headers plus the inner segment's; the inner segment's sum is
+    // kept for the inner class. Two frames decoded in turn into one buffer at the same offsets:
+    // the second must not be judged with the first one's sums.
+    const good = vxlanTcp(1400);
+    setChecksum(good.f, good.innerIp, 4, 6, good.innerL4, good.innerLength, 'good');
+    setChecksum(good.f, good.outerIp, 4, 17, good.outerUdp, good.outerLength, 'good');
+    const changed = Uint8Array.from(good.f);
+    // One payload byte changed after both sums: both checksums are wrong now.
+    changed[good.innerL4 + 700] = (changed[good.innerL4 + 700] as number) ^ 0x40;
+    const buffer = new Uint8Array(good.f.length + 64);
+    const packet = createPacket();
+    const judge = (frame: Uint8Array) => {
+      buffer.set(frame, 32);
+      decodeFrameAt(ETH, buffer, 32, frame.length, frame.length, packet);
+      return classes(packet, buffer);
+    };
+    expect(judge(good.f)).toEqual(['good', 'good']);
+    expect(judge(changed)).toEqual(['bad', 'bad']);
+    expect(judge(good.f)).toEqual(['good', 'good']);
+    // The same classes from a fresh decode of each frame alone.
+    expect(classes(run(ETH, changed), changed)).toEqual(['bad', 'bad']);
+  });
+
+  it('a checksum that is the partial sum is offload without its payload summed: even where the payload is cut', () => {
+    const x = vxlanTcp(1400);
+    setChecksum(x.f, x.innerIp, 4, 6, x.innerL4, x.innerLength, 'partial');
+    setChecksum(x.f, x.outerIp, 4, 17, x.outerUdp, x.outerLength, 'good');
+    expect(classes(run(ETH, x.f), x.f)).toEqual(['good', 'partial']);
+    // Cut after the inner TCP header: the outer cannot be verified, the inner is still partial.
+    const cut = run(ETH, x.f, { snap: x.innerL4 + 40 });
+    expect(classes(cut, x.f.subarray(0, x.innerL4 + 40))).toEqual(['unverifiable', 'partial']);
   });
 });
 
