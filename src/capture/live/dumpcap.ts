@@ -10,6 +10,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
 import { oneLine } from '../../errors.js';
 import type { CaptureSink, CaptureStatistics } from '../frame.js';
 import { createPcapParser } from '../pcap.js';
@@ -25,6 +26,45 @@ import type { InterfaceSpec } from './spec.js';
 
 /** How long frames may wait to be read together (ms): a few ms of delay, far fewer reads. */
 const BATCH_MS = 2;
+
+/** The one buffer a tool's stream is read into, reused for every read. */
+const READ_BUFFER_BYTES = 1 << 20;
+/** A read at least this large means the stream pours in: the next read follows at once. */
+const FULL_READ_BYTES = 64 * 1024;
+
+let pairs = 0;
+
+/**
+ * A connected pair of Unix stream sockets (an abstract name, never a file): `theirs` becomes the
+ * tool's stdout, `ours` is read with net's onread into one reused buffer. A pipe from spawn is read
+ * into a new Buffer per read: at a gigabit of whole frames that is hundreds of MB/s of external
+ * memory, and V8 answered with a mark-compact every 50 ms and four helper threads marking (half a
+ * core, measured on the lab). A socket's buffer (~200 KiB) also holds three times a pipe's.
+ */
+function socketPair(
+  onBytes: (n: number, buffer: Buffer) => boolean,
+): Promise<{ ours: Socket; theirs: Socket }> {
+  return new Promise((resolve, reject) => {
+    const name = `\0hopscope-${process.pid}-${++pairs}-${Math.random().toString(36).slice(2)}`;
+    const server = createServer({ pauseOnConnect: true });
+    server.once('error', reject);
+    server.once('connection', (theirs) => {
+      server.close();
+      resolve({ ours, theirs });
+    });
+    let ours: Socket;
+    server.listen(name, () => {
+      ours = connect({
+        path: name,
+        onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: onBytes },
+      });
+      ours.once('error', (error) => {
+        server.close();
+        reject(error);
+      });
+    });
+  });
+}
 
 /** dumpcap's largest snap length. */
 export const DUMPCAP_MAX_SNAPLEN = 262144;
@@ -128,7 +168,8 @@ export function startTool(
       ? [tool.name, args]
       : // ip netns exec execs the tool: the child's pid is the tool's, and signals reach it.
         ['ip', ['netns', 'exec', spec.netns, tool.name, ...args]];
-  let child: ChildProcess;
+  let child: ChildProcess | null = null;
+  let ours: Socket | null = null;
   let stderr = '';
   let ready = false;
   /** onReady was called: a failure after it means the interface went away. */
@@ -157,6 +198,7 @@ export function startTool(
     ended = true;
     if (flusher !== null) clearInterval(flusher);
     if (asker !== null) clearInterval(asker);
+    ours?.destroy();
     parser.end();
     const counters = tool.counters(stderr);
     const said = oneLine(
@@ -190,96 +232,135 @@ export function startTool(
       ifDropped: counters?.ifDropped ?? null,
     });
   };
-  try {
-    child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    queueMicrotask(() => end(null, null, error as Error));
-    return { stop: async () => {} };
-  }
-  // Read in batches: dumpcap flushes every few frames, and a 'data' event per flush costs more
-  // than the frames in it. What arrives within BATCH_MS is read (concatenated) and parsed at once;
-  // meanwhile it waits in the stream's buffer and the socket, and the kernel ring behind them.
-  const stdout = child.stdout;
-  let batch: NodeJS.Timeout | null = null;
-  const drain = () => {
-    batch = null;
-    for (
-      let chunk = stdout?.read() as Buffer | null;
-      chunk !== null && chunk !== undefined;
-      chunk = stdout?.read() as Buffer | null
-    )
-      parser.push(chunk);
-  };
-  stdout?.on('readable', () => {
+  // Read as it comes when it pours in; a trickle (dumpcap writes every few frames) gathers in
+  // the socket for BATCH_MS first, since a read per flush costs more than the frames in it.
+  let resume: NodeJS.Timeout | null = null;
+  const onBytes = (n: number, buffer: Buffer): boolean => {
     flowing = true;
-    // A full buffer is read at once: waiting would only slow a stream that pours in.
-    if (stdout.readableLength >= stdout.readableHighWaterMark) {
-      if (batch !== null) clearTimeout(batch);
-      drain();
-    } else if (batch === null) batch = setTimeout(drain, BATCH_MS);
-  });
-  stdout?.on('end', () => {
-    if (batch !== null) clearTimeout(batch);
-    drain();
-  });
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (text: string) => {
-    // Only the first and the last lines matter; keep a bounded tail.
-    stderr = (stderr + text).slice(-8192);
-    if (asker !== null) {
-      answer = (answer + text).slice(-8192);
-      const counters = answer.includes('\n') ? tool.counters(answer) : null;
-      if (counters !== null) {
-        answer = '';
-        events.onCounters?.(counters);
+    parser.push(n === buffer.length ? buffer : buffer.subarray(0, n));
+    if (n >= FULL_READ_BYTES) return true;
+    resume ??= setTimeout(() => {
+      resume = null;
+      ours?.resume();
+    }, BATCH_MS);
+    return false;
+  };
+  const launch = (pair: { ours: Socket; theirs: Socket }): Promise<void> => {
+    ours = pair.ours;
+    if (stopping) {
+      pair.theirs.destroy();
+      end(null, null, null);
+      return Promise.resolve();
+    }
+    let spawned: ChildProcess;
+    try {
+      spawned = spawn(command, argv, { stdio: ['ignore', pair.theirs, 'pipe'] });
+    } catch (error) {
+      pair.theirs.destroy();
+      end(null, null, error as Error);
+      return Promise.resolve();
+    }
+    // The tool has its own copy: the stream ends when the tool closes it (exits).
+    pair.theirs.destroy();
+    child = spawned;
+    return wire(spawned, pair.ours);
+  };
+  const wire = (child: ChildProcess, ours: Socket): Promise<void> => {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      // Only the first and the last lines matter; keep a bounded tail.
+      stderr = (stderr + text).slice(-8192);
+      if (asker !== null) {
+        answer = (answer + text).slice(-8192);
+        const counters = answer.includes('\n') ? tool.counters(answer) : null;
+        if (counters !== null) {
+          answer = '';
+          events.onCounters?.(counters);
+        }
       }
-    }
-    // Capturing once it said so and has not failed for a moment after that.
-    if (!ready && tool.ready.test(stderr)) {
-      ready = true;
-      setTimeout(() => {
-        if (ended) return;
-        capturing = true;
-        events.onReady();
-        const signal = tool.flushSignal;
-        if (signal !== undefined) {
-          // Only a quiet stream is told: the tool is then waiting for frames, not writing one
-          // (its handler flushes stdio from a signal), and a busy one's buffer fills anyway.
-          flusher = setInterval(() => {
-            if (!flowing && !stopping && !ended) child.kill(signal);
-            flowing = false;
-          }, FLUSH_MS);
-          flusher.unref();
-        }
-        const ask = tool.countersSignal;
-        if (ask !== undefined && events.onCounters !== undefined) {
-          asker = setInterval(() => {
-            if (stopping || ended) return;
-            answer = '';
-            child.kill(ask);
-          }, COUNTERS_MS);
-          asker.unref();
-        }
-      }, tool.readyDelayMs);
-    }
-  });
-  const closed = new Promise<void>((resolve) => {
-    child.on('error', (error) => {
-      end(null, null, error);
-      resolve();
+      // Capturing once it said so and has not failed for a moment after that.
+      if (!ready && tool.ready.test(stderr)) {
+        ready = true;
+        setTimeout(() => {
+          if (ended) return;
+          capturing = true;
+          events.onReady();
+          const signal = tool.flushSignal;
+          if (signal !== undefined) {
+            // Only a quiet stream is told: the tool is then waiting for frames, not writing one
+            // (its handler flushes stdio from a signal), and a busy one's buffer fills anyway.
+            flusher = setInterval(() => {
+              if (!flowing && !stopping && !ended) child.kill(signal);
+              flowing = false;
+            }, FLUSH_MS);
+            flusher.unref();
+          }
+          const ask = tool.countersSignal;
+          if (ask !== undefined && events.onCounters !== undefined) {
+            asker = setInterval(() => {
+              if (stopping || ended) return;
+              answer = '';
+              child.kill(ask);
+            }, COUNTERS_MS);
+            asker.unref();
+          }
+        }, tool.readyDelayMs);
+      }
     });
-    child.on('close', (code, signal) => {
-      end(code, signal, null);
-      resolve();
+    return new Promise<void>((resolve) => {
+      // Ended when the tool has exited and everything it wrote was read.
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+      let drained = false;
+      let late: NodeJS.Timeout | null = null;
+      const settle = () => {
+        if (exit === null || (!drained && late !== null)) return;
+        if (!drained) {
+          // Something else holds the socket open (a grandchild): a second more, then done.
+          late = setTimeout(() => {
+            drained = true;
+            settle();
+          }, 1000);
+          return;
+        }
+        if (late !== null) clearTimeout(late);
+        if (resume !== null) clearTimeout(resume);
+        end(exit.code, exit.signal, null);
+        resolve();
+      };
+      ours.on('end', () => {
+        drained = true;
+        settle();
+      });
+      ours.on('close', () => {
+        drained = true;
+        settle();
+      });
+      child.on('error', (error) => {
+        end(null, null, error);
+        resolve();
+      });
+      child.on('close', (code, signal) => {
+        exit = { code, signal };
+        settle();
+      });
     });
-  });
+  };
+  let closed: Promise<void> = Promise.resolve();
+  const launched = socketPair(onBytes).then(
+    (pair) => {
+      closed = launch(pair);
+    },
+    (error: Error) => end(null, null, error),
+  );
   return {
     async stop() {
-      if (ended) return;
       stopping = true;
+      await launched;
+      if (ended || child === null) return;
+      const running = child;
       // SIGINT: dumpcap writes its statistics block and counters (tcpdump its counters), then exits.
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      running.kill('SIGINT');
+      const timer = setTimeout(() => running.kill('SIGKILL'), 5000);
       await closed;
       clearTimeout(timer);
     },
