@@ -29,8 +29,12 @@ const BATCH_MS = 2;
 
 /** The one buffer a tool's stream is read into, reused for every read. */
 const READ_BUFFER_BYTES = 1 << 20;
-/** A read at least this large means the stream pours in: the next read follows at once. */
-const FULL_READ_BYTES = 64 * 1024;
+/**
+ * A read at least this large means the stream pours in: the next read follows at once. Smaller
+ * reads wait BATCH_MS. At 64 KiB dumpcap (which writes a few frames at a time) was held back so
+ * often that it dropped 200,000 frames at 1 Gbit/s on the lab; at 16 KiB none, as before.
+ */
+const FULL_READ_BYTES = 16 * 1024;
 
 let pairs = 0;
 
