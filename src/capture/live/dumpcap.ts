@@ -35,6 +35,8 @@ const READ_BUFFER_BYTES = 1 << 20;
  * often that it dropped 200,000 frames at 1 Gbit/s on the lab; at 16 KiB none, as before.
  */
 const FULL_READ_BYTES = 16 * 1024;
+/** A stream with a full read this recently is busy (ms). */
+const BUSY_MS = 50;
 
 let pairs = 0;
 
@@ -237,16 +239,30 @@ export function startTool(
     });
   };
   // Read as it comes when it pours in; a trickle (dumpcap writes every few frames) gathers in
-  // the socket for BATCH_MS first, since a read per flush costs more than the frames in it.
+  // the socket for BATCH_MS first, since a read per flush costs more than the frames in it. A
+  // stream that poured in lately is busy: a small read there waits only for the next turn of the
+  // event loop, since BATCH_MS at a gigabit is more than the socket holds (~200 KiB in 1.6 ms)
+  // and the tool would stall with its ring filling.
   let resume: NodeJS.Timeout | null = null;
+  let resumeSoon: NodeJS.Immediate | null = null;
+  let busyUntil = 0;
+  const readOn = () => {
+    resume = null;
+    resumeSoon = null;
+    ours?.resume();
+  };
   const onBytes = (n: number, buffer: Buffer): boolean => {
     flowing = true;
     parser.push(n === buffer.length ? buffer : buffer.subarray(0, n));
-    if (n >= FULL_READ_BYTES) return true;
-    resume ??= setTimeout(() => {
-      resume = null;
-      ours?.resume();
-    }, BATCH_MS);
+    const now = performance.now();
+    if (n >= FULL_READ_BYTES) {
+      busyUntil = now + BUSY_MS;
+      return true;
+    }
+    if (resume === null && resumeSoon === null) {
+      if (now < busyUntil) resumeSoon = setImmediate(readOn);
+      else resume = setTimeout(readOn, BATCH_MS);
+    }
     return false;
   };
   const launch = (pair: { ours: Socket; theirs: Socket }): Promise<void> => {
@@ -328,6 +344,7 @@ export function startTool(
         }
         if (late !== null) clearTimeout(late);
         if (resume !== null) clearTimeout(resume);
+        if (resumeSoon !== null) clearImmediate(resumeSoon);
         end(exit.code, exit.signal, null);
         resolve();
       };
