@@ -27,6 +27,9 @@ export interface FlowEntry {
   addr: Uint8Array;
   portA: number;
   portB: number;
+  /** IPv4 only: the two addresses as 32-bit numbers, compared at once (-1 for IPv6). */
+  a4: number;
+  b4: number;
   /** Capture time of the flow's last frame (s), for retiring idle flows. */
   lastSeenSec: number;
   /** False once retired or evicted (the creation-order list drops it lazily). */
@@ -45,6 +48,8 @@ export interface FlowTable {
   orderHead: number;
   /** The flow found last (a one-entry cache). */
   last: FlowEntry | null;
+  /** Whether the level looked up last was sent by its flow's endpoint A. */
+  fromA: boolean;
   /** Trace samples that left with removed flows, not yet taken off the hop's budget. */
   freedSamples: number;
 }
@@ -74,6 +79,7 @@ export function createFlowTable(maxFlows = MAX_FLOWS): FlowTable {
     order: emptyEntryList(),
     orderHead: 0,
     last: null,
+    fromA: true,
     freedSamples: 0,
   };
 }
@@ -113,28 +119,55 @@ function bothAddresses(data: Uint8Array, a: number, b: number, length: number): 
   return addr;
 }
 
-/** True when the level's source is the entry's endpoint A. */
-export function isFromA(entry: FlowEntry, data: Uint8Array, level: Level): boolean {
-  const length = entry.ipVersion === 4 ? 4 : 16;
-  return entry.portA === level.srcPort && sameBytes(entry.addr, 0, data, level.srcOffset, length);
+/** The IPv4 address at data[offset] as an unsigned 32-bit number. */
+function v4At(data: Uint8Array, offset: number): number {
+  return (
+    (((data[offset] as number) << 24) |
+      ((data[offset + 1] as number) << 16) |
+      ((data[offset + 2] as number) << 8) |
+      (data[offset + 3] as number)) >>>
+    0
+  );
 }
 
-function matches(entry: FlowEntry, data: Uint8Array, level: Level, length: number): boolean {
+/** True when the level's source is the entry's endpoint A. */
+export function isFromA(entry: FlowEntry, data: Uint8Array, level: Level): boolean {
+  if (entry.ipVersion === 4) return entry.portA === level.srcPort && entry.a4 === v4At(data, level.srcOffset);
+  return entry.portA === level.srcPort && sameBytes(entry.addr, 0, data, level.srcOffset, 16);
+}
+
+/** NO_MATCH, or which endpoint sent the level: SRC_IS_A or SRC_IS_B. */
+const NO_MATCH = 0;
+const SRC_IS_A = 1;
+const SRC_IS_B = 2;
+
+function matches(entry: FlowEntry, data: Uint8Array, level: Level, length: number): number {
   if (entry.protocol !== level.protocol || entry.vni !== level.vni || entry.ipVersion !== level.ipVersion) {
-    return false;
+    return NO_MATCH;
   }
-  const srcIsA =
+  if (length === 4) {
+    // Four bytes read once per address, compared as numbers: this runs for every level of every frame.
+    const src = v4At(data, level.srcOffset);
+    const dst = v4At(data, level.dstOffset);
+    if (entry.portA === level.srcPort && entry.portB === level.dstPort && entry.a4 === src && entry.b4 === dst)
+      return SRC_IS_A;
+    return entry.portB === level.srcPort && entry.portA === level.dstPort && entry.b4 === src && entry.a4 === dst
+      ? SRC_IS_B
+      : NO_MATCH;
+  }
+  if (
     entry.portA === level.srcPort &&
     entry.portB === level.dstPort &&
     sameBytes(entry.addr, 0, data, level.srcOffset, length) &&
-    sameBytes(entry.addr, length, data, level.dstOffset, length);
-  if (srcIsA) return true;
-  return (
-    entry.portB === level.srcPort &&
+    sameBytes(entry.addr, length, data, level.dstOffset, length)
+  )
+    return SRC_IS_A;
+  return entry.portB === level.srcPort &&
     entry.portA === level.dstPort &&
     sameBytes(entry.addr, length, data, level.srcOffset, length) &&
     sameBytes(entry.addr, 0, data, level.dstOffset, length)
-  );
+    ? SRC_IS_B
+    : NO_MATCH;
 }
 
 /** Finds or creates the flow of a level that has addresses and ports. */
@@ -142,18 +175,24 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
   const length = level.ipVersion === 4 ? 4 : 16;
   // Bulk transfers send long runs of one flow: try the last flow before hashing.
   const last = table.last;
-  if (last !== null && matches(last, data, level, length)) {
-    last.lastSeenSec = nowSec;
-    return last;
+  if (last !== null) {
+    const match = matches(last, data, level, length);
+    if (match !== NO_MATCH) {
+      last.lastSeenSec = nowSec;
+      table.fromA = match === SRC_IS_A;
+      return last;
+    }
   }
   const hash = hashFlow(data, level, length);
   let bucket = table.byHash.get(hash);
   if (bucket !== undefined) {
     for (let i = 0; i < bucket.length; i++) {
       const entry = bucket[i] as FlowEntry;
-      if (matches(entry, data, level, length)) {
+      const match = matches(entry, data, level, length);
+      if (match !== NO_MATCH) {
         entry.lastSeenSec = nowSec;
         table.last = entry;
+        table.fromA = match === SRC_IS_A;
         return entry;
       }
     }
@@ -171,6 +210,8 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     addr: bothAddresses(data, a, b, length),
     portA: srcFirst ? level.srcPort : level.dstPort,
     portB: srcFirst ? level.dstPort : level.srcPort,
+    a4: length === 4 ? v4At(data, a) : -1,
+    b4: length === 4 ? v4At(data, b) : -1,
     lastSeenSec: nowSec,
     alive: true,
     trace: null,
@@ -183,6 +224,7 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
   table.order.push(entry);
   table.size++;
   table.last = entry;
+  table.fromA = srcFirst;
   return entry;
 }
 

@@ -9,7 +9,7 @@ import { Carrier, type Level, type Packet, TcpFlag } from '../decode/packet.js';
 import { noteFinding } from '../findings/store.js';
 import type { ChecksumClass } from './checksum.js';
 import { countChecksum, firstSegmentVerifies } from './checksums.js';
-import { flowTrace, isFromA } from './flows.js';
+import { flowTrace } from './flows.js';
 import type { HopState } from './hop.js';
 import { type AckFacts, newSegmentFacts, recordAck, recordSegment } from './trace.js';
 import { exceedsLink, flowAt, noteSuperFrame, tunnelOverhead } from './transport.js';
@@ -56,7 +56,8 @@ export function observeTcp(
 ): void {
   const level = packet.levels[index] as Level;
   const flow = flowAt(hop, data, level);
-  const fromA = isFromA(flow, data, level);
+  // Which endpoint sent it, as the lookup found (no second comparison of the addresses).
+  const fromA = hop.flows.fromA;
   const trace = flowTrace(flow);
   const side = fromA ? trace.fromA : trace.fromB;
   const room = hop.samplesKept < SAMPLE_BUDGET;

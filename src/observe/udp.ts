@@ -9,7 +9,7 @@
 import type { DirectionValue } from '../capture/frame.js';
 import { Carrier, type Level, type Packet } from '../decode/packet.js';
 import type { ChecksumClass } from './checksum.js';
-import { flowTrace, isFromA } from './flows.js';
+import { flowTrace } from './flows.js';
 import type { HopState } from './hop.js';
 import { newSegmentFacts, recordDatagram } from './trace.js';
 import { carriesTunnel, exceedsLink, flowAt, noteSuperFrame, tunnelOverhead } from './transport.js';
@@ -31,7 +31,8 @@ export function observeUdp(
   const payload = level.l4Length - 8;
   if (payload <= 0) return;
   const flow = flowAt(hop, data, level);
-  const fromA = isFromA(flow, data, level);
+  // Which endpoint sent it, as the lookup found (no second comparison of the addresses).
+  const fromA = hop.flows.fromA;
   const trace = flowTrace(flow);
   // As for TCP without an MSS.
   const isSuper = exceedsLink(hop, packet, level);
