@@ -285,6 +285,17 @@ export function resetLevel(level: Level): void {
   level.l4ChecksumOffset = -1;
   level.payloadOffset = -1;
   level.payloadLength = 0;
+  // The TCP fields are reset by resetTcp when a TCP header is decoded: they mean something only
+  // where protocol is TCP (every reader asks that first), and twelve stores per level per frame
+  // were a measurable part of decoding.
+  level.udpLength = 0;
+  level.icmpType = -1;
+  level.icmpCode = -1;
+  level.icmpMtu = -1;
+}
+
+/** The TCP fields of a level in their empty state: decodeTcp starts with it. */
+export function resetTcp(level: Level): void {
   level.tcpSeq = 0;
   level.tcpAck = 0;
   level.tcpFlags = 0;
@@ -297,13 +308,9 @@ export function resetLevel(level: Level): void {
   level.tcpHasTimestamps = false;
   level.tcpTsVal = 0;
   level.tcpTsEcr = 0;
-  level.udpLength = 0;
-  level.icmpType = -1;
-  level.icmpCode = -1;
-  level.icmpMtu = -1;
 }
 
-/** A level in its empty state (what createLevel and resetLevel produce). */
+/** A level in its empty state (what createLevel produces, and resetLevel with resetTcp). */
 export const EMPTY_LEVEL: Readonly<Level> = Object.freeze(createLevel());
 
 export function createPacket(): Packet {

@@ -24,7 +24,7 @@
  * Ports and sequence number are filled first, so an ICMP quote of 8 bytes still yields them.
  */
 import { type Cursor, fail, short, stopAt, u16, u32 } from './common.js';
-import { DecodeStatus, type Level, type Packet } from './packet.js';
+import { DecodeStatus, type Level, type Packet, resetTcp } from './packet.js';
 
 const P_TCP_SHORT = 'tcp: header incomplete';
 const P_TCP_DOFF = 'tcp: data offset below 5';
@@ -39,6 +39,7 @@ export function decodeTcp(
   level: Level,
   c: Cursor,
 ): number {
+  resetTcp(level);
   const stop = stopAt(c, end);
   if (offset + 4 <= stop) {
     level.srcPort = u16(data, offset);

@@ -149,9 +149,17 @@ function matches(entry: FlowEntry, data: Uint8Array, level: Level, length: numbe
     // Four bytes read once per address, compared as numbers: this runs for every level of every frame.
     const src = v4At(data, level.srcOffset);
     const dst = v4At(data, level.dstOffset);
-    if (entry.portA === level.srcPort && entry.portB === level.dstPort && entry.a4 === src && entry.b4 === dst)
+    if (
+      entry.portA === level.srcPort &&
+      entry.portB === level.dstPort &&
+      entry.a4 === src &&
+      entry.b4 === dst
+    )
       return SRC_IS_A;
-    return entry.portB === level.srcPort && entry.portA === level.dstPort && entry.b4 === src && entry.a4 === dst
+    return entry.portB === level.srcPort &&
+      entry.portA === level.dstPort &&
+      entry.b4 === src &&
+      entry.a4 === dst
       ? SRC_IS_B
       : NO_MATCH;
   }

@@ -1,10 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import { decodeFrame, decodeIpAt } from '../../src/decode/decode.js';
-import { Carrier, createPacket, DecodeStatus, EMPTY_LEVEL, resetLevel } from '../../src/decode/packet.js';
+import {
+  Carrier,
+  createPacket,
+  DecodeStatus,
+  EMPTY_LEVEL,
+  resetLevel,
+  resetTcp,
+} from '../../src/decode/packet.js';
 import { eth, hex, ipv4, ipv6, lvl, tcp, udp, vxlan } from './helpers.js';
 
 describe('driver', () => {
-  test('resetLevel restores exactly the empty level', () => {
+  test('resetLevel, then resetTcp (which decodeTcp starts with), restore exactly the empty level', () => {
     const p = createPacket();
     const l = lvl(p, 0);
     for (const k of Object.keys(l) as Array<keyof typeof l>) {
@@ -12,6 +19,7 @@ describe('driver', () => {
       (l as unknown as Record<string, unknown>)[k] = typeof v === 'boolean' ? !v : 12345;
     }
     resetLevel(l);
+    resetTcp(l);
     expect({ ...l }).toEqual({ ...EMPTY_LEVEL });
   });
 
@@ -32,6 +40,26 @@ describe('driver', () => {
     expect(p.status).toBe(DecodeStatus.OK);
     expect(p.problem).toBeNull();
     expect(lvl(p, 1).tcpMss).toBe(1460);
+    // A TCP header without options at the same level: none of the last one's options remain.
+    const c = eth(
+      0x0800,
+      ipv4({
+        proto: 17,
+        payload: udp(
+          1,
+          4789,
+          vxlan(
+            97,
+            eth(0x0800, ipv4({ proto: 6, payload: tcp(2, 5201, new Uint8Array(0), new Uint8Array(4)) })),
+          ),
+        ),
+      }),
+    );
+    decodeFrame(1, c, c.length, c.length, p);
+    expect(p.status).toBe(DecodeStatus.OK);
+    expect(lvl(p, 1).srcPort).toBe(2);
+    expect(lvl(p, 1).tcpMss).toBe(-1);
+    expect(lvl(p, 1).tcpHasTimestamps).toBe(false);
   });
 
   test('capturedLength larger than the data is clamped', () => {
