@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasNetRaw, loadCap } from '../../src/capture/live/cap.js';
+import { AS_NOBODY, nobodyCan } from './helpers.js';
 
 const capModule = join(import.meta.dirname, '..', '..', 'dist', 'capture', 'live', 'cap.js');
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-cap-gc-'));
@@ -58,16 +59,8 @@ describe.skipIf(loadCap() instanceof Error)('cap backend after a failed open', (
     },
   );
 
-  const nobody = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'true']);
-  it.skipIf(nobody.status !== 0)('without CAP_NET_RAW: permission, asked before libpcap is', () => {
-    const run = runScript(
-      'setpriv',
-      '--reuid=nobody',
-      '--regid=nogroup',
-      '--clear-groups',
-      '--inh-caps=-all',
-      process.execPath,
-    );
+  it.skipIf(!nobodyCan('true'))('without CAP_NET_RAW: permission, asked before libpcap is', () => {
+    const run = runScript('setpriv', ...AS_NOBODY, process.execPath);
     expect(run.signal, run.stderr).toBeNull();
     expect(run.status, run.stderr).toBe(0);
     // The missing interface is missing whoever asks; everything else needs the capability first.

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
+import { nobodyCan, runLiveCli } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'hopscope.js');
@@ -411,35 +412,11 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
     }
   }, 90_000);
 
-  const nobody = spawnSync('setpriv', [
-    '--reuid=nobody',
-    '--regid=nogroup',
-    '--clear-groups',
-    'test',
-    '-r',
-    bin,
-  ]);
+  const nobody = nobodyCan('test', '-r', bin);
   it('a capture filter libpcap rejects: one line in libpcap’s words, exit 1, never retried', () => {
     for (const backend of ['dumpcap', 'tcpdump', ...(capBuilt ? ['cap'] : [])]) {
       const started = Date.now();
-      const run = spawnSync(
-        process.execPath,
-        [
-          bin,
-          'live',
-          '--backend',
-          backend,
-          '-i',
-          'lo',
-          '-f',
-          'port port 53',
-          '--duration',
-          '20',
-          '--log-level',
-          'silent',
-        ],
-        { encoding: 'utf8', timeout: 30_000 },
-      );
+      const run = runLiveCli(backend, ['-i', 'lo', '-f', 'port port 53', '--duration', '20']);
       expect(run.status, `${backend}: ${run.stderr}`).toBe(1);
       expect(
         run.stderr
@@ -455,33 +432,11 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
     }
   }, 90_000);
 
-  it.skipIf(nobody.status !== 0)(
+  it.skipIf(!nobody)(
     'without CAP_NET_RAW: one clear message of what is needed, exit 1',
     () => {
       for (const backend of ['dumpcap', 'tcpdump', 'cap']) {
-        const run = spawnSync(
-          'setpriv',
-          [
-            '--reuid=nobody',
-            '--regid=nogroup',
-            '--clear-groups',
-            '--inh-caps=-all',
-            process.execPath,
-            bin,
-            'live',
-            '--backend',
-            backend,
-            '-i',
-            'lo',
-            '-i',
-            'lo',
-            '--duration',
-            '5',
-            '--log-level',
-            'silent',
-          ],
-          { encoding: 'utf8', timeout: 30_000 },
-        );
+        const run = runLiveCli(backend, ['-i', 'lo', '-i', 'lo', '--duration', '5'], true);
         // A signal here once was cap's destructor on a handle whose open failed (see cap.ts).
         expect(run.status, `${backend}: ${run.signal ?? 'no signal'}: ${run.stderr}`).toBe(1);
         const lines = run.stderr.trim().split('\n');
