@@ -356,6 +356,9 @@ export function startTool(
         drained = true;
         settle();
       });
+      // A reset by the tool's side is the end of its stream: 'close' follows and settles it.
+      // Without a listener a socket's 'error' would be thrown, taking every capture with it.
+      ours.on('error', () => {});
       child.on('error', (error) => {
         end(null, null, error);
         resolve();
