@@ -2,8 +2,9 @@
 // on: a service that runs for weeks knows its drops now, not only when it stops. As root with
 // tcpdump (in CI); skipped elsewhere with the reason printed.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTERS_MS, startTcpdump } from '../../src/capture/live/dumpcap.js';
+import { COUNTERS_MS, FLUSH_MS, startTcpdump, TCPDUMP_WRITE_BYTES } from '../../src/capture/live/dumpcap.js';
 
 const isRoot = process.getuid?.() === 0;
 const missing = ['ip', 'tcpdump', 'ping'].filter(
@@ -52,7 +53,22 @@ describe.skipIf(skipReason !== null)('tcpdump backend counters while capturing',
     try {
       await until(() => ready, 10_000);
       expect(ready).toBe(true);
+      // stdbuf gave tcpdump's output its 256 KiB buffer and exec'd tcpdump (same pid, its signals).
+      const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
+        .split(/\s+/)
+        .filter(Boolean);
+      const tcpdump = pids.find((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('tcpdump\0'),
+      );
+      expect(tcpdump).toBeDefined();
+      if (existsSync('/usr/bin/stdbuf'))
+        expect(readFileSync(`/proc/${tcpdump}/environ`, 'utf8').split('\0')).toContain(
+          `_STDBUF_O=${TCPDUMP_WRITE_BYTES}`,
+        );
       spawnSync('ip', ['netns', 'exec', ns, 'ping', '-c', '5', '-i', '0.2', '127.0.0.1']);
+      // A quiet stream's frames come within the flush interval, not when 256 KiB have gathered.
+      await until(() => frames >= 10, FLUSH_MS * 5);
+      expect(frames).toBeGreaterThanOrEqual(10);
       await until(() => counters.length > 0, COUNTERS_MS * 3);
       expect(counters.length).toBeGreaterThan(0);
       // Five echo requests and five replies crossed lo, each seen once by the filter.

@@ -10,6 +10,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { oneLine } from '../../errors.js';
 import type { CaptureSink, CaptureStatistics } from '../frame.js';
@@ -134,6 +135,8 @@ export interface CaptureTool {
    * each frame as it comes.
    */
   flushSignal?: NodeJS.Signals;
+  /** A command the tool runs under (it execs the tool: the pid and signals stay the tool's). */
+  prefix?: () => string[];
   /**
    * The signal that makes it print its counters on stderr while it captures (every COUNTERS_MS),
    * so drops are known during a run of weeks, not only when it stops.
@@ -168,12 +171,12 @@ export function startTool(
   options: BackendOptions,
   events: CaptureEvents,
 ): CaptureHandle {
-  const args = tool.args(spec.device, options);
+  const args = [...(tool.prefix?.() ?? []), tool.name, ...tool.args(spec.device, options)];
   const [command, argv] =
     spec.netns === null
-      ? [tool.name, args]
+      ? [args[0] as string, args.slice(1)]
       : // ip netns exec execs the tool: the child's pid is the tool's, and signals reach it.
-        ['ip', ['netns', 'exec', spec.netns, tool.name, ...args]];
+        ['ip', ['netns', 'exec', spec.netns, ...args]];
   let child: ChildProcess | null = null;
   let ours: Socket | null = null;
   let stderr = '';
@@ -449,7 +452,25 @@ export const TCPDUMP: CaptureTool = {
   // tcpdump(1): SIGUSR1 (SIGINFO elsewhere) prints the counters; tcpdump holds it back while it
   // writes a packet, so it does not land in the middle of one.
   countersSignal: 'SIGUSR1',
+  prefix: stdbufPrefix,
 };
+
+/** Bytes tcpdump gathers before it writes (stdio's buffer for its pcap output). */
+export const TCPDUMP_WRITE_BYTES = 256 * 1024;
+
+let stdbuf: boolean | null = null;
+
+/**
+ * coreutils' stdbuf, to give tcpdump's output a 256 KiB stdio buffer: it writes in blocks of the
+ * socket's st_blksize (4 KiB) otherwise, and each write wakes hopscope to read 4 KiB. Where
+ * stdbuf is missing (or the kernel ignores its LD_PRELOAD, as for a tcpdump with file
+ * capabilities) tcpdump runs as it is. A quiet hop's buffer is still written out within FLUSH_MS
+ * (SIGUSR2).
+ */
+function stdbufPrefix(): string[] {
+  stdbuf ??= existsSync('/usr/bin/stdbuf');
+  return stdbuf ? ['stdbuf', `-o${TCPDUMP_WRITE_BYTES}`] : [];
+}
 
 export const startTcpdump: StartCapture = (spec, options, events) =>
   startTool(TCPDUMP, spec, options, events);
