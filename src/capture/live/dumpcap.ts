@@ -455,7 +455,12 @@ export const TCPDUMP: CaptureTool = {
   prefix: stdbufPrefix,
 };
 
-/** Bytes tcpdump gathers before it writes (stdio's buffer for its pcap output). */
+/**
+ * Bytes tcpdump gathers before it writes (stdio's buffer for its pcap output). Measured on the
+ * lab next to ten tcpdumps, whole frames: 256 KiB dropped fewer than they did at 1 Gbit/s and
+ * unlimited; 64 KiB more than they did unlimited. The price: a slow hop's frames wait up to a
+ * flush interval or two (lag at most ~1 s at 1 Gbit/s with -s 256, against ~0.3 s).
+ */
 export const TCPDUMP_WRITE_BYTES = 256 * 1024;
 
 let stdbuf: boolean | null = null;
