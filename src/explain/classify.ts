@@ -21,7 +21,8 @@ import { PROTO, type TextLayer, type TextRecord } from './record.js';
 
 /** What a verdict proves, in the terms analyze uses for the same frame (the property test's). */
 export interface Proof {
-  checksum?: { transport: 'tcp' | 'udp'; inner: boolean; cls: ChecksumClass };
+  /** A checksum's class; 'ipv4' is the IPv4 header's. */
+  checksum?: { transport: 'tcp' | 'udp' | 'ipv4'; inner: boolean; cls: ChecksumClass };
   superFrame?: boolean;
 }
 
@@ -61,6 +62,7 @@ export function classifyRecord(state: ExplainState, record: TextRecord): Verdict
     const outer = i > 0 ? (layers[i - 1] as TextLayer) : null;
     const inTunnel = outer !== null && outer.tunnel !== null;
     const inner = record.dialect === 'tcpdump' && i > 0;
+    if (layer.ipChecksum !== null) verdicts.push(ipv4Verdict(record, layer, inner));
     if (layer.icmpTooBig !== null) verdicts.push(icmpVerdict(record, layer, layers[i + 1] ?? null));
     if (layer.missing !== null && inTunnel) {
       const v = outerFragmentVerdict(outer as TextLayer, layer);
@@ -83,6 +85,39 @@ export function classifyRecord(state: ExplainState, record: TextRecord): Verdict
   if (record.tshark?.previousNotCaptured)
     verdicts.push({ code: 'capture.previous-segment', notable: true, proof: {}, facts: {} });
   return verdicts;
+}
+
+// ---- IPv4 header ----
+
+/**
+ * A wrong IPv4 header checksum (tcpdump prints only wrong ones). Linux computes it in software for
+ * every header, its own super-frames (BIG TCP) included: no offload leaves it partial, so it is
+ * wrong, or rewritten after capture. Only a header whose total length and checksum are both 0 is
+ * a TSO sender's, left to the NIC (analyze's checksum.ipv4-tso, observe/checksum.ts).
+ */
+function ipv4Verdict(record: TextRecord, layer: TextLayer, inner: boolean): Verdict {
+  const printed = layer.ipChecksum as { stored: number; correct: number };
+  if (printed.stored === 0 && layer.ipLength === 0)
+    return {
+      code: 'checksum.ipv4-tso',
+      notable: true,
+      proof: { checksum: { transport: 'ipv4', inner, cls: 'zero' } },
+      facts: { layer: inner ? 'inner IPv4 header' : 'IPv4 header', correct: hex(printed.correct) },
+    };
+  return {
+    code: 'checksum.ipv4-bad',
+    notable: true,
+    proof: { checksum: { transport: 'ipv4', inner, cls: 'bad' } },
+    facts: {
+      layer: inner ? 'inner IPv4 header' : 'IPv4 header',
+      stored: hex(printed.stored),
+      correct: hex(printed.correct),
+      src: layer.src,
+      dst: layer.dst,
+      direction: record.direction,
+      iface: record.iface,
+    },
+  };
 }
 
 // ---- TCP ----

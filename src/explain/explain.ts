@@ -191,6 +191,8 @@ const ORDER: readonly LineCode[] = [
   'checksum.partial',
   'checksum.lco',
   'checksum.bad',
+  'checksum.ipv4-bad',
+  'checksum.ipv4-tso',
   'checksum.undecided',
   'segment.super-frame',
   'fragment.outer',

@@ -26,6 +26,11 @@ export interface TextLayer {
   /** IPv4 header bytes (20 unless options were printed: then null). IPv6: 40. */
   ipHeaderLength: number | null;
   protocol: number | null;
+  /**
+   * IPv4 header checksum, from -v's header: tcpdump prints it only when it is wrong ("bad cksum
+   * e7eb (->e6ea)!"), so null means not printed (correct, or no -v).
+   */
+  ipChecksum: TextChecksum | null;
   /** IPv4 fragment offset (bytes) and more-fragments flag, from -v's header. */
   fragmentOffset: number | null;
   moreFragments: boolean;
@@ -88,6 +93,7 @@ export function emptyLayer(): TextLayer {
     ipLength: null,
     ipHeaderLength: null,
     protocol: null,
+    ipChecksum: null,
     fragmentOffset: null,
     moreFragments: false,
     missing: null,

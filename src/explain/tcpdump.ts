@@ -194,6 +194,12 @@ function readHeader(inside: string, version: 4 | 6, layer: TextLayer): void {
     const length = /\blength (\d+)/.exec(inside);
     if (length) layer.ipLength = Number(length[1]);
     layer.ipHeaderLength = /\boptions \(/.test(inside) ? null : 20;
+    const bad = /\bbad cksum ([0-9a-f]{1,4}) \(->([0-9a-f]{1,4})\)!/.exec(inside);
+    if (bad)
+      layer.ipChecksum = {
+        stored: Number.parseInt(bad[1] as string, 16),
+        correct: Number.parseInt(bad[2] as string, 16),
+      };
   } else {
     const next = /\bnext-header \S+ \((\d+)\)/.exec(inside);
     if (next) layer.protocol = Number(next[1]);

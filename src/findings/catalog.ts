@@ -782,6 +782,16 @@ export interface LineWords {
   phrases: Readonly<Record<string, Phrase>>;
 }
 
+/** Where to capture next to find where a packet's bytes change (by the direction tcpdump printed). */
+const CAPTURE_BEFORE = {
+  by: 'direction',
+  values: {
+    in: 'the sending side of {iface}’s link (the hop before it)',
+    out: 'the hop this packet came from before {iface} (its tap or bridge)',
+    '*': 'the hop before this one on the path (for a guest’s packet: its tap on the host)',
+  },
+} as const;
+
 export const LINE_WORDS = {
   'checksum.partial': {
     line:
@@ -815,16 +825,26 @@ export const LINE_WORDS = {
       'for {src} > {dst}, protocol {protocol}, {transport} length {l4Length}: really wrong, or rewritten ' +
       'after capture. Capture the same flow at {~next} and compare: where the checksum changes is where ' +
       'the bytes change.',
-    phrases: {
-      next: {
-        by: 'direction',
-        values: {
-          in: 'the sending side of {iface}’s link (the hop before it)',
-          out: 'the hop this packet came from before {iface} (its tap or bridge)',
-          '*': 'the hop before this one on the path (for a guest’s packet: its tap on the host)',
-        },
-      },
-    },
+    phrases: { next: CAPTURE_BEFORE },
+  },
+  'checksum.ipv4-bad': {
+    summary:
+      'IPv4 header checksums that are wrong: {count}. Linux computes every IPv4 header checksum itself ' +
+      '(no offload leaves it to the NIC), so these headers were corrupted, or rewritten by something ' +
+      'that did not update the checksum; receivers drop them.',
+    line:
+      '{layer} cksum {stored} is wrong ({correct} would verify). No offload explains it: Linux computes ' +
+      'the IPv4 header checksum in software for every packet, its own super-frames included. Really ' +
+      'wrong, or the header was rewritten after capture. Capture the same flow at {~next} and compare: ' +
+      'where the checksum changes is where the bytes change.',
+    phrases: { next: CAPTURE_BEFORE },
+  },
+  'checksum.ipv4-tso': {
+    line:
+      '{layer} with total length 0 and checksum 0 ({correct} would verify over these bytes): a TSO sender ' +
+      '(Windows LSO, some BSD drivers) left both to the NIC, which writes them into every segment it cuts. ' +
+      'Not an error; capture after the NIC to see the final header.',
+    phrases: {},
   },
   'checksum.undecided': {
     summary:

@@ -136,4 +136,41 @@ describe.skipIf(!TCPDUMP)(`tcpdump forms${TCPDUMP ? '' : ' (skipped: tcpdump not
       );
     }
   });
+
+  it('an IPv4 header checksum changed after capture is wrong, outer or inner, where analyze says so too', async () => {
+    // Every third frame's last IPv4 header: the guest's own on the tap, the inner one in the tunnel.
+    for (const path of [TAP, PHY]) {
+      const out = join(dir, `ip-corrupt-${path.split('/').pop()}`);
+      let n = 0;
+      await rewritePcap(path, out, (e) => {
+        const packet = e.packet;
+        if (n++ % 3 !== 0) return true;
+        for (let i = packet.levelCount - 1; i >= 0; i--) {
+          const level = packet.levels[i];
+          if (level === undefined || level.ipVersion !== 4 || level.ipOffset < 0) continue;
+          const at = e.at(level.ipOffset + 10);
+          e.bytes.writeUInt16BE((e.bytes.readUInt16BE(at) + 0x0101) & 0xffff, at);
+          break;
+        }
+        return true;
+      });
+      const analyze = frameClasses(out);
+      const records = explainText(tcpdump(out, ['-vv', '-nn']));
+      const tally = createTally();
+      compareWithAnalyze(out, records, analyze, tally);
+      expect(tally.disagreements.slice(0, 5)).toEqual([]);
+      const said = records.flatMap((r) => r.verdicts.filter((v) => v.code === 'checksum.ipv4-bad'));
+      const wrongHeaders = analyze.filter((f) =>
+        f.checksums.some((c) => c.transport === 'ipv4' && c.cls === 'bad'),
+      );
+      // Each wrong header analyze counts is one tcpdump printed and explain called wrong.
+      expect(said.length).toBe(wrongHeaders.length);
+      expect(said.length).toBeGreaterThan(20);
+      // compareWithAnalyze matched each one's layer (outer or inner) too; the NIC's are the tunnel's inner.
+      expect(said.some((v) => v.proof.checksum?.inner === true)).toBe(path === PHY);
+      expect(lineText('checksum.ipv4-bad', said[0]?.facts ?? {})).toMatch(
+        /^(inner )?IPv4 header cksum 0x[0-9a-f]{4} is wrong \(0x[0-9a-f]{4} would verify\)\. No offload explains it/,
+      );
+    }
+  });
 });

@@ -1,5 +1,5 @@
 // What `analyze` decides about each frame of a capture, frame by frame: the classes of the
-// transport checksums it counted and whether it counted a TCP super-frame. It runs the real
+// checksums it counted (TCP, UDP, IPv4 headers) and whether it counted a TCP super-frame. It runs the real
 // observers (observe/hop.ts observeFrame) over the frames in order and reads what each frame
 // added to the hop's counters, so nothing on the hot path changes for it: the hop's per-class layer
 // masks are swapped for a recorder that sees each counted checksum's layer bit (countChecksum does
@@ -14,12 +14,13 @@ import { parsePcap } from './parse-pcap.js';
 
 export interface CountedChecksum {
   cls: ChecksumClass;
-  transport: 'tcp' | 'udp';
+  /** The transport's checksum, or 'ipv4': the IPv4 header's. */
+  transport: 'tcp' | 'udp' | 'ipv4';
   inner: boolean;
 }
 
 export interface FrameClasses {
-  /** Transport (TCP, UDP) checksums counted at this frame, outer and inner. */
+  /** Checksums counted at this frame, outer and inner: TCP, UDP and IPv4 headers. */
   checksums: CountedChecksum[];
   /** TCP super-frames counted at this frame (0 or 1 per TCP layer). */
   superFrames: number;
@@ -44,7 +45,7 @@ export function frameClasses(path: string): FrameClasses[] {
     set: (_target, cls, bit: number) => {
       const inner = bit >= 1 << INNER_SHIFT;
       const b = inner ? bit >> INNER_SHIFT : bit;
-      const transport = b === LAYER.TCP ? 'tcp' : b === LAYER.UDP ? 'udp' : null;
+      const transport = b === LAYER.TCP ? 'tcp' : b === LAYER.UDP ? 'udp' : b === LAYER.IPV4 ? 'ipv4' : null;
       if (transport !== null) current.push({ cls: cls as ChecksumClass, transport, inner });
       return true;
     },
