@@ -1,12 +1,13 @@
 /**
  * The dumpcap backend: Wireshark's capture program, one process per interface, writing pcapng to
- * its stdout, read by hopscope's own streaming pcapng reader. It captures into a kernel ring of
- * the size asked for (-B) in a process of its own, so a busy analysis only fills the pipe; it takes
- * snap lengths up to 262,144 bytes (BIG TCP frames whole); it runs inside a network namespace
- * (`ip netns exec NETNS dumpcap`); and when it stops it says how many frames the kernel dropped,
- * on stderr ("Packets received/dropped on interface 'X': R/D (pcap:P/dumpcap:Q/flushed:F/
- * ps_ifdrop:I)") and in an interface statistics block. libpcap's counters are cumulative and only
- * read at the end: while it runs, its drops are not known.
+ * its stdout (a Unix socket, see socketPair), read by hopscope's own streaming pcapng reader. It
+ * captures into a kernel ring of the size asked for (-B) in a process of its own, so a busy
+ * analysis only fills the socket and that ring; it takes snap lengths up to 262,144 bytes (BIG
+ * TCP frames whole); it runs inside a network namespace (`ip netns exec NETNS dumpcap`); and when
+ * it stops it says how many frames the kernel dropped, on stderr ("Packets received/dropped on
+ * interface 'X': R/D (pcap:P/dumpcap:Q/flushed:F/ps_ifdrop:I)") and in an interface statistics
+ * block. libpcap's counters are cumulative and only read at the end: while it runs, its drops are
+ * not known. The tcpdump backend (TCPDUMP below) runs through the same startTool.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';

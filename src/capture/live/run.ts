@@ -266,7 +266,7 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
         capture.lastNumber = frame.number;
         frame.number += capture.numberBase;
         // How long after its capture a frame is analysed, every 256th frame: grows when the
-        // analysis falls behind (the pipe and the kernel ring fill), stays flat when it keeps up.
+        // analysis falls behind (the socket and the kernel ring fill), stays flat when it keeps up.
         // Only with the kernel's timestamps: cap stamps a frame when JavaScript sees it.
         if (kernelTimes && (stats.frames & 255) === 0) {
           const lag = Date.now() - (frame.timeSec * 1000 + frame.timeNs / 1e6);
