@@ -24,6 +24,7 @@ export interface Proof {
   /** A checksum's class; 'ipv4' is the IPv4 header's. */
   checksum?: { transport: 'tcp' | 'udp' | 'ipv4'; inner: boolean; cls: ChecksumClass };
   superFrame?: boolean;
+  udpSuperFrame?: boolean;
 }
 
 export interface Verdict {
@@ -186,17 +187,20 @@ function ipTotal(layer: TextLayer): number | null {
   return null;
 }
 
+/** The direction of a super-frame as the text shows it (-i any's In/Out, and a tap's name). */
+function superDirection(record: TextRecord): string {
+  return record.direction === 'out'
+    ? 'outgoing'
+    : record.direction === 'in'
+      ? /^(tap|vnet|macvtap)/.test(record.iface ?? '')
+        ? 'incoming-from-guest'
+        : 'incoming'
+      : 'unknown';
+}
+
 function superVerdict(record: TextRecord, layer: TextLayer, mss: number, mssFrom: string): Verdict {
   const payload = layer.payload as number;
-  const direction =
-    record.direction === 'out'
-      ? 'outgoing'
-      : record.direction === 'in'
-        ? /^(tap|vnet|macvtap)/.test(record.iface ?? '')
-          ? 'incoming-from-guest'
-          : 'incoming'
-        : 'unknown';
-  const facts: Facts = { payload, direction, mss: mss > 0 ? mss : null };
+  const facts: Facts = { payload, direction: superDirection(record), mss: mss > 0 ? mss : null };
   if (mss > 0) {
     facts.segments = Math.ceil(payload / mss);
     facts.mssFrom = mssFrom === 'receiver' ? 'announced by the receiver' : 'announced by the sender';
@@ -401,6 +405,32 @@ function udpVerdicts(
   inner: boolean,
   out: Verdict[],
 ): void {
+  // As analyze (observe/udp.ts) without a hop MTU: a whole datagram (not a tunnel's carrier, not a
+  // fragment) above any Ethernet link's largest packet is a UDP GSO super-frame or a GRO merge.
+  const total = layer.ipLength === null ? null : ipTotal(layer);
+  if (
+    layer.tunnel === null &&
+    total !== null &&
+    (layer.payload ?? 1) > 0 &&
+    (layer.fragmentOffset ?? 0) === 0 &&
+    !layer.moreFragments &&
+    layer.missing === null
+  ) {
+    if (total > LARGEST_JUMBO)
+      out.push({
+        code: 'segment.udp-super-frame',
+        notable: true,
+        proof: { udpSuperFrame: true },
+        facts: { ipTotal: total, payload: layer.payload, direction: superDirection(record) },
+      });
+    else
+      out.push({
+        code: 'segment.udp-super-frame',
+        notable: false,
+        proof: { udpSuperFrame: false },
+        facts: {},
+      });
+  }
   if (layer.checksum === null) return;
   checksumVerdict(record, layer, layer.tunnel !== null ? next : null, inner, null, out);
 }

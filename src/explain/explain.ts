@@ -195,6 +195,7 @@ const ORDER: readonly LineCode[] = [
   'checksum.ipv4-tso',
   'checksum.undecided',
   'segment.super-frame',
+  'segment.udp-super-frame',
   'fragment.outer',
   'fragment.ip',
   'pmtu.frag-needed',
@@ -223,7 +224,7 @@ function summaryWords(code: LineCode, c: CodeCount): { title: string; words: str
   const entry = catalogEntry(code as FindingCode);
   const phrases = entry.phrases ?? {};
   const facts: Facts = { ...c.facts, count: c.count, layers: [...c.layers] };
-  if (code === 'segment.super-frame') {
+  if (code === 'segment.super-frame' || code === 'segment.udp-super-frame') {
     facts.maxPayload = c.facts.payload ?? null;
     facts.direction = c.directions.size === 1 ? ([...c.directions][0] as string) : 'unknown';
     facts.hopMtu = null;

@@ -899,6 +899,14 @@ export const LINE_WORDS = {
       mechanism: SUPER_MECHANISM,
     },
   },
+  'segment.udp-super-frame': {
+    line:
+      'UDP datagram of IP length {ipTotal} is more than any Ethernet link carries (9,216 bytes): a UDP ' +
+      'super-frame ({~direction}). UDP segmentation offload (GSO/USO, as QUIC and WireGuard use) hands ' +
+      'down one datagram and a segment size, and the kernel or the NIC cuts it into datagrams of that ' +
+      'size later; on a receiver, UDP GRO forwarding merged them. Not an oversized packet on the wire.',
+    phrases: { direction: SUPER_DIRECTION },
+  },
   'fragment.outer': {
     line:
       'The inner packet of {innerSize} bytes is cut short by IP fragmentation of the tunnel’s outer packet: ' +

@@ -18,11 +18,17 @@ export function explainText(text: string): Explained[] {
 export interface Tally {
   checksums: Record<string, number>;
   superFrames: { yes: number; no: number };
+  udpSuperFrames: { yes: number; no: number };
   disagreements: string[];
 }
 
 export function createTally(): Tally {
-  return { checksums: {}, superFrames: { yes: 0, no: 0 }, disagreements: [] };
+  return {
+    checksums: {},
+    superFrames: { yes: 0, no: 0 },
+    udpSuperFrames: { yes: 0, no: 0 },
+    disagreements: [],
+  };
 }
 
 /** Every class the text proves for a frame must be one analyze gives that frame. */
@@ -58,6 +64,15 @@ export function compareWithAnalyze(
           );
         else if (analyzed) tally.superFrames.yes++;
         else tally.superFrames.no++;
+      }
+      if (v.proof.udpSuperFrame !== undefined) {
+        const analyzed = frame.udpSuperFrames > 0;
+        if (analyzed !== v.proof.udpSuperFrame)
+          tally.disagreements.push(
+            `${label} frame ${record.frame}: explain UDP super-frame ${v.proof.udpSuperFrame}, analyze ${analyzed}`,
+          );
+        else if (analyzed) tally.udpSuperFrames.yes++;
+        else tally.udpSuperFrames.no++;
       }
     }
   }

@@ -24,6 +24,8 @@ export interface FrameClasses {
   checksums: CountedChecksum[];
   /** TCP super-frames counted at this frame (0 or 1 per TCP layer). */
   superFrames: number;
+  /** UDP super-frames counted at this frame. */
+  udpSuperFrames: number;
   /** TCP layers observed at this frame (a super-frame verdict needs one). */
   tcpLayers: number;
 }
@@ -55,6 +57,7 @@ export function frameClasses(path: string): FrameClasses[] {
   for (const r of file.records) {
     current = [];
     const superBefore = hop.superFrames.count - hop.superFrames.udp;
+    const udpBefore = hop.superFrames.udp;
     decodeFrame(file.linkType, r.data, r.capturedLength, r.originalLength, packet);
     let tcpLayers = 0;
     for (let i = 0; i < packet.levelCount; i++) {
@@ -77,6 +80,7 @@ export function frameClasses(path: string): FrameClasses[] {
     out.push({
       checksums: current,
       superFrames: hop.superFrames.count - hop.superFrames.udp - superBefore,
+      udpSuperFrames: hop.superFrames.udp - udpBefore,
       tcpLayers,
     });
   }
