@@ -13,7 +13,7 @@ import { SAMPLES } from '../decode/helpers.js';
 import { compareWithAnalyze, createTally, explainText } from '../helpers/explain-compare.js';
 import { frameClasses } from '../helpers/frame-classes.js';
 import { parsePcap } from '../helpers/parse-pcap.js';
-import { rewritePcap } from '../helpers/rewrite-pcap.js';
+import { type Edit, rewritePcap } from '../helpers/rewrite-pcap.js';
 
 const TCPDUMP = spawnSync('tcpdump', ['--version'], { encoding: 'utf8' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-explain-'));
@@ -109,24 +109,36 @@ describe.skipIf(!TCPDUMP)(`tcpdump forms${TCPDUMP ? '' : ' (skipped: tcpdump not
     }
   });
 
+  /** Adds 0x0101 to the 16-bit field at offset `at` of the frame's data. */
+  const flip = (e: Edit, at: number) => {
+    const where = e.at(at);
+    e.bytes.writeUInt16BE((e.bytes.readUInt16BE(where) + 0x0101) & 0xffff, where);
+  };
+
+  /** A copy of `path` changed by `change`, read by analyze and by explain from tcpdump -vv -nn, compared. */
+  async function changedCopy(path: string, name: string, change: (e: Edit) => void) {
+    const out = join(dir, `${name}-${path.split('/').pop()}`);
+    await rewritePcap(path, out, (e) => {
+      change(e);
+      return true;
+    });
+    const analyze = frameClasses(out);
+    const records = explainText(tcpdump(out, ['-vv', '-nn']));
+    const tally = createTally();
+    compareWithAnalyze(out, records, analyze, tally);
+    expect(tally.disagreements.slice(0, 5)).toEqual([]);
+    return { analyze, records, tally };
+  }
+
   it('a checksum changed after capture is really wrong, where analyze says so too', async () => {
     for (const path of [TAP, PHY]) {
-      const out = join(dir, `corrupt-${path.split('/').pop()}`);
-      await rewritePcap(path, out, (e) => {
-        const packet = e.packet;
-        for (let i = 0; i < packet.levelCount; i++) {
-          const level = packet.levels[i];
-          if (level === undefined || level.protocol !== 6 || level.l4ChecksumOffset < 0) continue;
-          const at = e.at(level.l4ChecksumOffset);
-          e.bytes.writeUInt16BE((e.bytes.readUInt16BE(at) + 0x0101) & 0xffff, at);
+      const { records, tally } = await changedCopy(path, 'corrupt', (e) => {
+        for (let i = 0; i < e.packet.levelCount; i++) {
+          const level = e.packet.levels[i];
+          if (level !== undefined && level.protocol === 6 && level.l4ChecksumOffset >= 0)
+            flip(e, level.l4ChecksumOffset);
         }
-        return true;
       });
-      const analyze = frameClasses(out);
-      const records = explainText(tcpdump(out, ['-vv', '-nn']));
-      const tally = createTally();
-      compareWithAnalyze(out, records, analyze, tally);
-      expect(tally.disagreements.slice(0, 5)).toEqual([]);
       expect(tally.checksums.bad ?? 0).toBeGreaterThan(20);
       const words = records.flatMap((r) =>
         r.verdicts.filter((v) => v.code === 'checksum.bad').map((v) => lineText(v.code, v.facts)),
@@ -140,25 +152,16 @@ describe.skipIf(!TCPDUMP)(`tcpdump forms${TCPDUMP ? '' : ' (skipped: tcpdump not
   it('an IPv4 header checksum changed after capture is wrong, outer or inner, where analyze says so too', async () => {
     // Every third frame's last IPv4 header: the guest's own on the tap, the inner one in the tunnel.
     for (const path of [TAP, PHY]) {
-      const out = join(dir, `ip-corrupt-${path.split('/').pop()}`);
       let n = 0;
-      await rewritePcap(path, out, (e) => {
-        const packet = e.packet;
-        if (n++ % 3 !== 0) return true;
-        for (let i = packet.levelCount - 1; i >= 0; i--) {
-          const level = packet.levels[i];
+      const { analyze, records } = await changedCopy(path, 'ip-corrupt', (e) => {
+        if (n++ % 3 !== 0) return;
+        for (let i = e.packet.levelCount - 1; i >= 0; i--) {
+          const level = e.packet.levels[i];
           if (level === undefined || level.ipVersion !== 4 || level.ipOffset < 0) continue;
-          const at = e.at(level.ipOffset + 10);
-          e.bytes.writeUInt16BE((e.bytes.readUInt16BE(at) + 0x0101) & 0xffff, at);
-          break;
+          flip(e, level.ipOffset + 10);
+          return;
         }
-        return true;
       });
-      const analyze = frameClasses(out);
-      const records = explainText(tcpdump(out, ['-vv', '-nn']));
-      const tally = createTally();
-      compareWithAnalyze(out, records, analyze, tally);
-      expect(tally.disagreements.slice(0, 5)).toEqual([]);
       const said = records.flatMap((r) => r.verdicts.filter((v) => v.code === 'checksum.ipv4-bad'));
       const wrongHeaders = analyze.filter((f) =>
         f.checksums.some((c) => c.transport === 'ipv4' && c.cls === 'bad'),

@@ -7,31 +7,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeJson } from '../analyze/helpers.js';
 import { buildPcap } from '../capture/helpers.js';
+import { datagram } from '../helpers/udp-datagram.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-udpgso-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Ethernet/IPv4/UDP 10.1.0.1:4433 -> 10.2.0.2:50000 with `payload` bytes (captured: headers only). */
-function datagram(payload: number, id: number): { bytes: Buffer; length: number } {
-  const b = Buffer.alloc(14 + 20 + 8 + 16);
-  b.writeUInt16BE(0x0800, 12);
-  b[14] = 0x45;
-  b.writeUInt16BE(20 + 8 + payload, 16);
-  b.writeUInt16BE(id & 0xffff, 18);
-  b.writeUInt16BE(0x4000, 20);
-  b[22] = 64;
-  b[23] = 17;
-  b.writeUInt32BE(0x0a010001, 26);
-  b.writeUInt32BE(0x0a020002, 30);
-  let sum = 0;
-  for (let i = 14; i < 34; i += 2) sum += b.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  b.writeUInt16BE(~sum & 0xffff, 24);
-  b.writeUInt16BE(4433, 34);
-  b.writeUInt16BE(50000, 36);
-  b.writeUInt16BE(8 + payload, 38);
-  return { bytes: b, length: 14 + 20 + 8 + payload };
-}
 
 describe('UDP GSO', () => {
   it('counts whole datagrams as super-frames at one hop and finds the split into 1,200-byte datagrams at the next', async () => {
@@ -43,10 +22,10 @@ describe('UDP GSO', () => {
     for (let burst = 0; burst < bursts; burst++) {
       const usec = burst * 2000;
       // 15 full segments and a short last one, handed down as one datagram.
-      const whole = datagram(15 * segment + 700, id++);
+      const whole = datagram(4, 15 * segment + 700, id++);
       sender.push([1_800_000_000, usec, whole.bytes, whole.length]);
       for (let k = 0; k < 16; k++) {
-        const d = datagram(k < 15 ? segment : 700, id++);
+        const d = datagram(4, k < 15 ? segment : 700, id++);
         wire.push([1_800_000_000, usec + 50 + k, d.bytes, d.length]);
       }
     }
