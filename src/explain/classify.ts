@@ -13,6 +13,7 @@ import { mtuAdvice } from '../findings/mtu-advice.js';
 import {
   type ChecksumClass,
   fold,
+  isPartialSum,
   pseudoHeaderSumV4,
   pseudoHeaderSumV6,
   verifiesWithCompletedInner,
@@ -328,7 +329,7 @@ function checksumVerdict(
     iface: record.iface,
   };
   const proof = (cls: ChecksumClass): Proof => ({ checksum: { transport, inner, cls } });
-  if (printed.stored === partial || (partial === 0xffff && printed.stored === 0)) {
+  if (isPartialSum(printed.stored, pseudo.sum)) {
     facts.arithmetic = arithmetic(pseudo.words, protocol, covered.length, pseudo.sum);
     out.push({ code: 'checksum.partial', notable: true, proof: proof('partial'), facts });
     return;
@@ -391,8 +392,7 @@ function localChecksumOffload(outer: TextLayer, next: TextLayer | null): 'lco' |
       ? null
       : pseudoSum(next, next.transport === 'tcp' ? PROTO.TCP : PROTO.UDP, covered.length);
   if (pseudo === null) return 'unknown';
-  const partial = fold(pseudo.sum);
-  if (c.stored !== partial && !(partial === 0xffff && c.stored === 0)) return 'bad';
+  if (!isPartialSum(c.stored, pseudo.sum)) return 'bad';
   const o = outer.checksum as { stored: number; correct: number };
   // tcpdump's "-> Y" is what the field should hold: the outer sum without the field is ~Y.
   return verifiesWithCompletedInner(0, (~o.correct & 0xffff) + o.stored, c.stored, c.correct) ? 'lco' : 'bad';

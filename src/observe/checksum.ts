@@ -124,7 +124,18 @@ export function pseudoHeaderSumV6(
 }
 
 /**
- * Classifies a stored L4 checksum.
+ * Is the stored checksum exactly the folded pseudo-header sum (transmit checksum offload left it
+ * for the NIC)? A partial sum of 0xffff and 0 are the same one's-complement value.
+ */
+export function isPartialSum(stored: number, pseudoSum: number): boolean {
+  const partial = fold(pseudoSum);
+  return stored === partial || (partial === 0xffff && stored === 0);
+}
+
+/**
+ * Classifies a stored L4 checksum. The partial sum is asked first, so the payload need not be
+ * summed for it (classifyTransport does not): a complete checksum that happens to equal the
+ * partial sum (1 in 65,536) is called partial, not good; both say "not an error".
  * @param stored the checksum field as read
  * @param pseudoSum unfolded pseudo-header sum
  * @param segmentSum unfolded sum over the whole L4 segment as captured (header incl. the stored
@@ -138,11 +149,9 @@ export function classifyChecksum(
   zeroMeansNone: boolean,
 ): ChecksumClass {
   if (zeroMeansNone && stored === 0) return 'zero';
-  if (segmentSum !== null && fold(pseudoSum + segmentSum) === 0xffff) return 'good';
-  const partial = fold(pseudoSum);
-  // A partial sum of 0xffff and 0 are the same one's-complement value.
-  if (stored === partial || (partial === 0xffff && stored === 0)) return 'partial';
-  return segmentSum === null ? 'unverifiable' : 'bad';
+  if (isPartialSum(stored, pseudoSum)) return 'partial';
+  if (segmentSum === null) return 'unverifiable';
+  return fold(pseudoSum + segmentSum) === 0xffff ? 'good' : 'bad';
 }
 
 /**

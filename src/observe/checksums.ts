@@ -9,10 +9,10 @@ import { IpProto, type Level, type Packet } from '../decode/packet.js';
 import { type Clock, MAX_EVIDENCE } from '../findings/store.js';
 import {
   type ChecksumClass,
-  classifyChecksum,
   completedChecksum,
   detail,
   fold,
+  isPartialSum,
   pseudoHeaderSumV4,
   pseudoHeaderSumV6,
   sumWords,
@@ -235,14 +235,11 @@ export function classifyTransport(packet: Packet, data: Uint8Array, index: numbe
     return sum < 0 ? 'unverifiable' : fold(sum) === 0xffff ? 'good' : 'bad';
   }
   const pseudo = pseudoSumOf(data, level, length);
-  // Exactly the partial pseudo-header sum: offload, whatever the payload. Asked before the
-  // payload is summed (a super-frame's 64 KiB, every frame of a sending hop). A complete checksum
-  // that happens to equal the partial sum (1 in 65,536) is then called partial, not good: both
-  // say "not an error".
-  const partial = fold(pseudo);
-  if (level.l4Checksum === partial || (partial === 0xffff && level.l4Checksum === 0)) return 'partial';
+  // Exactly the partial pseudo-header sum: offload, whatever the payload, so the payload (a
+  // super-frame's 64 KiB, every frame of a sending hop) is not summed for it.
+  if (isPartialSum(level.l4Checksum, pseudo)) return 'partial';
   const sum = segmentSum(packet, data, index, length);
-  const cls = classifyChecksum(level.l4Checksum, pseudo, sum < 0 ? null : sum, false);
+  const cls = sum < 0 ? 'unverifiable' : fold(pseudo + sum) === 0xffff ? 'good' : 'bad';
   if (
     cls === 'bad' &&
     level.protocol === IpProto.UDP &&
@@ -275,8 +272,7 @@ function isLocalChecksumOffload(
   if (innerSum < 0) return false;
   const innerPseudo = pseudoSumOf(data, innerLevel, innerLength);
   let stored = innerLevel.l4Checksum;
-  const partial = fold(innerPseudo);
-  if (stored !== partial && !(partial === 0xffff && stored === 0)) return false;
+  if (!isPartialSum(stored, innerPseudo)) return false;
   let completed = completedChecksum(innerPseudo, innerSum, stored);
   const outer = packet.levels[index] as Level;
   if ((innerLevel.l4ChecksumOffset - outer.l4Offset) % 2 !== 0) {
