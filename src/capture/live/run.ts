@@ -324,6 +324,15 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
     if (final.ifDropped !== null) capture.ifDroppedBefore = (capture.ifDroppedBefore ?? 0) + final.ifDropped;
     capture.running = null;
     const where = { hop: stats.hop, backend: stats.backend };
+    // What no retry can mend (no permission, a bad filter, no backend) stops the whole run; every
+    // interface fails alike, so it is said once.
+    const failRun = (message: string | null, logged: string) => {
+      stats.state = 'failed';
+      stats.message = message;
+      if (fatal === null) log.error(where, logged);
+      fatal ??= message;
+      stop('failed');
+    };
     switch (end.reason) {
       case 'stopped':
         // A retry stopped before it found the interface: it is still gone, and says so.
@@ -332,27 +341,18 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
           stats.message = null;
         }
         return;
-      case 'permission':
-        stats.state = 'failed';
-        stats.message = permissionMessage(options.backend, end.message);
-        // Every interface fails alike: said once.
-        if (fatal === null) log.error(where, stats.message);
-        fatal ??= stats.message;
-        stop('failed');
+      case 'permission': {
+        const message = permissionMessage(options.backend, end.message);
+        failRun(message, message);
         return;
-      case 'filter':
-        stats.state = 'failed';
-        stats.message = `the capture filter ${JSON.stringify(options.filter ?? '')} is not valid: ${filterComplaint(end.message)}`;
-        if (fatal === null) log.error(where, stats.message);
-        fatal ??= stats.message;
-        stop('failed');
+      }
+      case 'filter': {
+        const message = `the capture filter ${JSON.stringify(options.filter ?? '')} is not valid: ${filterComplaint(end.message)}`;
+        failRun(message, message);
         return;
+      }
       case 'unavailable':
-        stats.state = 'failed';
-        stats.message = end.message;
-        if (fatal === null) log.error(where, end.message ?? 'capture backend unavailable');
-        fatal ??= end.message;
-        stop('failed');
+        failRun(end.message, end.message ?? 'capture backend unavailable');
         return;
       case 'missing':
       case 'gone': {
