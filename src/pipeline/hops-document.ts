@@ -21,7 +21,7 @@
 
 import { createFindingStore } from '../findings/store.js';
 import { decodeGraph, encodeGraph, type GraphJson } from './graph-json.js';
-import type { CaptureResult, Session, SourceData } from './session.js';
+import { type CaptureResult, emptyCaptureResult, type Session, type SourceData } from './session.js';
 
 export const HOPS_FORMAT = 'hopscope.hops';
 export const HOPS_VERSION = 1;
@@ -124,16 +124,6 @@ export function placeSource(data: SourceData, agent: string, origin: string): So
 
 /** A source that stands for an agent that could not be asked: reported like an unreadable capture. */
 export function unreachableSource(origin: string, problem: string): SourceData {
-  const capture: CaptureResult = {
-    path: origin,
-    hops: [],
-    format: null,
-    compressed: false,
-    linkTypes: [],
-    frames: 0,
-    snaplen: null,
-    errors: [`${origin}: ${problem}`],
-    readable: false,
-  };
+  const capture = { ...emptyCaptureResult(origin), errors: [`${origin}: ${problem}`], readable: false };
   return { capture, hops: [], problems: createFindingStore(origin) };
 }

@@ -56,6 +56,21 @@ export interface CaptureResult {
   readable: boolean;
 }
 
+/** A capture before anything was read from it: no hops, frames or errors yet. */
+export function emptyCaptureResult(path: string): CaptureResult {
+  return {
+    path,
+    hops: [],
+    format: null,
+    compressed: false,
+    linkTypes: [],
+    frames: 0,
+    snaplen: null,
+    errors: [],
+    readable: true,
+  };
+}
+
 export interface AnalysisResult {
   captures: CaptureResult[];
   hops: HopView[];
@@ -221,17 +236,7 @@ export function createSession(options: SessionOptions): Session {
 
 function openSource(path: string, options: SessionOptions, taken: Set<string>, position: number): Source {
   const log = options.logger.child({ capture: path });
-  const capture: CaptureResult = {
-    path,
-    hops: [],
-    format: null,
-    compressed: false,
-    linkTypes: [],
-    frames: 0,
-    snaplen: null,
-    errors: [],
-    readable: true,
-  };
+  const capture = emptyCaptureResult(path);
   const packet: Packet = createPacket();
   const hops: HopState[] = [];
   const problems = createFindingStore(path);
