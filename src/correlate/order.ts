@@ -143,6 +143,7 @@ const KIND_RANK: Readonly<Record<string, number>> = {
  * side), whatever their timestamps say: a capture on a bridge device gets its copy late.
  */
 function structuredOrder(seen: Seen[], waits: Map<Seen, number>, aSends: boolean): Seen[] {
+  const starts: StartsCache = new Map();
   const wait = (s: Seen) => waits.get(s) as number;
   const byWait = (x: Seen, y: Seen) => wait(y) - wait(x);
   const underlay = seen.filter((s) => sidesOf(s.trace, aSends).data.overhead >= 0).sort(byWait);
@@ -152,10 +153,17 @@ function structuredOrder(seen: Seen[], waits: Map<Seen, number>, aSends: boolean
   const rank = (s: Seen) => KIND_RANK[s.hop.kind] ?? 0;
   const byTheirWait = (s: Seen) => wait(s) > last;
   const others = overlay.filter((s) => s.hop.kind !== 'bridge');
-  const onSenderSide = (s: Seen) =>
-    s.hop.kind === 'bridge'
-      ? (bridgeSide(s, others, underlay, byTheirWait, aSends) ?? byTheirWait(s))
-      : byTheirWait(s);
+  // A bridge's side is asked by both filters below: found once.
+  const bridgeSides = new Map<Seen, boolean>();
+  const onSenderSide = (s: Seen) => {
+    if (s.hop.kind !== 'bridge') return byTheirWait(s);
+    let side = bridgeSides.get(s);
+    if (side === undefined) {
+      side = bridgeSide(s, others, underlay, byTheirWait, aSends, starts) ?? byTheirWait(s);
+      bridgeSides.set(s, side);
+    }
+    return side;
+  };
   const sender = overlay.filter(onSenderSide).sort((x, y) => rank(x) - rank(y) || byWait(x, y));
   const receiver = overlay.filter((s) => !onSenderSide(s)).sort((x, y) => rank(y) - rank(x) || byWait(x, y));
   return [...sender, ...underlay, ...receiver];
@@ -177,9 +185,10 @@ function bridgeSide(
   underlay: readonly Seen[],
   senderSide: (s: Seen) => boolean,
   aSends: boolean,
+  starts: StartsCache,
 ): boolean | null {
   const data = (s: Seen) => sidesOf(s.trace, aSends).data;
-  const likeness = (s: Seen) => sharedStarts(data(bridge), data(s));
+  const likeness = (s: Seen) => sharedStarts(data(bridge), data(s), starts);
   const best = (hops: readonly Seen[]) => Math.max(-1, ...hops.map(likeness));
   const sender = best(others.filter(senderSide));
   const receiver = best(others.filter((s) => !senderSide(s)));
@@ -195,27 +204,59 @@ function bridgeSide(
   return null;
 }
 
+/** Each direction's distinct sampled segment starts at a sampling level, ascending: made once per order. */
+type StartsCache = Map<DirectionTrace, Map<number, Float64Array>>;
+
+/** The distinct segment starts of `d` kept at sampling `level`, ascending. */
+function sampledStarts(d: DirectionTrace, level: number, cache: StartsCache): Float64Array {
+  let byLevel = cache.get(d);
+  if (byLevel === undefined) {
+    byLevel = new Map();
+    cache.set(d, byLevel);
+  }
+  let starts = byLevel.get(level);
+  if (starts === undefined) {
+    const all = new Float64Array(sampleCount(d));
+    let n = 0;
+    for (let i = 0; i < all.length; i++) {
+      const seq = sampleSeq(d, i);
+      if (sampled(seq, level)) all[n++] = seq;
+    }
+    const sorted = all.subarray(0, n).sort();
+    let distinct = 0;
+    for (let i = 0; i < n; i++) {
+      if (distinct === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i] as number;
+    }
+    starts = sorted.slice(0, distinct);
+    byLevel.set(level, starts);
+  }
+  return starts;
+}
+
 /**
  * How alike two hops' segment boundaries are: shared sampled segment starts over all of them
  * (Jaccard), counted at the coarser of the two sampling levels so both had the same chance to
- * keep a start. -1 when either has none.
+ * keep a start. -1 when either has none. Sorted starts and one merge (correlating ten hops asks
+ * this of every bridge against every other hop: sets of sequence numbers were a fifth of it).
  */
-function sharedStarts(a: DirectionTrace, b: DirectionTrace): number {
+function sharedStarts(a: DirectionTrace, b: DirectionTrace, cache: StartsCache): number {
   const level = Math.max(a.level, b.level);
-  const starts = (d: DirectionTrace) => {
-    const set = new Set<number>();
-    for (let i = 0; i < sampleCount(d); i++) {
-      const seq = sampleSeq(d, i);
-      if (sampled(seq, level)) set.add(seq);
-    }
-    return set;
-  };
-  const mine = starts(a);
-  const theirs = starts(b);
-  if (mine.size === 0 || theirs.size === 0) return -1;
+  const mine = sampledStarts(a, level, cache);
+  const theirs = sampledStarts(b, level, cache);
+  if (mine.length === 0 || theirs.length === 0) return -1;
   let both = 0;
-  for (const seq of mine) if (theirs.has(seq)) both++;
-  return both / (mine.size + theirs.size - both);
+  for (let i = 0, j = 0; i < mine.length && j < theirs.length; ) {
+    const x = mine[i] as number;
+    const y = theirs[j] as number;
+    if (x < y) i++;
+    else if (x > y) j++;
+    else {
+      both++;
+      i++;
+      j++;
+    }
+  }
+  return both / (mine.length + theirs.length - both);
 }
 
 /**
