@@ -93,6 +93,19 @@ function lowerBound(keys: Float64Array, key: number): number {
  */
 export function firstsByKey(values: readonly number[], stride: number, valueAt: number): SortedFirsts {
   const n = values.length / stride;
+  // In-order data (the common case): keys already strictly ascending, each its own first.
+  let ascending = true;
+  for (let i = 1; i < n && ascending; i++)
+    ascending = (values[i * stride] as number) > (values[(i - 1) * stride] as number);
+  if (ascending) {
+    const keys = new Float64Array(n);
+    const times = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      keys[i] = values[i * stride] as number;
+      times[i] = values[i * stride + valueAt] as number;
+    }
+    return { keys, times };
+  }
   const sorted = new Float64Array(n);
   for (let i = 0; i < n; i++) sorted[i] = values[i * stride] as number;
   sorted.sort();

@@ -1,7 +1,7 @@
 // Clock offsets from segments one way and ACKs the other, and the hole arithmetic of coverage, on
 // hand-made traces where the true offset and delay are known.
 import { describe, expect, it } from 'vitest';
-import { estimateClocks } from '../../src/correlate/clock.js';
+import { estimateClocks, firstsByKey } from '../../src/correlate/clock.js';
 import { clip, missing } from '../../src/correlate/coverage.js';
 import type { FlowKey } from '../../src/observe/flow-key.js';
 import type { HopView } from '../../src/observe/hop-view.js';
@@ -111,5 +111,45 @@ describe('estimateClocks over many captures', () => {
     const ref = offsets.get(hops[0] as HopView) ?? Number.NaN;
     for (let i = 0; i < 600; i += 37) expect((offsets.get(hops[i] as HopView) ?? 0) - ref).toBeCloseTo(i, 6);
     for (let i = 600; i < 1000; i += 50) expect(offsets.get(hops[i] as HopView)).toBeUndefined();
+  });
+});
+
+describe('firstsByKey', () => {
+  // The reference: every distinct key once, ascending, with the value of its first occurrence.
+  const reference = (values: number[], stride: number, valueAt: number) => {
+    const first = new Map<number, number>();
+    for (let i = 0; i < values.length; i += stride) {
+      const key = values[i] as number;
+      if (!first.has(key)) first.set(key, values[i + valueAt] as number);
+    }
+    const keys = [...first.keys()].sort((a, b) => a - b);
+    return { keys, times: keys.map((k) => first.get(k) as number) };
+  };
+  const asLists = (f: { keys: Float64Array; times: Float64Array }) => ({
+    keys: Array.from(f.keys),
+    times: Array.from(f.times),
+  });
+  // Segment samples: key, payload, time, frame, wait (five numbers an entry, time at 2).
+  const entries = (keys: number[]) => keys.flatMap((key, i) => [key, 1448, 100 + i / 1000, i + 1, 0.5]);
+
+  it('takes in-order keys as they are, past 2^32 and with a wrap of the sequence space', () => {
+    const keys = [4294960000, 4294961448, 4294962896, 4294964344, 4294965792 + 2 ** 32];
+    const values = entries(keys);
+    expect(asLists(firstsByKey(values, 5, 2))).toEqual(reference(values, 5, 2));
+  });
+
+  it('sorts keys out of order and keeps the first time of a repeated key (retransmissions)', () => {
+    const keys = [1000, 2448, 3896, 2448, 5344, 1000, 3896, 6792, 500];
+    const values = entries(keys);
+    const got = asLists(firstsByKey(values, 5, 2));
+    expect(got).toEqual(reference(values, 5, 2));
+    expect(got.keys).toEqual([500, 1000, 2448, 3896, 5344, 6792]);
+    // 2448 first came at entry 1, not at its retransmission (entry 3).
+    expect(got.times[2]).toBe(100.001);
+  });
+
+  it('treats a repeated key right after itself as out of order, not as a new first', () => {
+    const values = entries([7, 7, 8]);
+    expect(asLists(firstsByKey(values, 5, 2))).toEqual({ keys: [7, 8], times: [100, 100.002] });
   });
 });
