@@ -47,8 +47,11 @@ function remainingRoundTrip(s: Sides, common: Float64Array | null, cache: WaitsC
 
 const NO_WAITS: SortedFirsts = { keys: new Float64Array(0), times: new Float64Array(0) };
 
-/** Each direction's waits by start, made once per orderHops (the samples may change between calls). */
-type WaitsCache = Map<DirectionTrace, SortedFirsts>;
+/**
+ * Each direction's waits by start, and those of them within a set of common starts: made once per
+ * orderHops (the samples may change between calls). The waits and the votes ask for the same ones.
+ */
+type WaitsCache = Map<DirectionTrace, { all: SortedFirsts; within: Map<Float64Array, SortedFirsts> }>;
 
 /**
  * Each segment start's wait, first occurrence only, of the starts in `common` (all when null),
@@ -57,27 +60,35 @@ type WaitsCache = Map<DirectionTrace, SortedFirsts>;
  */
 function firstWaits(d: DirectionTrace, common: Float64Array | null, cache: WaitsCache): SortedFirsts {
   if (d.samples === null) return NO_WAITS;
-  let all = cache.get(d);
-  if (all === undefined) {
-    all = firstsByKey(d.samples, SEGMENT_STRIDE, SAMPLE_WAIT_AT);
-    cache.set(d, all);
+  let made = cache.get(d);
+  if (made === undefined) {
+    made = { all: firstsByKey(d.samples, SEGMENT_STRIDE, SAMPLE_WAIT_AT), within: new Map() };
+    cache.set(d, made);
   }
+  const all = made.all;
   if (common === null) return all;
-  const keys: number[] = [];
-  const times: number[] = [];
+  const known = made.within.get(common);
+  if (known !== undefined) return known;
+  const room = Math.min(all.keys.length, common.length);
+  const keys = new Float64Array(room);
+  const times = new Float64Array(room);
+  let n = 0;
   for (let i = 0, j = 0; i < all.keys.length && j < common.length; ) {
     const key = all.keys[i] as number;
     const wanted = common[j] as number;
     if (key < wanted) i++;
     else if (key > wanted) j++;
     else {
-      keys.push(key);
-      times.push(all.times[i] as number);
+      keys[n] = key;
+      times[n] = all.times[i] as number;
+      n++;
       i++;
       j++;
     }
   }
-  return { keys: Float64Array.from(keys), times: Float64Array.from(times) };
+  const within = { keys: keys.subarray(0, n), times: times.subarray(0, n) };
+  made.within.set(common, within);
+  return within;
 }
 
 /**
