@@ -185,6 +185,50 @@ describe('runLive', () => {
     expect(outcome.interfaces[0]?.dropped).toBe(4);
   });
 
+  it('says a failure that repeats in the same words once, and again when the words change', async () => {
+    let starts = 0;
+    const flaky: StartCapture = (_spec, _options, events) => {
+      const n = ++starts;
+      let ended = false;
+      const end = (reason: 'failed' | 'stopped', message: string | null) => {
+        if (ended) return;
+        ended = true;
+        events.onEnd({ reason, message, received: null, dropped: null, ifDropped: null });
+      };
+      void (async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        if (n <= 3) return end('failed', 'boom (replayed)');
+        if (n === 4) return end('failed', 'bang (replayed)');
+        events.onReady();
+        await readCapture(sample, events.sink);
+      })();
+      return { stop: async () => end('stopped', null) };
+    };
+    const lines: Array<{ level: string; fields: object; message: string }> = [];
+    const outcome = await runLive({
+      interfaces: [{ netns: null, device: 'hsflaky0', label: 'hsflaky0' }],
+      follow: [],
+      backend: 'tcpdump',
+      filter: null,
+      snaplen: 262144,
+      bufferSize: 1 << 20,
+      duration: null,
+      count: 1,
+      overrides: emptyOverrides(),
+      logger: recordingLogger(lines),
+      argv: ['live'],
+      retryMs: 10,
+      backends: { tcpdump: flaky },
+    });
+    expect(outcome.reason).toBe('count');
+    expect(starts).toBe(5);
+    const errors = lines.filter((l) => l.level === 'error').map((l) => l.message);
+    expect(errors).toEqual([
+      'capture failed: boom (replayed); trying again',
+      'capture failed: bang (replayed); trying again',
+    ]);
+  });
+
   it('stops with one message when capturing is not permitted', async () => {
     const denied: StartCapture = (_spec, _options, events) => {
       queueMicrotask(() =>

@@ -166,6 +166,11 @@ describe('backend messages and counters', () => {
     ).toBe('missing');
     expect(classifyFailure('Cannot open network namespace "hs1": No such file or directory')).toBe('missing');
     expect(classifyFailure('tcpdump: pcap_loop: The interface disappeared')).toBe('gone');
+    // An interface that exists but is down, in tcpdump's (libpcap's) and dumpcap's words; one that
+    // goes down while captured has gone away.
+    expect(classifyFailure('tcpdump: hsdown0: That device is not up')).toBe('down');
+    expect(classifyFailure('dumpcap: Device "hsdown0" is not up. (That device is not up)')).toBe('down');
+    expect(classifyFailure('tcpdump: pcap_loop: The interface went down')).toBe('gone');
     expect(
       classifyFailure(
         'The network adapter on which the capture was being done is no longer running; the capture has stopped.',

@@ -19,7 +19,19 @@ export interface BackendOptions {
   bufferSize: number;
 }
 
-export type EndReason = 'stopped' | 'missing' | 'gone' | 'permission' | 'filter' | 'unavailable' | 'failed';
+/**
+ * Why a capture ended. `missing`: no such interface (yet); `down`: it exists but is not up
+ * (libpcap will not bind to it); `gone`: it went away while captured. All three are waited for.
+ */
+export type EndReason =
+  | 'stopped'
+  | 'missing'
+  | 'down'
+  | 'gone'
+  | 'permission'
+  | 'filter'
+  | 'unavailable'
+  | 'failed';
 
 export interface CaptureEnd {
   reason: EndReason;
@@ -65,6 +77,8 @@ export function classifyFailure(text: string): EndReason {
     )
   )
     return 'filter';
+  // libpcap's PCAP_ERROR_IFACE_NOT_UP (tcpdump, cap) and dumpcap's 'Device "X" is not up.'.
+  if (/\bnot up\b/i.test(text)) return 'down';
   if (
     /no longer running|no longer attached|disappeared|went down|has been disconnected|ENETDOWN|ENXIO/i.test(
       text,

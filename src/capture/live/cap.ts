@@ -70,6 +70,24 @@ function readProcStatus(): string | null {
   }
 }
 
+/**
+ * IFF_UP in /sys/class/net/DEV/flags: the administrative state libpcap's bind needs. True where the
+ * file cannot be read (libpcap then says).
+ */
+export function isUp(device: string, flags = readFlags(device)): boolean {
+  if (flags === null) return true;
+  const value = Number.parseInt(flags.trim(), 16);
+  return Number.isNaN(value) || (value & 0x1) !== 0;
+}
+
+function readFlags(device: string): string | null {
+  try {
+    return readFileSync(`/sys/class/net/${device}/flags`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 const LINK_TYPES: Readonly<Record<string, number>> = {
   ETHERNET: LinkType.ETHERNET,
   NULL: LinkType.NULL,
@@ -103,7 +121,10 @@ export function lengthFromHeaders(b: Uint8Array, captured: number): number {
 }
 
 export const startCap: StartCapture = (spec, options, events): CaptureHandle => {
-  const fail = (reason: 'unavailable' | 'failed' | 'missing' | 'permission' | 'filter', message: string) => {
+  const fail = (
+    reason: 'unavailable' | 'failed' | 'missing' | 'down' | 'permission' | 'filter',
+    message: string,
+  ) => {
     queueMicrotask(() => events.onEnd({ reason, message, received: null, dropped: null, ifDropped: null }));
     return { stop: async () => {} };
   };
@@ -119,6 +140,10 @@ export const startCap: StartCapture = (spec, options, events): CaptureHandle => 
   // a VM is stopped.
   if (spec.device !== 'any' && !existsSync(`/sys/class/net/${spec.device}`))
     return fail('missing', `${spec.device}: No such device exists`);
+  // libpcap will not bind to an interface that is down: asked here, an interface set down for a
+  // week costs no handle a second.
+  if (spec.device !== 'any' && !isUp(spec.device))
+    return fail('down', `${spec.device}: That device is not up`);
   if (!hasNetRaw()) return fail('permission', 'CAP_NET_RAW is not in this process’s effective capabilities');
   const handle = new cap.Cap();
   const buffer = Buffer.alloc(CAP_SNAPLEN);
@@ -128,7 +153,7 @@ export const startCap: StartCapture = (spec, options, events): CaptureHandle => 
   } catch (error) {
     failedOpens.push(handle);
     const message = (error as Error).message;
-    return fail(classifyFailure(message) as 'missing' | 'permission' | 'filter' | 'failed', message);
+    return fail(classifyFailure(message) as 'missing' | 'down' | 'permission' | 'filter' | 'failed', message);
   }
   const linkType = LINK_TYPES[linkName];
   if (linkType === undefined) {

@@ -355,22 +355,31 @@ export async function runLive(options: LiveOptions, hooks: LiveHooks = {}): Prom
         failRun(end.message, end.message ?? 'capture backend unavailable');
         return;
       case 'missing':
+      case 'down':
       case 'gone': {
         const was = stats.state;
+        const before = stats.message;
         stats.state = end.reason === 'gone' ? 'gone' : 'waiting';
         stats.message =
           end.reason === 'gone'
             ? `${stats.hop} went away (${end.message ?? 'the capture ended'}); trying again every ${(options.retryMs ?? DEFAULT_RETRY_MS) / 1000} s`
-            : `${stats.hop} is not there (${end.message ?? 'no such interface'}); waiting for it`;
-        if (was !== 'waiting' || end.reason === 'gone') log.warn(where, stats.message);
+            : end.reason === 'down'
+              ? `${stats.hop} is down (${end.message ?? 'not up'}); waiting for it to come up`
+              : `${stats.hop} is not there (${end.message ?? 'no such interface'}); waiting for it`;
+        // Said once while it waits (a stopped VM's tap may wait for days), again when what it waits for changes.
+        if (was !== 'waiting' || end.reason === 'gone' || stats.message !== before)
+          log.warn(where, stats.message);
         scheduleRetry(capture);
         return;
       }
-      default:
+      default: {
+        // A failure that repeats with the same words is said once, not every retry for a week.
+        const repeated = stats.state === 'failed' && stats.message === end.message;
         stats.state = 'failed';
         stats.message = end.message;
-        log.error(where, `capture failed: ${end.message ?? 'no reason given'}; trying again`);
+        if (!repeated) log.error(where, `capture failed: ${end.message ?? 'no reason given'}; trying again`);
         scheduleRetry(capture);
+      }
     }
   };
 
