@@ -99,19 +99,24 @@ export function parseDumpcapCounters(stderr: string): DumpcapCounters | null {
   };
 }
 
-export function dumpcapArgs(device: string, options: BackendOptions): string[] {
-  const args = [
+/**
+ * The flags dumpcap and tcpdump spell alike: the interface, the snap length (262,144 at most,
+ * the largest either takes) and the kernel buffer, which dumpcap counts in MiB and tcpdump in KiB
+ * (`bufferUnit`, bytes), at least one unit.
+ */
+function interfaceArgs(device: string, options: BackendOptions, bufferUnit: number): string[] {
+  return [
     '-i',
     device,
     '-s',
     String(Math.min(options.snaplen, DUMPCAP_MAX_SNAPLEN)),
-    // dumpcap takes the buffer in MiB.
     '-B',
-    String(Math.max(1, Math.round(options.bufferSize / 1048576))),
-    '-w',
-    '-',
-    '-q',
+    String(Math.max(1, Math.round(options.bufferSize / bufferUnit))),
   ];
+}
+
+export function dumpcapArgs(device: string, options: BackendOptions): string[] {
+  const args = [...interfaceArgs(device, options, 1048576), '-w', '-', '-q'];
   if (options.filter !== null && options.filter !== '') args.push('-f', options.filter);
   return args;
 }
@@ -412,13 +417,7 @@ export function parseTcpdumpCounters(stderr: string): DumpcapCounters | null {
 
 export function tcpdumpArgs(device: string, options: BackendOptions): string[] {
   const args = [
-    '-i',
-    device,
-    '-s',
-    String(Math.min(options.snaplen, DUMPCAP_MAX_SNAPLEN)),
-    // tcpdump takes the buffer in KiB.
-    '-B',
-    String(Math.max(1, Math.round(options.bufferSize / 1024))),
+    ...interfaceArgs(device, options, 1024),
     '-nn',
     // No -U: with it tcpdump writes (a system call) per frame, four times its CPU and three times
     // the drops of buffered writes at 3 Gbit/s on the lab; a quiet hop's buffer is flushed with
@@ -427,6 +426,7 @@ export function tcpdumpArgs(device: string, options: BackendOptions): string[] {
     '-w',
     '-',
   ];
+  // tcpdump takes the filter as its last arguments, dumpcap after -f.
   if (options.filter !== null && options.filter !== '') args.push(options.filter);
   return args;
 }
