@@ -5,14 +5,14 @@
  */
 
 import type { DirectionValue } from '../capture/frame.js';
-import { Carrier, type Level, type Packet, TcpFlag } from '../decode/packet.js';
+import { type Level, type Packet, TcpFlag } from '../decode/packet.js';
 import { noteFinding } from '../findings/store.js';
 import type { ChecksumClass } from './checksum.js';
 import { countChecksum, firstSegmentVerifies } from './checksums.js';
 import { flowTrace } from './flows.js';
 import type { HopState } from './hop.js';
 import { type AckFacts, newSegmentFacts, recordAck, recordSegment } from './trace.js';
-import { exceedsLink, flowAt, noteSuperFrame, tunnelOverhead } from './transport.js';
+import { exceedsLink, fillSegmentFacts, flowAt, noteSuperFrame } from './transport.js';
 
 /** Samples (segments and ACKs) a hop keeps for correlation across all its flows. */
 export const SAMPLE_BUDGET = 1_000_000;
@@ -101,14 +101,7 @@ export function observeTcp(
   if (cls !== null) countChecksum(hop.checksums, cls, checksumBit, frameNumber);
 
   segment.seq = level.tcpSeq;
-  segment.payload = payload;
-  segment.time = hop.clock.now;
-  segment.frame = frameNumber;
-  segment.isSuper = isSuper;
-  segment.checksum = cls;
-  segment.fragmented = (packet.levels[0] as Level).carrier === Carrier.REASSEMBLED;
-  segment.overhead = tunnelOverhead(packet, index);
-  segment.ipLength = level.ipTotalLength;
+  fillSegmentFacts(segment, hop, packet, index, frameNumber, payload, isSuper, cls);
   hop.samplesKept += recordSegment(side, segment, room);
   if (isSuper) noteSuperFrame(hop, 'segment.super-frame', flow, fromA, direction, payload, mss, frameNumber);
 }

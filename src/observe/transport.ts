@@ -7,8 +7,10 @@
 import type { DirectionValue } from '../capture/frame.js';
 import { Carrier, type Level, type Packet } from '../decode/packet.js';
 import { noteFinding } from '../findings/store.js';
+import type { ChecksumClass } from './checksum.js';
 import { type FlowEntry, flowKeyOf, lookupFlow } from './flows.js';
 import type { HopState } from './hop.js';
+import type { SegmentFacts } from './trace.js';
 
 /** No Ethernet link carries IP packets above this; anything larger is a super-frame even without an MSS. */
 const LARGEST_JUMBO = 9216;
@@ -51,6 +53,30 @@ export function tunnelOverhead(packet: Packet, index: number): number {
   return index > 0 && level.carrier >= Carrier.VXLAN && level.carrier <= Carrier.NVGRE
     ? (packet.levels[0] as Level).ipTotalLength - level.ipTotalLength
     : -1;
+}
+
+/**
+ * Fills the facts reused for every segment (TCP) or datagram (UDP) of level `index` handed to the
+ * flow trace: all but `seq`, which only TCP has.
+ */
+export function fillSegmentFacts(
+  facts: SegmentFacts,
+  hop: HopState,
+  packet: Packet,
+  index: number,
+  frameNumber: number,
+  payload: number,
+  isSuper: boolean,
+  checksum: ChecksumClass | null,
+): void {
+  facts.payload = payload;
+  facts.time = hop.clock.now;
+  facts.frame = frameNumber;
+  facts.isSuper = isSuper;
+  facts.checksum = checksum;
+  facts.fragmented = (packet.levels[0] as Level).carrier === Carrier.REASSEMBLED;
+  facts.overhead = tunnelOverhead(packet, index);
+  facts.ipLength = (packet.levels[index] as Level).ipTotalLength;
 }
 
 /** Counts one super-frame at the hop and in its per-flow finding (TCP: with the MSS it exceeded). */

@@ -7,12 +7,12 @@
  */
 
 import type { DirectionValue } from '../capture/frame.js';
-import { Carrier, type Level, type Packet } from '../decode/packet.js';
+import type { Level, Packet } from '../decode/packet.js';
 import type { ChecksumClass } from './checksum.js';
 import { flowTrace } from './flows.js';
 import type { HopState } from './hop.js';
 import { newSegmentFacts, recordDatagram } from './trace.js';
-import { carriesTunnel, exceedsLink, flowAt, noteSuperFrame, tunnelOverhead } from './transport.js';
+import { carriesTunnel, exceedsLink, fillSegmentFacts, flowAt, noteSuperFrame } from './transport.js';
 
 /** Reused for every datagram handed to the flow trace. */
 const datagram = newSegmentFacts(-1);
@@ -37,14 +37,7 @@ export function observeUdp(
   // As for TCP without an MSS.
   const isSuper = exceedsLink(hop, packet, level);
 
-  datagram.payload = payload;
-  datagram.time = hop.clock.now;
-  datagram.frame = frameNumber;
-  datagram.isSuper = isSuper;
-  datagram.checksum = checksum;
-  datagram.fragmented = (packet.levels[0] as Level).carrier === Carrier.REASSEMBLED;
-  datagram.overhead = tunnelOverhead(packet, index);
-  datagram.ipLength = level.ipTotalLength;
+  fillSegmentFacts(datagram, hop, packet, index, frameNumber, payload, isSuper, checksum);
   recordDatagram(fromA ? trace.fromA : trace.fromB, datagram);
   if (isSuper)
     noteSuperFrame(hop, 'segment.udp-super-frame', flow, fromA, direction, payload, -1, frameNumber);
