@@ -13,6 +13,13 @@ import { DecodeStatus, type Level, type Packet } from './packet.js';
 const P_RAW_EMPTY = 'raw: empty frame';
 const P_RAW_VERSION = 'raw: IP version is neither 4 nor 6';
 
+/** No link header: the network layer `etherType` starts at `offset`. */
+function ipStartsAt(offset: number, etherType: number, level: Level, c: Cursor): number {
+  level.etherType = etherType;
+  c.nextOffset = offset;
+  return DecodeStatus.OK;
+}
+
 export function decodeRaw(
   data: Uint8Array,
   offset: number,
@@ -23,11 +30,9 @@ export function decodeRaw(
 ): number {
   if (offset + 1 > end || offset + 1 > c.capEnd) return short(c, offset + 1, end, P_RAW_EMPTY, offset);
   const v = (data[offset] as number) >> 4;
-  c.nextOffset = offset;
-  if (v === 4) level.etherType = EtherType.IPV4;
-  else if (v === 6) level.etherType = EtherType.IPV6;
-  else return fail(c, DecodeStatus.MALFORMED, P_RAW_VERSION, offset);
-  return DecodeStatus.OK;
+  if (v === 4) return ipStartsAt(offset, EtherType.IPV4, level, c);
+  if (v === 6) return ipStartsAt(offset, EtherType.IPV6, level, c);
+  return fail(c, DecodeStatus.MALFORMED, P_RAW_VERSION, offset);
 }
 
 export function decodeRawIpv4(
@@ -38,9 +43,7 @@ export function decodeRawIpv4(
   level: Level,
   c: Cursor,
 ): number {
-  level.etherType = EtherType.IPV4;
-  c.nextOffset = offset;
-  return DecodeStatus.OK;
+  return ipStartsAt(offset, EtherType.IPV4, level, c);
 }
 
 export function decodeRawIpv6(
@@ -51,7 +54,5 @@ export function decodeRawIpv6(
   level: Level,
   c: Cursor,
 ): number {
-  level.etherType = EtherType.IPV6;
-  c.nextOffset = offset;
-  return DecodeStatus.OK;
+  return ipStartsAt(offset, EtherType.IPV6, level, c);
 }
