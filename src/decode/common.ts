@@ -9,7 +9,7 @@
  * `min(end, cursor.capEnd)` and never throws. It returns a status; on a problem it leaves the
  * problem text and offset in the cursor, and the driver (decode.ts) commits them to the Packet.
  */
-import { type CarrierValue, DecodeStatus, type Level, type Packet } from './packet.js';
+import { Carrier, type CarrierValue, DecodeStatus, type Level, type Packet } from './packet.js';
 
 /** Internal status: stop decoding this level quietly (a fragment or ICMP quote ended early). */
 export const STOP = 4;
@@ -164,6 +164,9 @@ export function announceNext(
   return DecodeStatus.OK;
 }
 
+/** Type, code, checksum and 4 bytes that depend on the type, in ICMPv4 and ICMPv6 alike. */
+export const ICMP_HEADER_LENGTH = 8;
+
 /** The 8-byte ICMPv4/ICMPv6 header both versions share: type, code, checksum, the body after it. */
 export function readIcmpHeader(data: Uint8Array, offset: number, level: Level): number {
   const type = data[offset] as number;
@@ -174,4 +177,22 @@ export function readIcmpHeader(data: Uint8Array, offset: number, level: Level): 
   level.payloadOffset = offset + 8;
   level.payloadLength = level.l4Length - 8;
   return type;
+}
+
+/**
+ * Announces the packet an ICMPv4/ICMPv6 error quotes after its 8-byte header at `offset`: an IP
+ * header of `etherType`, up to `end`, or only `extensionBytes` far when a non-zero RFC 4884 length
+ * ends the quote sooner (extension objects follow it).
+ */
+export function announceIcmpQuote(
+  c: Cursor,
+  offset: number,
+  end: number,
+  extensionBytes: number,
+  etherType: number,
+): number {
+  let quoteEnd = end;
+  const quoteStart = offset + ICMP_HEADER_LENGTH;
+  if (extensionBytes !== 0 && quoteStart + extensionBytes < quoteEnd) quoteEnd = quoteStart + extensionBytes;
+  return announceNext(c, Carrier.ICMP_QUOTE, offset, ICMP_HEADER_LENGTH, null, etherType, quoteEnd, -1, 0, 0);
 }

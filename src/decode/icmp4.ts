@@ -15,12 +15,10 @@
  * problem) quote the offending packet: it becomes the next level, Carrier.ICMP_QUOTE. A non-zero
  * RFC 4884 length (32-bit words, types 3/11/12) bounds the quote before any extension objects.
  */
-import { announceNext, type Cursor, EtherType, readIcmpHeader, short, stopAt, u16 } from './common.js';
+import { announceIcmpQuote, type Cursor, EtherType, readIcmpHeader, short, stopAt, u16 } from './common.js';
 import { Carrier, DecodeStatus, type Level, type Packet } from './packet.js';
 
 const P_ICMP4_SHORT = 'icmp: header incomplete';
-
-export const ICMP_HEADER_LENGTH = 8;
 
 function isIcmp4Error(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
@@ -40,19 +38,7 @@ export function decodeIcmp4(
   if (type === 3 && level.icmpCode === 4) level.icmpMtu = u16(data, offset + 6);
   // A quote inside a quote is not followed (RFC 1122 forbids errors about errors anyway).
   if (!isIcmp4Error(type) || level.carrier === Carrier.ICMP_QUOTE) return DecodeStatus.OK;
-  let qEnd = end;
-  const ext = type === 5 || type === 4 ? 0 : (data[offset + 5] as number) * 4;
-  if (ext !== 0 && offset + 8 + ext < qEnd) qEnd = offset + 8 + ext;
-  return announceNext(
-    c,
-    Carrier.ICMP_QUOTE,
-    offset,
-    ICMP_HEADER_LENGTH,
-    null,
-    EtherType.IPV4,
-    qEnd,
-    -1,
-    0,
-    0,
-  );
+  // RFC 4884's length counts 32-bit words; redirects and source quench have none.
+  const extensionBytes = type === 5 || type === 4 ? 0 : (data[offset + 5] as number) * 4;
+  return announceIcmpQuote(c, offset, end, extensionBytes, EtherType.IPV4);
 }

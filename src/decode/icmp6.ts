@@ -15,7 +15,7 @@
  * the next level, Carrier.ICMP_QUOTE. A non-zero RFC 4884 length (byte 4, 64-bit words, types 1
  * and 3) bounds the quote.
  */
-import { announceNext, type Cursor, EtherType, readIcmpHeader, short, stopAt, u32 } from './common.js';
+import { announceIcmpQuote, type Cursor, EtherType, readIcmpHeader, short, stopAt, u32 } from './common.js';
 import { Carrier, DecodeStatus, type Level, type Packet } from './packet.js';
 
 const P_ICMP6_SHORT = 'icmpv6: header incomplete';
@@ -33,8 +33,7 @@ export function decodeIcmp6(
   const type = readIcmpHeader(data, offset, level);
   if (type === 2) level.icmpMtu = u32(data, offset + 4);
   if (type < 1 || type > 4 || level.carrier === Carrier.ICMP_QUOTE) return DecodeStatus.OK;
-  let qEnd = end;
-  const ext = type === 1 || type === 3 ? (data[offset + 4] as number) * 8 : 0;
-  if (ext !== 0 && offset + 8 + ext < qEnd) qEnd = offset + 8 + ext;
-  return announceNext(c, Carrier.ICMP_QUOTE, offset, 8, null, EtherType.IPV6, qEnd, -1, 0, 0);
+  // RFC 4884's length counts 64-bit words here, in byte 4 (destination unreachable, time exceeded).
+  const extensionBytes = type === 1 || type === 3 ? (data[offset + 4] as number) * 8 : 0;
+  return announceIcmpQuote(c, offset, end, extensionBytes, EtherType.IPV6);
 }
