@@ -419,6 +419,17 @@ export async function main(
   let exitCode = EXIT_OK;
   let usageError: string | null = null;
   let helpText: string | null = null;
+  /**
+   * The arguments of a command that analyses captures, with the captures as typed; null when
+   * there is nothing to run: yargs still calls the handler after .fail() reported a validation
+   * error (unknown option, bad choice), and the usage error is the answer.
+   */
+  const analysisArgs = <T extends AnalysisArgs>(parsed: unknown): T | null => {
+    if (usageError !== null) return null;
+    const args = parsed as T;
+    args.captures = args.captures.map((path) => restore(path, literals));
+    return args;
+  };
   const parser = yargs(argv)
     .scriptName('hopscope')
     .usage('$0 <command> [options]')
@@ -448,11 +459,8 @@ export async function main(
           )
           .example('tcpdump -i eth0 -w - | $0 analyze -', 'a live capture through stdin'),
       async (parsed) => {
-        // yargs still calls the handler after .fail() reported a validation error (unknown option,
-        // bad choice): nothing to analyse then, the usage error is the answer.
-        if (usageError !== null) return;
-        const args = parsed as unknown as AnalyzeArgs;
-        args.captures = args.captures.map((path) => restore(path, literals));
+        const args = analysisArgs<AnalyzeArgs>(parsed);
+        if (args === null) return;
         exitCode = await runAnalyze(args, io);
       },
     )
@@ -474,9 +482,8 @@ export async function main(
           })
           .example('$0 report --topology t.json *.pcap -o report.html', 'an HTML report'),
       async (parsed) => {
-        if (usageError !== null) return;
-        const args = parsed as unknown as ReportArgs;
-        args.captures = args.captures.map((path) => restore(path, literals));
+        const args = analysisArgs<ReportArgs>(parsed);
+        if (args === null) return;
         const { runReport } = await import('./report-command.js');
         exitCode = await runReport(args, io, rawArgv);
       },
@@ -500,9 +507,8 @@ export async function main(
           })
           .example('$0 annotate --align *.pcap -o annotated.pcapng', 'open it in Wireshark'),
       async (parsed) => {
-        if (usageError !== null) return;
-        const args = parsed as unknown as AnnotateArgs;
-        args.captures = args.captures.map((path) => restore(path, literals));
+        const args = analysisArgs<AnnotateArgs>(parsed);
+        if (args === null) return;
         const { runAnnotate } = await import('./report-command.js');
         exitCode = await runAnnotate(args, io);
       },
