@@ -219,15 +219,9 @@ class PcapngStream extends RecordStream implements PcapngParser {
     }
     if (u32(b, p + length - 4, le) !== length) return SKIP_BYTE;
     this.le = le;
-    const from = this.resyncFrom;
-    const frame = this.frames + 1;
-    this.sink.onProblem({
-      code: 'capture.malformed',
-      frame,
-      offset: from,
-      message: `block at offset ${from} (frame ${frame}): ${this.resyncWhy}; skipped ${offset - from} bytes, reading resumes at offset ${offset} with a block of type 0x${type.toString(16)}`,
-    });
-    this.resyncFrom = -1;
+    this.endResync(
+      `skipped ${offset - this.resyncFrom} bytes, reading resumes at offset ${offset} with a block of type 0x${type.toString(16)}`,
+    );
     return length;
   }
 
@@ -260,13 +254,18 @@ class PcapngStream extends RecordStream implements PcapngParser {
   /** The end of the file reached while looking for a block: one line for the damaged spot. */
   protected override finish(): void {
     if (this.resyncFrom < 0) return;
+    this.endResync(`no block after it up to the end of the file (${this.bytes} bytes)`);
+  }
+
+  /** One line for the damaged block at resyncFrom and how the search after it ended (`outcome`). */
+  private endResync(outcome: string): void {
     const from = this.resyncFrom;
     const frame = this.frames + 1;
     this.sink.onProblem({
       code: 'capture.malformed',
       frame,
       offset: from,
-      message: `block at offset ${from} (frame ${frame}): ${this.resyncWhy}; no block after it up to the end of the file (${this.bytes} bytes)`,
+      message: `block at offset ${from} (frame ${frame}): ${this.resyncWhy}; ${outcome}`,
     });
     this.resyncFrom = -1;
   }
