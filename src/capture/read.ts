@@ -105,6 +105,29 @@ export async function readCapture(
   return decoded.summary(raw.compressed);
 }
 
+/**
+ * The bytes of the file at `path` for readCapture's `source`, `chunkBytes` at a time, each in a new
+ * buffer as a stream's chunks are. `beforeRead` paces the reading: it may wait (annotate's merge),
+ * and answers false to stop before the file ends (evidence, once every wanted frame is found).
+ */
+export async function* pacedFileChunks(
+  path: string,
+  chunkBytes: number,
+  beforeRead: () => boolean | Promise<boolean>,
+): AsyncGenerator<Uint8Array> {
+  const handle = await openInput(path);
+  try {
+    while (await beforeRead()) {
+      const buffer = new Uint8Array(chunkBytes);
+      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 async function openInput(path: string): Promise<FileHandle> {
   try {
     // O_NONBLOCK is not used: opening a FIFO waits (off the main thread) for its writer.

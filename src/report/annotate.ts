@@ -10,12 +10,10 @@
  * the earliest frame among the files' next frames; frames of one file keep their file order.
  */
 
-import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type CaptureInterface, type CaptureSink, type Frame, LinkType } from '../capture/frame.js';
-import { readCapture } from '../capture/read.js';
+import { pacedFileChunks, readCapture } from '../capture/read.js';
 import { SLL2_HEADER_LENGTH } from '../decode/sll2.js';
-import { CaptureOpenError } from '../errors.js';
 import type { Report } from './model.js';
 import { createPcapngWriter } from './pcapng-writer.js';
 
@@ -76,25 +74,11 @@ function openCursor(path: string, index: number, hops: readonly string[], proble
         hand(frames);
       }
     });
-  async function* source(): AsyncGenerator<Uint8Array> {
-    const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
-      throw new CaptureOpenError(
-        path,
-        error.code === 'ENOENT' ? 'no such file' : `cannot open: ${error.message}`,
-      );
-    });
-    try {
-      for (;;) {
-        await waitForPermit();
-        const buffer = new Uint8Array(CHUNK_BYTES);
-        const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
-        if (bytesRead === 0) return;
-        yield buffer.subarray(0, bytesRead);
-      }
-    } finally {
-      await handle.close();
-    }
-  }
+  // Every chunk waits for the merge to ask for the next batch.
+  const source = pacedFileChunks(path, CHUNK_BYTES, async () => {
+    await waitForPermit();
+    return true;
+  });
   // The analysis made a hop per interface, and per interface index of a Linux cooked v2 capture
   // (tcpdump -i any), in the order of their first frames: the same frames in the same order name
   // them again here.
@@ -133,7 +117,7 @@ function openCursor(path: string, index: number, hops: readonly string[], proble
       });
     },
   };
-  const reading = readCapture(path, sink, { source: source() }).then(
+  const reading = readCapture(path, sink, { source }).then(
     () => {
       ended = true;
     },

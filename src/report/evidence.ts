@@ -7,9 +7,8 @@
  * hundred of them (MAX_EVIDENCE per finding).
  */
 
-import { open } from 'node:fs/promises';
 import type { CaptureSink, Frame } from '../capture/frame.js';
-import { readCapture } from '../capture/read.js';
+import { pacedFileChunks, readCapture } from '../capture/read.js';
 import { decodeFrameAt } from '../decode/decode.js';
 import { Carrier, createPacket, IpProto, type Level, type Packet, TcpFlag } from '../decode/packet.js';
 import { classifyIpv4Header } from '../observe/checksum.js';
@@ -106,21 +105,9 @@ export async function readEvidence(report: Report): Promise<EvidenceFrames> {
     };
     // The evidence is the first occurrences, mostly early in a file: reading stops once every
     // wanted frame is found (the reader then sees a cut file, a problem nobody is told about here).
-    async function* untilFound(): AsyncGenerator<Uint8Array> {
-      const handle = await open(path, 'r');
-      try {
-        while (left > 0) {
-          const buffer = new Uint8Array(CHUNK_BYTES);
-          const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
-          if (bytesRead === 0) return;
-          yield buffer.subarray(0, bytesRead);
-        }
-      } finally {
-        await handle.close();
-      }
-    }
+    const untilFound = pacedFileChunks(path, CHUNK_BYTES, () => left > 0);
     try {
-      await readCapture(path, sink, { source: untilFound() });
+      await readCapture(path, sink, { source: untilFound });
     } catch {
       // The file changed or went away since the analysis: its frames stay unprinted, the report
       // still lists their numbers.
