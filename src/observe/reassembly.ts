@@ -449,6 +449,8 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
 
   // ------------------------------------------------------------------ keys and the table
 
+  // hashKey, keyEquals and lookup take the key as the same seven plain arguments (the frame's
+  // bytes and offsets into them) rather than one key object: an object would be built per fragment.
   function hashKey(
     data: Uint8Array,
     version: number,
