@@ -10,7 +10,8 @@
 // RFC 8926 3.3 allows it over IPv4, and over IPv6 with zero-checksum mode), because the snap
 // length cut the payload it would cover. The captured length stays at most the snap length, as
 // tcpdump would have cut it. topology.json of such a recording says all this.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { ipv4HeaderChecksum, pcapRecords, readLabPcap } from './pcap-records.mjs';
 
 const [inPath, outPath, vniArg] = process.argv.slice(2);
 if (!inPath || !outPath) {
@@ -18,29 +19,15 @@ if (!inPath || !outPath) {
   process.exit(2);
 }
 const vni = Number(vniArg ?? 97);
-const input = readFileSync(inPath);
-if (input.length < 24 || input.readUInt32LE(0) !== 0xa1b2c3d4) {
-  console.error(`${inPath}: not a little-endian microsecond pcap as tcpdump writes it here`);
-  process.exit(1);
-}
+const input = readLabPcap(inPath);
 const snaplen = input.readUInt32LE(16);
 const OPTION_BYTES = 8;
 const out = [input.subarray(0, 24)];
 let converted = 0;
 
-function ipv4HeaderChecksum(buf, off, len) {
-  let sum = 0;
-  for (let i = 0; i < len; i += 2) if (i !== 10) sum += buf.readUInt16BE(off + i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-for (let pos = 24; pos + 16 <= input.length; ) {
-  const incl = input.readUInt32LE(pos + 8);
-  const orig = input.readUInt32LE(pos + 12);
-  const frame = input.subarray(pos + 16, pos + 16 + incl);
-  const header = Buffer.from(input.subarray(pos, pos + 16));
-  pos += 16 + incl;
+for (const record of pcapRecords(input)) {
+  const { orig, frame } = record;
+  const header = Buffer.from(record.header);
   const rewritten = toGeneve(frame);
   if (!rewritten) {
     out.push(header, frame);

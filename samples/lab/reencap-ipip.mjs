@@ -19,7 +19,8 @@
 //
 // Frames that are not VXLAN over IPv4 pass unchanged. UNTIL (seconds since the epoch, optional)
 // drops every frame captured after it, to keep a sample small.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { ipv4HeaderChecksum, pcapRecords, readLabPcap } from './pcap-records.mjs';
 
 const [inPath, outPath, untilArg] = process.argv.slice(2);
 if (!inPath || !outPath) {
@@ -27,11 +28,7 @@ if (!inPath || !outPath) {
   process.exit(2);
 }
 const until = untilArg === undefined ? Number.POSITIVE_INFINITY : Number(untilArg);
-const input = readFileSync(inPath);
-if (input.length < 24 || input.readUInt32LE(0) !== 0xa1b2c3d4) {
-  console.error(`${inPath}: not a little-endian microsecond pcap as tcpdump writes it here`);
-  process.exit(1);
-}
+const input = readLabPcap(inPath);
 const snaplen = input.readUInt32LE(16);
 const linkType = input.readUInt32LE(20);
 if (linkType !== 1) {
@@ -50,20 +47,7 @@ let dropped = 0;
 const DROP = 'drop';
 let fragmented = 0;
 
-function ipv4HeaderChecksum(buf, off, len) {
-  let sum = 0;
-  for (let i = 0; i < len; i += 2) if (i !== 10) sum += buf.readUInt16BE(off + i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-for (let pos = 24; pos + 16 <= input.length; ) {
-  const sec = input.readUInt32LE(pos);
-  const usec = input.readUInt32LE(pos + 4);
-  const incl = input.readUInt32LE(pos + 8);
-  const orig = input.readUInt32LE(pos + 12);
-  const frame = input.subarray(pos + 16, pos + 16 + incl);
-  pos += 16 + incl;
+for (const { sec, usec, orig, frame } of pcapRecords(input)) {
   if (sec + usec / 1e6 > until) break;
   const record = { sec, usec, frame, orig };
   records.push(record);
