@@ -112,6 +112,24 @@ function hopscopeCounters(stderr) {
   return { hops, lagMs: lag ? Number(lag[1]) : null };
 }
 
+/** `hopscope live` on `interfaces` as every case runs it: a BUFFER_MIB kernel buffer, the case's snap length. */
+function liveArgs(backend, snaplen, interfaces) {
+  return [
+    bin,
+    'live',
+    '--backend',
+    backend,
+    '--log-level',
+    'warn',
+    '--json',
+    '-B',
+    String(BUFFER_MIB),
+    '-s',
+    String(snaplen),
+    ...interfaces.flatMap((i) => ['-i', i]),
+  ];
+}
+
 async function runCase(env, backend, rate, snaplen, seconds, log) {
   const hops = env.LAB_HOPS.split(' ');
   // tcpdump on the same interfaces, as an operator runs it (its default kernel buffer, writing a
@@ -135,22 +153,7 @@ async function runCase(env, backend, rate, snaplen, seconds, log) {
   });
   const lives = [];
   if (backend === 'dumpcap' || backend === 'tcpdump') {
-    lives.push(
-      spawnCollect(process.execPath, [
-        bin,
-        'live',
-        '--backend',
-        backend,
-        '--log-level',
-        'warn',
-        '--json',
-        '-B',
-        String(BUFFER_MIB),
-        '-s',
-        String(snaplen),
-        ...hops.flatMap((h) => ['-i', h]),
-      ]),
-    );
+    lives.push(spawnCollect(process.execPath, liveArgs(backend, snaplen, hops)));
   } else {
     const byNs = new Map();
     for (const hop of hops) {
@@ -159,24 +162,7 @@ async function runCase(env, backend, rate, snaplen, seconds, log) {
     }
     for (const [ns, devs] of byNs)
       lives.push(
-        spawnCollect('ip', [
-          'netns',
-          'exec',
-          ns,
-          process.execPath,
-          bin,
-          'live',
-          '--backend',
-          'cap',
-          '--log-level',
-          'warn',
-          '--json',
-          '-B',
-          String(BUFFER_MIB),
-          '-s',
-          String(snaplen),
-          ...devs.flatMap((d) => ['-i', d]),
-        ]),
+        spawnCollect('ip', ['netns', 'exec', ns, process.execPath, ...liveArgs('cap', snaplen, devs)]),
       );
   }
   await waitUntil(() => tcpdumps.every((t) => /listening on/.test(t.out.stderr)), 15_000);
