@@ -7,18 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeJson } from './analyze/helpers.js';
+import { LAB_SCRIPT as lab, skipReasonWithout } from './helpers/lab.js';
 import { expectSoftwareGsoAtNic, hop, loadScenario } from './helpers/lab-signatures.js';
 
-const lab = join(import.meta.dirname, '..', 'samples', 'lab', 'lab.sh');
-const isRoot = process.getuid?.() === 0;
-const missing = ['ip', 'tcpdump', 'ethtool', 'iperf3', 'ping', 'ss'].filter(
-  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
+const skipReason = skipReasonWithout(
+  ['ip', 'tcpdump', 'ethtool', 'iperf3', 'ping', 'ss'],
+  'the lab needs network namespaces',
 );
-const skipReason = !isRoot
-  ? 'not root: the lab needs network namespaces'
-  : missing.length > 0
-    ? `missing tools: ${missing.join(', ')}`
-    : null;
 if (skipReason) console.warn(`lab-live: skipped (${skipReason})`);
 
 describe.skipIf(skipReason !== null)('a fresh lab recording (real kernel, real tcpdump)', () => {

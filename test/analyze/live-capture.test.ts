@@ -9,18 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
+import { skipReasonWithout } from '../helpers/lab.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'hopscope.js');
-const isRoot = process.getuid?.() === 0;
-const missing = ['ip', 'tcpdump', 'dumpcap', 'iperf3', 'ping'].filter(
-  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
+const skipReason = skipReasonWithout(
+  ['ip', 'tcpdump', 'dumpcap', 'iperf3', 'ping'],
+  'needs network namespaces',
 );
-const skipReason = !isRoot
-  ? 'not root: needs network namespaces'
-  : missing.length > 0
-    ? `missing ${missing.join(', ')}`
-    : null;
 if (skipReason) console.warn(`live-capture: skipped (${skipReason})`);
 
 const suffix = `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;

@@ -6,25 +6,20 @@
 // retried while the process lives on; without CAP_NET_RAW one clear message says what is needed.
 // Needs root, ip, dumpcap, iperf3, ethtool, ping, ss; skipped elsewhere with the reason printed.
 import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
+import { LAB_SCRIPT as lab, readLabEnv, skipReasonWithout, waitFor } from '../helpers/lab.js';
 import { nobodyCan, runLiveCli } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'hopscope.js');
-const lab = join(root, 'samples', 'lab', 'lab.sh');
-const isRoot = process.getuid?.() === 0;
-const missing = ['ip', 'dumpcap', 'iperf3', 'ethtool', 'ping', 'ss'].filter(
-  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
+const skipReason = skipReasonWithout(
+  ['ip', 'dumpcap', 'iperf3', 'ethtool', 'ping', 'ss'],
+  'the lab needs network namespaces',
 );
-const skipReason = !isRoot
-  ? 'not root: the lab needs network namespaces'
-  : missing.length > 0
-    ? `missing tools: ${missing.join(', ')}`
-    : null;
 if (skipReason) console.warn(`live lab: skipped (${skipReason})`);
 
 interface Live {
@@ -55,14 +50,6 @@ async function startLive(args: string[], ready: number): Promise<Live> {
     () => stderr,
   );
   return { child, stderr: () => stderr, done };
-}
-
-async function waitFor(test: () => boolean, ms: number, said: () => string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > until) throw new Error(`timed out; stderr so far:\n${said()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -96,15 +83,7 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 120_000,
     });
-    env = Object.fromEntries(
-      readFileSync(join(out, 'lab.env'), 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('='))
-        .map((l) => {
-          const at = l.indexOf('=');
-          return [l.slice(0, at), l.slice(at + 1).replace(/^"|"$/g, '')];
-        }),
-    );
+    env = readLabEnv(out);
   }, 130_000);
   afterAll(() => {
     spawnSync('bash', [lab, '--teardown', out], { stdio: 'ignore' });

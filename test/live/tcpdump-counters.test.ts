@@ -5,16 +5,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTERS_MS, FLUSH_MS, startTcpdump, TCPDUMP_WRITE_BYTES } from '../../src/capture/live/dumpcap.js';
+import { skipReasonWithout } from '../helpers/lab.js';
 
-const isRoot = process.getuid?.() === 0;
-const missing = ['ip', 'tcpdump', 'ping'].filter(
-  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
-);
-const skipReason = !isRoot
-  ? 'not root: needs a network namespace'
-  : missing.length > 0
-    ? `missing ${missing.join(', ')}`
-    : null;
+const skipReason = skipReasonWithout(['ip', 'tcpdump', 'ping'], 'needs a network namespace');
 if (skipReason) console.warn(`tcpdump counters: skipped (${skipReason})`);
 const ns = `hsctr${process.pid % 100000}`;
 

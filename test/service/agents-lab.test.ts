@@ -7,25 +7,20 @@
 // ping, ss (as the live lab test); skipped elsewhere with the reason printed.
 import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
+import { LAB_SCRIPT as lab, readLabEnv, skipReasonWithout, waitFor } from '../helpers/lab.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'hopscope.js');
-const lab = join(root, 'samples', 'lab', 'lab.sh');
-const isRoot = process.getuid?.() === 0;
-const missing = ['ip', 'dumpcap', 'iperf3', 'ethtool', 'ping', 'ss', 'tshark', 'pgrep'].filter(
-  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
+const skipReason = skipReasonWithout(
+  ['ip', 'dumpcap', 'iperf3', 'ethtool', 'ping', 'ss', 'tshark', 'pgrep'],
+  'the lab needs network namespaces',
 );
-const skipReason = !isRoot
-  ? 'not root: the lab needs network namespaces'
-  : missing.length > 0
-    ? `missing tools: ${missing.join(', ')}`
-    : null;
 if (skipReason) console.warn(`agents lab: skipped (${skipReason})`);
 // Long child runs are awaited, not run synchronously: a worker blocked for minutes misses vitest's RPC.
 const run = promisify(execFile);
@@ -57,14 +52,6 @@ interface Agent {
   done: Promise<number | null>;
 }
 
-async function waitFor(test: () => boolean, ms: number, said: () => string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > until) throw new Error(`timed out; stderr so far:\n${said()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one analysis', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hopscope-agents-'));
   const out = join(dir, 'lab');
@@ -75,15 +62,7 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
   beforeAll(async () => {
     writeFileSync(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
     await run('bash', [lab, '--setup-only', '--out', out, '--underlay-mtu', '9000'], { timeout: 120_000 });
-    env = Object.fromEntries(
-      readFileSync(join(out, 'lab.env'), 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('='))
-        .map((l) => {
-          const at = l.indexOf('=');
-          return [l.slice(0, at), l.slice(at + 1).replace(/^"|"$/g, '')];
-        }),
-    );
+    env = readLabEnv(out);
   }, 130_000);
   afterAll(async () => {
     // Politely: an agent killed outright leaves its dumpcap children behind (they hold no pipe
