@@ -1,11 +1,17 @@
 // What the tests that need root and system tools share, the lab's (samples/lab/lab.sh) above all:
 // why such a test is skipped here, the lab's description of the namespaces it built (lab.env),
-// and waiting for a child process to say something.
+// running hopscope inside one of them, and waiting for a child process to say something.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const LAB_SCRIPT = join(import.meta.dirname, '..', '..', 'samples', 'lab', 'lab.sh');
+const root = join(import.meta.dirname, '..', '..');
+export const LAB_SCRIPT = join(root, 'samples', 'lab', 'lab.sh');
+
+/** `ip`'s arguments that run hopscope with `args` inside network namespace `ns`, as on that host. */
+export function hopscopeInNamespace(ns: string, args: readonly string[]): string[] {
+  return ['netns', 'exec', ns, process.execPath, join(root, 'bin', 'hopscope.js'), ...args];
+}
 
 /** Why a test that needs root (for `rootFor`) and `tools` is skipped here, or null when it can run. */
 export function skipReasonWithout(tools: readonly string[], rootFor: string): string | null {

@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
-import { LAB_SCRIPT as lab, readLabEnv, skipReasonWithout, waitFor } from '../helpers/lab.js';
+import {
+  hopscopeInNamespace,
+  LAB_SCRIPT as lab,
+  readLabEnv,
+  skipReasonWithout,
+  waitFor,
+} from '../helpers/lab.js';
 import { nobodyCan, runLiveCli } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -28,11 +34,16 @@ interface Live {
   done: Promise<{ code: number | null; stdout: string }>;
 }
 
-/** Starts `hopscope live` and resolves once `ready` interfaces say they capture. */
-async function startLive(args: string[], ready: number): Promise<Live> {
-  const child = spawn(process.execPath, [bin, 'live', '--json', '--log-level', 'info', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Starts `hopscope live` (inside network namespace `netns` when given) and resolves once `ready`
+ * interfaces say they capture.
+ */
+async function startLive(args: string[], ready: number, netns?: string): Promise<Live> {
+  const live = ['live', '--json', '--log-level', 'info', ...args];
+  const child =
+    netns === undefined
+      ? spawn(process.execPath, [bin, ...live], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('ip', hopscopeInNamespace(netns, live), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (b: Buffer) => {
@@ -183,48 +194,11 @@ describe.skipIf(skipReason !== null)('hopscope live on the lab (real kernel, rea
   it.skipIf(!capBuilt)(
     'the cap backend captures in the namespace hopscope runs in, and says it cannot count drops',
     async () => {
-      const ns = env.LAB_HOST1 as string;
-      const child = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns,
-          process.execPath,
-          bin,
-          'live',
-          '--backend',
-          'cap',
-          '-i',
-          'tap0',
-          '-i',
-          'phy0',
-          '--json',
-          '--log-level',
-          'info',
-        ],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (b: Buffer) => {
-        stdout += b.toString();
-      });
-      child.stderr?.on('data', (b: Buffer) => {
-        stderr += b.toString();
-      });
-      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-      await waitFor(
-        () => (stderr.match(/"msg":"capturing"/g) ?? []).length >= 2,
-        20_000,
-        () => stderr,
-      );
+      // cap cannot enter a namespace: hopscope runs in it.
+      const live = await startLive(['--backend', 'cap', '-i', 'tap0', '-i', 'phy0'], 2, env.LAB_HOST1);
       await push(out, '1000000');
-      child.kill('SIGINT');
-      expect(await closed).toBe(0);
-      const report = JSON.parse(stdout) as Report;
+      const { code, report, stderr } = await stopLive(live);
+      expect(code).toBe(0);
       expect(report.hops.map((h) => [h.name, h.kind, h.kindSource])).toEqual([
         ['tap0', 'tap', 'system'],
         ['phy0', 'physical', 'system'],

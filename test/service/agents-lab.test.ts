@@ -13,10 +13,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
-import { LAB_SCRIPT as lab, readLabEnv, skipReasonWithout, waitFor } from '../helpers/lab.js';
+import {
+  hopscopeInNamespace,
+  LAB_SCRIPT as lab,
+  readLabEnv,
+  skipReasonWithout,
+  waitFor,
+} from '../helpers/lab.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const bin = join(root, 'bin', 'hopscope.js');
 const skipReason = skipReasonWithout(
   ['ip', 'dumpcap', 'iperf3', 'ethtool', 'ping', 'ss', 'tshark', 'pgrep'],
   'the lab needs network namespaces',
@@ -61,7 +65,9 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
 
   beforeAll(async () => {
     writeFileSync(tokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
-    await run('bash', [lab, '--setup-only', '--out', out, '--underlay-mtu', '9000'], { timeout: 120_000 });
+    await run('bash', [lab, '--setup-only', '--out', out, '--underlay-mtu', '9000'], {
+      timeout: 120_000,
+    });
     env = readLabEnv(out);
   }, 130_000);
   afterAll(async () => {
@@ -91,12 +97,7 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     const devices = ['tap0', env.LAB_BRIDGE as string, env.LAB_TUNNEL as string, 'phy0'];
     const child = spawn(
       'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        process.execPath,
-        bin,
+      hopscopeInNamespace(ns, [
         'live',
         ...devices.flatMap((d) => ['-i', d]),
         '--listen',
@@ -111,7 +112,7 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
         'info',
         '--json',
         ...extra,
-      ],
+      ]),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
@@ -133,18 +134,10 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     const [h1, h2] = [env.LAB_HOST1 as string, env.LAB_HOST2 as string];
     const [a1, a2] = [underlay(h1), underlay(h2)];
     // Not loopback and no token: refused before any capture starts.
-    const refused = await outcome('ip', [
-      'netns',
-      'exec',
-      h1,
-      process.execPath,
-      bin,
-      'live',
-      '-i',
-      'tap0',
-      '--listen',
-      `${a1}:9477`,
-    ]);
+    const refused = await outcome(
+      'ip',
+      hopscopeInNamespace(h1, ['live', '-i', 'tap0', '--listen', `${a1}:9477`]),
+    );
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/reachable from other hosts: give --token-file/);
 
@@ -159,19 +152,17 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
       two.stderr,
     );
 
-    const analyze = await outcome('ip', [
-      'netns',
-      'exec',
-      h1,
-      process.execPath,
-      bin,
-      'analyze',
-      '--json',
-      '--token-file',
-      tokenFile,
-      `http://${a1}:9477`,
-      `http://${a2}:9477`,
-    ]);
+    const analyze = await outcome(
+      'ip',
+      hopscopeInNamespace(h1, [
+        'analyze',
+        '--json',
+        '--token-file',
+        tokenFile,
+        `http://${a1}:9477`,
+        `http://${a2}:9477`,
+      ]),
+    );
     expect(analyze.status, analyze.stderr).toBe(0);
     const report = JSON.parse(analyze.stdout) as Report;
     const names = report.hops.map((h) => h.name);
@@ -185,15 +176,7 @@ describe.skipIf(skipReason !== null)('two agents in two lab namespaces, one anal
     // The hosts' clocks are one here; the estimate across the agents says so within a millisecond.
     expect(Math.abs(report.clockOffsets['host2-phy0'] ?? 1)).toBeLessThan(0.001);
     // Without the token the agents refuse.
-    const without = await outcome('ip', [
-      'netns',
-      'exec',
-      h1,
-      process.execPath,
-      bin,
-      'analyze',
-      `http://${a2}:9477`,
-    ]);
+    const without = await outcome('ip', hopscopeInNamespace(h1, ['analyze', `http://${a2}:9477`]));
     expect(without.status).toBe(1);
     expect(without.stderr).toMatch(/refused the token \(401\)/);
 
