@@ -5,10 +5,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasNetRaw, isUp, loadCap } from '../../src/capture/live/cap.js';
+import { skipReasonWithout, waitFor } from '../helpers/lab.js';
 import { bin } from './helpers.js';
 
-const isRoot = process.getuid?.() === 0;
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const skipReason = skipReasonWithout(['ip'], 'veth devices need root');
 const created: string[] = [];
 
 afterAll(() => {
@@ -25,21 +26,13 @@ function downPair(tag: string): [string, string] {
   return [a, b];
 }
 
-async function waitFor(test: () => boolean, ms: number, said: () => string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > until) throw new Error(`timed out; stderr so far:\n${said()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const backends = [
   { name: 'tcpdump', available: has('tcpdump') },
   { name: 'dumpcap', available: has('dumpcap') },
   { name: 'cap', available: !(loadCap() instanceof Error) && hasNetRaw() },
 ];
 
-describe.skipIf(!isRoot || !has('ip'))('hopscope live on an interface that is down', () => {
+describe.skipIf(skipReason !== null)('hopscope live on an interface that is down', () => {
   for (const backend of backends) {
     it.skipIf(!backend.available)(
       `${backend.name}: waits for it, says so once, captures when it comes up`,
