@@ -4,8 +4,8 @@
 // the service's hooks see every source. No root needed: the capture is the replayed file.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { StartCapture } from '../../src/capture/live/backend.js';
-import { runLive } from '../../src/capture/live/run.js';
+import type { BackendName, StartCapture } from '../../src/capture/live/backend.js';
+import { type LiveOptions, runLive } from '../../src/capture/live/run.js';
 import { readCapture } from '../../src/capture/read.js';
 import type { Logger } from '../../src/log.js';
 import { emptyOverrides } from '../../src/pipeline/hops.js';
@@ -23,6 +23,33 @@ function recordingLogger(lines: Array<{ level: string; fields: object; message: 
     debug: () => {},
   };
   return logger;
+}
+
+/**
+ * runLive's options for `devices` captured by a replaying `backend` (the defaults of a plain
+ * `hopscope live -i DEV`), with `more` on top.
+ */
+function replayOptions(
+  devices: readonly string[],
+  backend: BackendName,
+  start: StartCapture,
+  more: Partial<LiveOptions> = {},
+): LiveOptions {
+  return {
+    interfaces: devices.map((device) => ({ netns: null, device, label: device })),
+    follow: [],
+    backend,
+    filter: null,
+    snaplen: 262144,
+    bufferSize: 1 << 20,
+    duration: null,
+    count: null,
+    overrides: emptyOverrides(),
+    logger: recordingLogger([]),
+    argv: ['live'],
+    backends: { [backend]: start },
+    ...more,
+  };
 }
 
 describe('runLive', () => {
@@ -59,21 +86,11 @@ describe('runLive', () => {
     let stoppedWith = -1;
     let maxNumber = 0;
     const outcome = await runLive(
-      {
-        interfaces: [{ netns: null, device: 'hsnothere0', label: 'hsnothere0' }],
-        follow: [],
-        backend: 'dumpcap',
-        filter: null,
-        snaplen: 262144,
-        bufferSize: 1 << 20,
-        duration: null,
+      replayOptions(['hsnothere0'], 'dumpcap', replay, {
         count: 2 * sampleFrames,
-        overrides: emptyOverrides(),
         logger: recordingLogger(lines),
-        argv: ['live'],
         retryMs: 20,
-        backends: { dumpcap: replay },
-      },
+      }),
       {
         tap: (hop, feed) => {
           tapped.push(hop);
@@ -150,21 +167,7 @@ describe('runLive', () => {
     };
     const controller = new AbortController();
     const outcome = await runLive(
-      {
-        interfaces: [{ netns: null, device: 'hsasked0', label: 'hsasked0' }],
-        follow: [],
-        backend: 'tcpdump',
-        filter: null,
-        snaplen: 262144,
-        bufferSize: 1 << 20,
-        duration: null,
-        count: null,
-        overrides: emptyOverrides(),
-        logger: recordingLogger([]),
-        argv: ['live'],
-        signal: controller.signal,
-        backends: { tcpdump: asked },
-      },
+      replayOptions(['hsasked0'], 'tcpdump', asked, { signal: controller.signal }),
       {
         onStart: async (run) => {
           await new Promise<void>((resolve) => {
@@ -205,21 +208,13 @@ describe('runLive', () => {
       return { stop: async () => end('stopped', null) };
     };
     const lines: Array<{ level: string; fields: object; message: string }> = [];
-    const outcome = await runLive({
-      interfaces: [{ netns: null, device: 'hsflaky0', label: 'hsflaky0' }],
-      follow: [],
-      backend: 'tcpdump',
-      filter: null,
-      snaplen: 262144,
-      bufferSize: 1 << 20,
-      duration: null,
-      count: 1,
-      overrides: emptyOverrides(),
-      logger: recordingLogger(lines),
-      argv: ['live'],
-      retryMs: 10,
-      backends: { tcpdump: flaky },
-    });
+    const outcome = await runLive(
+      replayOptions(['hsflaky0'], 'tcpdump', flaky, {
+        count: 1,
+        logger: recordingLogger(lines),
+        retryMs: 10,
+      }),
+    );
     expect(outcome.reason).toBe('count');
     expect(starts).toBe(5);
     const errors = lines.filter((l) => l.level === 'error').map((l) => l.message);
@@ -243,19 +238,14 @@ describe('runLive', () => {
       return { stop: async () => {} };
     };
     const lines: Array<{ level: string; fields: object; message: string }> = [];
-    const outcome = await runLive({
-      interfaces: ['x0', 'x1', 'x2'].map((d) => ({ netns: null, device: d, label: d })),
-      follow: [],
-      backend: 'cap',
-      filter: null,
-      snaplen: 65535,
-      bufferSize: 1 << 20,
-      duration: 30,
-      count: null,
-      logger: recordingLogger(lines),
-      argv: [],
-      backends: { cap: denied },
-    });
+    const outcome = await runLive(
+      replayOptions(['x0', 'x1', 'x2'], 'cap', denied, {
+        snaplen: 65535,
+        duration: 30,
+        logger: recordingLogger(lines),
+        argv: [],
+      }),
+    );
     expect(outcome.reason).toBe('failed');
     expect(outcome.fatal).toMatch(/CAP_NET_RAW and CAP_NET_ADMIN.*root.*setcap/);
     expect(lines.filter((l) => l.level === 'error')).toHaveLength(1);
