@@ -10,7 +10,7 @@ import { type Facts, reportWords, SEVERITY_RANK, type Severity } from '../findin
 import { endpointText } from '../observe/flow-key.js';
 import type { ReportContext } from './context.js';
 import { type EvidenceFrame, type EvidenceTag, evidenceKey, GROUP_TAGS } from './evidence.js';
-import type { Report, ReportFinding, ReportHop } from './model.js';
+import { isoTime, type Report, type ReportFinding, type ReportHop } from './model.js';
 
 export function n(value: number): string {
   return value.toLocaleString('en-US');
@@ -499,7 +499,8 @@ function buildTimeline(report: Report, groups: GroupedFinding[]): Timeline {
       end: Math.max(...(lasts.length > 0 ? lasts : firsts)) - start,
     });
   }
-  return { start: new Date(Math.round(start * 1000)).toISOString(), span, rows };
+  // On the reference hop's clock, which a hostile capture may put past any date: then no start.
+  return { start: isoTime(start), span, rows };
 }
 
 export function buildDocument(report: Report, context: ReportContext): ReportDocument {

@@ -11,10 +11,11 @@ import type { CaptureSink, Frame } from '../capture/frame.js';
 import { pacedFileChunks, readCapture } from '../capture/read.js';
 import { decodeFrameAt } from '../decode/decode.js';
 import { Carrier, createPacket, IpProto, type Level, type Packet, TcpFlag } from '../decode/packet.js';
+import { CaptureOpenError } from '../errors.js';
 import { classifyIpv4Header } from '../observe/checksum.js';
 import { classifyTransport } from '../observe/checksums.js';
 import { formatAddress } from '../observe/flows.js';
-import type { Report } from './model.js';
+import { isoTime, type Report } from './model.js';
 
 /** What a part shows: checksum, fragment fields, IP length, transport payload length, frame length, ICMP MTU. */
 /** Bytes read at a time while looking for evidence frames. */
@@ -41,8 +42,8 @@ export interface EvidenceFrame {
   hop: string;
   /** Wireshark's frame number in that file. */
   frame: number;
-  /** Capture time (ISO 8601, the hop's own clock). */
-  time: string;
+  /** Capture time (ISO 8601, the hop's own clock); null before 1970 or past what a Date holds. */
+  time: string | null;
   capturedLength: number;
   originalLength: number;
   parts: EvidencePart[];
@@ -108,9 +109,10 @@ export async function readEvidence(report: Report): Promise<EvidenceFrames> {
     const untilFound = pacedFileChunks(path, CHUNK_BYTES, () => left > 0);
     try {
       await readCapture(path, sink, { source: untilFound });
-    } catch {
+    } catch (error) {
       // The file changed or went away since the analysis: its frames stay unprinted, the report
-      // still lists their numbers.
+      // still lists their numbers. Anything else is a bug, not to be taken for a missing file.
+      if (!(error instanceof CaptureOpenError)) throw error;
     }
   }
   return out;
@@ -120,10 +122,13 @@ function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
 }
 
-/** "23:29:10.590123" (UTC, microseconds: tcpdump's default). */
+/**
+ * "23:29:10.590123" (UTC, microseconds: tcpdump's default). Counted from the seconds, not through
+ * a Date: a capture's time may lie before 1970 or past what a Date holds.
+ */
 function clockText(timeSec: number, timeNs: number): string {
-  const date = new Date(timeSec * 1000);
-  return `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}.${pad(Math.floor(timeNs / 1000), 6)}`;
+  const ofDay = ((timeSec % 86400) + 86400) % 86400;
+  return `${pad(Math.floor(ofDay / 3600), 2)}:${pad(Math.floor((ofDay % 3600) / 60), 2)}:${pad(ofDay % 60, 2)}.${pad(Math.floor(timeNs / 1000), 6)}`;
 }
 
 function tcpFlags(flags: number): string {
@@ -215,7 +220,7 @@ export function formatFrame(capture: string, hop: string, frame: Frame, packet: 
     capture,
     hop,
     frame: frame.number,
-    time: new Date(frame.timeSec * 1000 + Math.floor(frame.timeNs / 1e6)).toISOString(),
+    time: isoTime(frame.timeSec + Math.floor(frame.timeNs / 1e6) / 1000),
     capturedLength: frame.capturedLength,
     originalLength: frame.originalLength,
     parts,

@@ -194,7 +194,11 @@ function frameSizes(counts: Uint32Array): ReportHop['frameSizes'] {
 /** Latest instant a Date holds (ECMA-262: 8.64e15 ms); a hostile capture's timestamps may lie beyond. */
 const LAST_DATE_SEC = 8.64e12;
 
-function isoTime(seconds: number): string | null {
+/**
+ * Seconds since the epoch as ISO 8601, or null before 1970 or past what a Date holds: a capture's
+ * timestamps, or one corrected by a clock offset measured between two such, may be anywhere.
+ */
+export function isoTime(seconds: number): string | null {
   if (!(seconds >= 0 && seconds <= LAST_DATE_SEC)) return null;
   return new Date(Math.round(seconds * 1000)).toISOString();
 }

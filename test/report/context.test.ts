@@ -2,9 +2,10 @@
 // the whole file), time ranges from the hops, offloads from a topology that lists them, and what
 // a live session without files gets (no size, no hash, no evidence) still renders.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { analyzeCaptures } from '../../src/pipeline/analyze.js';
 import { buildOverrides } from '../../src/pipeline/hops.js';
@@ -12,6 +13,8 @@ import { buildContext, OFFLOAD_FEATURES, topologyOffloads } from '../../src/repo
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { buildReport } from '../../src/report/model.js';
+import { pcapngWriter } from '../capture/helpers.js';
+import { parsePcap } from '../helpers/parse-pcap.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'samples', 'pmtu-underlay');
 const topology = join(dir, 'topology.json');
@@ -110,5 +113,52 @@ describe('the verdict lists hops along the path', () => {
     const pathOrder = (r.paths[0]?.hops ?? []).map((h) => h.hop).filter((hop) => listed.includes(hop));
     expect(listed.length).toBeGreaterThan(2);
     expect(listed).toEqual(pathOrder);
+  });
+});
+
+describe('times past what a Date holds (a hostile if_tsoffset)', () => {
+  // The same frames on two interfaces of one pcapng, `a` shifted by 2^44 s (year ~557,000; a Date
+  // ends at 8.64e12 s): the correlator measures the shift as b's clock offset against a.
+  const tmp = mkdtempSync(join(tmpdir(), 'hopscope-far-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  function twin(offsetA: bigint): string {
+    const pcap = parsePcap(readFileSync(join(dir, 'guest1-eth0.pcap')));
+    const w = pcapngWriter(true);
+    const iface = (name: string, offset: bigint) =>
+      w.idb(pcap.linkType, [w.opt(2, Buffer.from(name)), w.opt(14, w.i64(offset))]);
+    const blocks = [w.shb(), iface('a', offsetA), iface('b', 0n)];
+    for (const r of pcap.records) {
+      const us = r.timeNs / 1000n;
+      const data = Buffer.from(r.data);
+      blocks.push(w.epb(0, us, data, [], 0, r.originalLength));
+      blocks.push(w.epb(1, us + 50n, data, [], 0, r.originalLength));
+    }
+    const path = join(tmp, `far${offsetA}.pcapng`);
+    writeFileSync(path, Buffer.concat(blocks));
+    return path;
+  }
+
+  it('renders, with no start to the timeline and every evidence frame re-read', async () => {
+    for (const offset of [1n << 44n, -(1n << 44n)]) {
+      const path = twin(offset);
+      const result = await analyzeCaptures([path], {
+        overrides: buildOverrides([], [], undefined),
+        logger: createLogger('silent'),
+        jobs: 1,
+      });
+      const r = buildReport(result, 'test');
+      expect(r.hops.map((h) => h.firstSeen === null)).toEqual([true, false]);
+      expect(Math.abs(r.clockOffsets.b ?? 0)).toBeGreaterThan(1e13);
+      const context = await buildContext(r, { version: 'test', commandLine: ['report'], generatedAt: null });
+      const wanted = new Set(r.findings.flatMap((f) => f.evidence.map((e) => `${e.hop}#${e.frame}`)));
+      expect([...wanted].some((key) => key.startsWith('a#'))).toBe(true);
+      expect(new Set(Object.keys(context.evidence))).toEqual(wanted);
+      for (const frame of Object.values(context.evidence)) {
+        expect(frame.time === null).toBe(frame.hop === 'a');
+        expect(frame.parts[0]?.text).toMatch(/^\d\d:\d\d:\d\d\.\d{6}$/);
+      }
+      expect(renderMarkdown(r, context)).toContain('Seconds from ? ');
+      expect(renderHtml(r, context)).toContain('in seconds from ?');
+    }
   });
 });
