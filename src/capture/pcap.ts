@@ -15,7 +15,9 @@
  * 'capture.truncated-file'. A record whose header is damaged is 'capture.malformed': impossible
  * lengths (captured length above max(snaplen, 256 KiB), or more than the original length), all
  * zero bytes, or odd (longer than the snaplen, a fraction of a second or more, a day away from
- * the last frame) without a plausible record after it (two in a row). After it the parser tries
+ * the last frame) without a plausible record after it (two in a row); one longer than the snaplen
+ * and believed shows the header's snaplen to be wrong, and raises the limit the checks use to its
+ * length. After a damaged record the parser tries
  * each following byte offset (zero runs at once) until a plausible record header (0 < captured
  * length <= snaplen <= original length, fraction below a second, seconds within a day of the last
  * good frame) itself followed by a plausible one, and reports the damaged spot in one line: its
@@ -121,7 +123,10 @@ class PcapStream extends RecordStream implements PcapParser {
   private nsPerFrac = 1000;
   private fracPerSec = 1_000_000;
   private recordLimit = MIN_RECORD_LIMIT;
-  /** The snaplen when set (a record longer is suspect), else recordLimit. */
+  /**
+   * The snaplen when set (a record longer is suspect), else recordLimit; raised to the longest
+   * record believed when the header's snaplen turns out to be below the records.
+   */
   private snapLimit = MIN_RECORD_LIMIT;
   /** Stream offset of the damaged record where the search for a plausible record began, or -1. */
   private resyncFrom = -1;
@@ -187,7 +192,14 @@ class PcapStream extends RecordStream implements PcapParser {
     }
     const next = this.followedWell(b, p, total, avail, sec);
     if (next === NEED_MORE) return NEED_MORE;
-    if (next === 1) return total;
+    if (next === 1) {
+      // Believed though longer than the snaplen: the header's snaplen is not the writer's limit
+      // (some writers put a wrong one there). Judged against it, every later record would be odd,
+      // and after the first real damage, or a clock step of a day, no record could be plausible
+      // again: the limit becomes the longest record believed.
+      if (caplen > this.snapLimit) this.snapLimit = caplen;
+      return total;
+    }
     return this.damaged(offset, `${odd}, and the record after it is not plausible`);
   }
 

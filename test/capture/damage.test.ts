@@ -97,6 +97,32 @@ describe('damaged classic pcap records', () => {
     expect(c.problems).toEqual([]);
   });
 
+  it('a header snaplen below the records costs nothing after a clock step or a damaged record', () => {
+    // Every record is above the snaplen the header claims: once one is believed, the longest record
+    // believed is the limit. Judged against the header's, a clock step of three days (or a damaged
+    // record) left no record plausible again, and the rest of the file was lost.
+    const t = 1_700_000_000;
+    const records: Array<[number, number, Buffer]> = [];
+    for (let i = 0; i < 12; i++) records.push([t + (i >= 6 ? 3 * 86400 : 0), i * 1000, Buffer.alloc(90, i)]);
+    for (const snaplen of [1, 64]) {
+      const bytes = buildPcap(true, PCAP_MAGIC_MICRO, records, snaplen);
+      const c = parse(bytes);
+      expect(c.frames.length).toBe(12);
+      expect(c.problems).toEqual([]);
+      // one record's length off by 3: that record (and at most the next) lost, not the rest
+      const broken = Buffer.from(bytes);
+      const at = recordOffsets(bytes)[3] as number;
+      broken.writeUInt32LE(93, at + 8);
+      for (const size of [broken.length, 7]) {
+        const d = parse(broken, () => size);
+        expect(d.frames.length).toBeGreaterThanOrEqual(10);
+        expect(d.frames.at(-1)?.data.equals(Buffer.alloc(90, 11))).toBe(true);
+        expect(d.problems).toHaveLength(1);
+        expect(d.problems[0]?.offset).toBe(at);
+      }
+    }
+  });
+
   it('a zero-filled tail is said once with its offset, not read as zero-length frames', () => {
     for (const bytes of lab) {
       const whole = parse(bytes);
