@@ -10,7 +10,7 @@ import type { Logger, LogLevel } from '../log.js';
 import { fetchAgentSources, isAgentUrl } from './agents.js';
 import type { HopOverrides } from './hops.js';
 import { planThreads, readInWorkers, share } from './parallel.js';
-import { type AnalysisResult, createSession } from './session.js';
+import { type AnalysisResult, createSession, type Session } from './session.js';
 
 export type { AnalysisResult, CaptureResult } from './session.js';
 
@@ -54,15 +54,17 @@ export async function analyzeCaptures(
         : [],
     ),
   );
-  const adoptAgents = async (session: ReturnType<typeof createSession>) => {
+  const adoptAgents = async (session: Session) => {
     for (const { sources, position } of await fromAgents)
       for (const source of sources) session.adoptSource(source, position);
   };
-  const session = createSession({
-    overrides: options.overrides,
-    logger: options.logger,
-    ...(options.path !== undefined ? { path: options.path } : {}),
-  });
+  const newSession = () =>
+    createSession({
+      overrides: options.overrides,
+      logger: options.logger,
+      ...(options.path !== undefined ? { path: options.path } : {}),
+    });
+  const session = newSession();
   const threads = planThreads(paths, options.jobs);
   if (threads > 1) {
     options.logger.debug({ threads, files: paths.length }, 'reading the captures in worker threads');
@@ -90,10 +92,27 @@ export async function analyzeCaptures(
         position,
       );
     }
-    for (const { data, position } of await fromWorkers) session.adoptSource(data, position);
-    await adoptAgents(session);
-    return session.result();
+    for (const { data, position, names } of await fromWorkers) session.adoptSource(data, position, names);
+    // Each thread named its hops knowing only its own files: named again in the files' order.
+    if (session.settleNames()) {
+      await adoptAgents(session);
+      return session.result();
+    }
+    // A name that changed what a hop is (--hop, --mtu, a topology entry for one of the two): its
+    // frames were observed as another hop. Rare (two files named alike, one named in an option);
+    // the files are read again, in order, here.
+    options.logger.debug({ files: paths.length }, 'hop names collide across threads: reading again in order');
+    return readInOrder(paths, newSession(), options, adoptAgents);
   }
+  return readInOrder(paths, session, options, adoptAgents);
+}
+
+async function readInOrder(
+  paths: readonly string[],
+  session: Session,
+  options: AnalyzeOptions,
+  adoptAgents: (session: Session) => Promise<void>,
+): Promise<AnalysisResult> {
   for (const path of paths) {
     await session.readFile(path, {
       onProgress: options.onProgress ? (read, total) => options.onProgress?.(path, read, total) : undefined,

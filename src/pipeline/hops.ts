@@ -67,13 +67,13 @@ export function emptyOverrides(): HopOverrides {
  * was on that host (`host1-any@tap0`), else by the index (`host1-any@if7`): never by looking the
  * index up on this machine, where it means something else.
  */
-export function nameIfIndexHop(
+export function ifIndexHopRequest(
   path: string,
   fileHop: string,
   ifIndex: number,
   overrides: HopOverrides,
-  taken: Set<string>,
-): { name: string; entry: TopologyHop | undefined } {
+  iface: CaptureInterface,
+): HopNameRequest {
   const file = basename(path);
   const host = overrides.anyCaptures.find(
     (c) => basename(c.file) === file || hopNameForFile(c.file) === fileHop,
@@ -81,10 +81,7 @@ export function nameIfIndexHop(
   const entry =
     host !== undefined ? overrides.topology.find((e) => e.host === host && e.ifindex === ifIndex) : undefined;
   const base = entry?.interface !== undefined ? `${fileHop}@${entry.interface}` : `${fileHop}@if${ifIndex}`;
-  let unique = base;
-  for (let n = 2; taken.has(unique); n++) unique = `${base}(${n})`;
-  taken.add(unique);
-  return { name: unique, entry };
+  return { base, alt: null, iface, ...(entry !== undefined ? { entry } : {}) };
 }
 
 /** `host1-phy0.pcap.gz` -> `host1-phy0`; stdin -> `stdin`. */
@@ -96,22 +93,47 @@ export function hopNameForFile(path: string): string {
   return name === '' ? basename(path) : name;
 }
 
-/** The hop name for one interface of one capture file, unique among `taken`. */
-export function nameHop(
-  path: string,
-  iface: CaptureInterface,
-  interfacesInFile: number,
-  taken: Set<string>,
-): string {
+/** How to name the hop of one interface of one capture file (see claimHopName). */
+export function hopRequest(path: string, iface: CaptureInterface, interfacesInFile: number): HopNameRequest {
   const fileName = hopNameForFile(path);
-  let name = iface.name !== null && iface.name !== '' ? iface.name : fileName;
+  let base = iface.name !== null && iface.name !== '' ? iface.name : fileName;
   if ((iface.name === null || iface.name === '') && interfacesInFile > 1)
-    name = `${fileName}#${iface.interfaceId}`;
-  if (taken.has(name) && iface.name !== null) name = `${fileName}:${iface.name}`;
+    base = `${fileName}#${iface.interfaceId}`;
+  return { base, alt: iface.name !== null ? `${fileName}:${iface.name}` : null, iface };
+}
+
+/**
+ * How a hop is to be named: `base`, or `alt` when an earlier hop holds `base` (a pcapng interface
+ * named like another capture's hop is `file:ifname`), then numbered `(2)`, `(3)`... until free.
+ * It keeps the interface (and topology entry) the hop is named for, so that the names can be given
+ * again in the files' order when threads read the files in another (session.ts settleNames).
+ */
+export interface HopNameRequest {
+  base: string;
+  alt: string | null;
+  iface: CaptureInterface;
+  entry?: TopologyHop;
+}
+
+/** The name `request` gets beside the names `taken`, which then holds it too. */
+export function claimHopName(request: HopNameRequest, taken: Set<string>): string {
+  const name = taken.has(request.base) && request.alt !== null ? request.alt : request.base;
   let unique = name;
   for (let n = 2; taken.has(unique); n++) unique = `${name}(${n})`;
   taken.add(unique);
   return unique;
+}
+
+/** Whether two identities resolve to the same kind, MTU and offloads (the name aside). */
+export function sameIdentity(a: HopIdentity, b: HopIdentity): boolean {
+  return (
+    a.kind === b.kind &&
+    a.kindSource === b.kindSource &&
+    a.mtu === b.mtu &&
+    a.mtuSource === b.mtuSource &&
+    a.snaplen === b.snaplen &&
+    JSON.stringify(a.offloads ?? null) === JSON.stringify(b.offloads ?? null)
+  );
 }
 
 const NAME_PATTERNS: ReadonlyArray<[RegExp, HopKind]> = [

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TunnelPorts } from '../decode/registry.js';
 import type { LogLevel } from '../log.js';
-import type { HopOverrides } from './hops.js';
+import type { HopNameRequest, HopOverrides } from './hops.js';
 import type { SourceData } from './session.js';
 
 export interface WorkerInput {
@@ -29,7 +29,7 @@ export interface WorkerInput {
 
 export type WorkerMessage =
   | { type: 'progress'; path: string; read: number; total: number | null }
-  | { type: 'done'; sources: SourceData[] };
+  | { type: 'done'; sources: SourceData[]; names: HopNameRequest[][] };
 
 /**
  * Below this many bytes in all, a worker's start and JIT warm-up cost what it saves. Measured on
@@ -61,6 +61,13 @@ function sizeOf(path: string): number {
 export interface PlacedPath {
   path: string;
   position: number;
+}
+
+/** A source a worker read, its place among the files, and how the worker named its hops. */
+export interface PlacedSource {
+  data: SourceData;
+  position: number;
+  names: HopNameRequest[];
 }
 
 /**
@@ -97,11 +104,11 @@ export async function readInWorkers(
   shares: readonly PlacedPath[][],
   input: Omit<WorkerInput, 'paths'>,
   onProgress?: (path: string, read: number, total: number | null) => void,
-): Promise<Array<{ data: SourceData; position: number }>> {
+): Promise<PlacedSource[]> {
   const results = await Promise.all(
     shares.map(
       (mine) =>
-        new Promise<Array<{ data: SourceData; position: number }>>((resolve, reject) => {
+        new Promise<PlacedSource[]>((resolve, reject) => {
           const paths = mine.map((p) => p.path);
           const worker = new Worker(WORKER_URL, { workerData: { ...input, paths } satisfies WorkerInput });
           let done = false;
@@ -111,7 +118,11 @@ export async function readInWorkers(
               done = true;
               // The worker reads its files in order and returns one source per file.
               resolve(
-                message.sources.map((data, i) => ({ data, position: (mine[i] as PlacedPath).position })),
+                message.sources.map((data, i) => ({
+                  data,
+                  position: (mine[i] as PlacedPath).position,
+                  names: message.names[i] ?? [],
+                })),
               );
             }
           });

@@ -39,7 +39,16 @@ import { endFragments } from '../observe/fragments.js';
 import { createHopState, type HopState, observeFrame } from '../observe/hop.js';
 import { type HopView, viewHop } from '../observe/hop-view.js';
 import { buildReport, type Report } from '../report/model.js';
-import { type HopOverrides, hopNameForFile, nameHop, nameIfIndexHop, resolveIdentity } from './hops.js';
+import {
+  claimHopName,
+  type HopNameRequest,
+  type HopOverrides,
+  hopNameForFile,
+  hopRequest,
+  ifIndexHopRequest,
+  resolveIdentity,
+  sameIdentity,
+} from './hops.js';
 
 export interface CaptureResult {
   path: string;
@@ -114,10 +123,22 @@ export interface SourceData {
 export interface Session {
   /** A new source named `path` (a file, `-`, an interface); frames are pushed into what it returns. */
   addSource(path: string, position?: number): SourceFeed;
-  /** A source another session read to its end (in a worker thread). Hop names stay unique. */
-  adoptSource(data: SourceData, position?: number): void;
+  /**
+   * A source another session read to its end (in a worker thread). Hop names stay unique. `names`:
+   * how that session named its hops (hopNames), for settleNames.
+   */
+  adoptSource(data: SourceData, position?: number, names?: HopNameRequest[]): void;
   /** Every source as data, to hand to another session; only once all sources have ended. */
   exportSources(): SourceData[];
+  /** How each source's hops were named, in the order of exportSources. */
+  hopNames(): HopNameRequest[][];
+  /**
+   * Names every hop again as reading the sources one after the other, in their positions, would
+   * have: files read in threads are named in the order they end, each thread knowing only its own
+   * names. False when a hop's name so changes what it is (--hop, --mtu or a topology entry names
+   * one of the two): it was observed as another hop, and its file must be read again in order.
+   */
+  settleNames(): boolean;
   /** Adds a capture file (or `-`) and reads it to its end. */
   readFile(path: string, options?: ReadCaptureOptions, position?: number): Promise<CaptureResult>;
   /** Everything seen so far; derived values fresh, the analysis undisturbed. */
@@ -130,21 +151,38 @@ interface Source {
   position: number;
   feed: SourceFeed;
   hops: HopState[];
+  /** How each hop was named, by index; null for a source adopted without (an agent's). */
+  names: HopNameRequest[] | null;
   problems: FindingStore;
 }
 
-/** Renames an adopted hop whose name an earlier source took (the way nameHop makes names unique). */
-function uniqueName(hop: HopState, taken: Set<string>): void {
-  let unique = hop.name;
-  for (let n = 2; taken.has(unique); n++) unique = `${hop.name}(${n})`;
-  taken.add(unique);
-  if (unique === hop.name) return;
-  hop.name = unique;
-  hop.findings.hop = unique;
-  for (const byFlow of hop.findings.byCode) for (const record of byFlow.values()) record.hop = unique;
+function renameHop(hop: HopState, name: string): void {
+  if (name === hop.name) return;
+  hop.name = name;
+  hop.findings.hop = name;
+  for (const byFlow of hop.findings.byCode) for (const record of byFlow.values()) record.hop = name;
 }
 
-function adopted(data: SourceData, taken: Set<string>, position: number): Source {
+/** Renames an adopted hop whose name an earlier source took (numbered, as claimHopName does). */
+function uniqueName(hop: HopState, taken: Set<string>): void {
+  renameHop(hop, claimHopName({ base: hop.name, alt: null, iface: NO_INTERFACE }, taken));
+}
+
+/** The interface of a name request that only numbers a name already made. */
+const NO_INTERFACE: CaptureInterface = {
+  interfaceId: 0,
+  linkType: LinkType.ETHERNET,
+  snaplen: 0,
+  name: null,
+  description: null,
+};
+
+function adopted(
+  data: SourceData,
+  taken: Set<string>,
+  position: number,
+  names: HopNameRequest[] | null,
+): Source {
   const hops = data.hops.map((stored) => {
     // The source has ended: its fragments are done with, no reassembler is needed again.
     const hop: HopState = { ...stored, reassembly: null };
@@ -160,7 +198,7 @@ function adopted(data: SourceData, taken: Set<string>, position: number): Source
     end() {},
     fail() {},
   };
-  return { position, feed, hops, problems: data.problems };
+  return { position, feed, hops, names, problems: data.problems };
 }
 
 export function createSession(options: SessionOptions): Session {
@@ -178,8 +216,8 @@ export function createSession(options: SessionOptions): Session {
       add(source);
       return source.feed;
     },
-    adoptSource(data, position = sources.length) {
-      add(adopted(data, taken, position));
+    adoptSource(data, position = sources.length, names) {
+      add(adopted(data, taken, position, names ?? null));
     },
     exportSources() {
       return sources.map((source) => ({
@@ -187,6 +225,32 @@ export function createSession(options: SessionOptions): Session {
         hops: source.hops.map(({ reassembly: _r, ...hop }) => hop),
         problems: source.problems,
       }));
+    },
+    hopNames() {
+      return sources.map((source) => source.names ?? []);
+    },
+    settleNames() {
+      taken.clear();
+      let same = true;
+      for (const source of sources) {
+        const path = source.feed.capture.path;
+        source.hops.forEach((hop, index) => {
+          const request = source.names?.[index];
+          if (request === undefined) {
+            uniqueName(hop, taken);
+            return;
+          }
+          const name = claimHopName(request, taken);
+          // The hop holds the identity of the name it was observed under (in its thread).
+          if (
+            !sameIdentity(hop, resolveIdentity(name, path, request.iface, options.overrides, request.entry))
+          )
+            same = false;
+          renameHop(hop, name);
+        });
+        source.feed.capture.hops = source.hops.map((hop) => hop.name);
+      }
+      return same;
     },
     async readFile(path, readOptions = {}, position) {
       const feed = session.addSource(path, position);
@@ -239,6 +303,7 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
   const capture = emptyCaptureResult(path);
   const packet: Packet = createPacket();
   const hops: HopState[] = [];
+  const names: HopNameRequest[] = [];
   const problems = createFindingStore(path);
   const byInterface: Array<HopState | undefined> = [];
   const interfaces: CaptureInterface[] = [];
@@ -248,8 +313,12 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
   // closure variable would be boxed anew on every frame).
   let lastHop: HopState | null = null;
 
-  const addHop = (hop: HopState): HopState => {
+  const addHop = (request: HopNameRequest): HopState => {
+    const name = claimHopName(request, taken);
+    const identity = resolveIdentity(name, path, request.iface, options.overrides, request.entry);
+    const hop = createHopState(identity);
     hops.push(hop);
+    names.push(request);
     capture.hops.push(hop.name);
     return hop;
   };
@@ -262,10 +331,9 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
     let hop = byInterface[interfaceId];
     if (hop === undefined) {
       const iface = declared(interfaceId, LinkType.ETHERNET);
-      const name = nameHop(path, iface, Math.max(1, interfaces.length), taken);
-      hop = addHop(createHopState(resolveIdentity(name, path, iface, options.overrides)));
+      hop = addHop(hopRequest(path, iface, Math.max(1, interfaces.length)));
       byInterface[interfaceId] = hop;
-      log.debug({ hop: name, interfaceId, linkType: iface.linkType }, 'hop');
+      log.debug({ hop: hop.name, interfaceId, linkType: iface.linkType }, 'hop');
     }
     return hop;
   };
@@ -277,8 +345,7 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
     if (hop === undefined) {
       const iface = declared(interfaceId, LinkType.LINUX_SLL2);
       const fileHop = iface.name !== null && iface.name !== '' ? iface.name : hopNameForFile(path);
-      const { name, entry } = nameIfIndexHop(path, fileHop, ifIndex, options.overrides, taken);
-      hop = addHop(createHopState(resolveIdentity(name, path, iface, options.overrides, entry)));
+      hop = addHop(ifIndexHopRequest(path, fileHop, ifIndex, options.overrides, iface));
       byIfIndex.set(key, hop);
       splitInterfaces.add(interfaceId);
     }
@@ -370,5 +437,5 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
       for (const hop of hops) if (hop.reassembly !== null) endFragments(hop.reassembly);
     },
   };
-  return { position, feed, hops, problems };
+  return { position, feed, hops, names, problems };
 }

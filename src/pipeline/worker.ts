@@ -21,4 +21,4 @@ for (const path of input.paths) {
     onProgress: (read, total) => post({ type: 'progress', path, read, total }),
   });
 }
-post({ type: 'done', sources: session.exportSources() });
+post({ type: 'done', sources: session.exportSources(), names: session.hopNames() });

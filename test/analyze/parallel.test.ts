@@ -1,11 +1,14 @@
 // analyze reading capture files in worker threads reports exactly what it reports reading them one
 // after the other: the real binary (the compiled worker exists only in dist/), on two lab scenarios
-// with fragments, PMTU messages, GSO and GRO.
+// with fragments, PMTU messages, GSO and GRO, and on files whose hop names collide.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
+import { pcapngWriter } from '../capture/helpers.js';
+import { parsePcap } from '../helpers/parse-pcap.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'hopscope.js');
@@ -45,5 +48,52 @@ describe('analyze in worker threads', () => {
     expect(two.report.findings.length).toBeGreaterThan(0);
     expect(two.report.paths.length).toBeGreaterThan(0);
     expect(JSON.stringify(two.report)).toBe(JSON.stringify(one.report));
+  });
+});
+
+describe('hop names in worker threads', () => {
+  // Files named alike (eth0.pcap of two hosts) and a pcapng interface named like them: the names are
+  // made unique in the order the files were given. The largest file (position 1) is read in this
+  // thread, the others in a worker, which ends after it: named in that order, position 0 became
+  // eth0(2) and position 1 eth0, and a --hop meant for one of them applied to both.
+  const tmp = mkdtempSync(join(tmpdir(), 'hopscope-names-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const lab = join(root, 'samples', 'pmtu-underlay');
+  const place = (dir: string, name: string, bytes: Uint8Array) => {
+    mkdirSync(join(tmp, dir), { recursive: true });
+    writeFileSync(join(tmp, dir, name), bytes);
+    return join(tmp, dir, name);
+  };
+  const pcap = parsePcap(readFileSync(join(lab, 'host1-phy0.pcap')));
+  const w = pcapngWriter(true);
+  const big = [w.shb(), w.idb(pcap.linkType, [w.opt(2, Buffer.from('eth0'))])];
+  for (const r of pcap.records)
+    big.push(w.epb(0, r.timeNs / 1000n, Buffer.from(r.data), [], 0, r.originalLength));
+  const files = [
+    place('host1', 'eth0.pcap', readFileSync(join(lab, 'guest1-eth0.pcap'))),
+    place('host2', 'big.pcapng', Buffer.concat(big)),
+    place('host3', 'eth0.pcap', readFileSync(join(lab, 'guest2-eth0.pcap'))),
+  ];
+  const analyze = (jobs: number, options: string[]) => {
+    const out = spawnSync(
+      process.execPath,
+      [bin, 'analyze', '--json', '--log-level', 'debug', '--jobs', String(jobs), ...options, ...files],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(out.status, out.stderr).toBe(0);
+    return { report: JSON.parse(out.stdout) as Report, stderr: out.stderr };
+  };
+
+  it.each([
+    [[], false],
+    [['--hop', 'eth0=tap', '--mtu', 'big:eth0=1400'], true],
+  ])('are the names of one thread, with options %j', (options, readAgain) => {
+    const one = analyze(1, options);
+    const two = analyze(2, options);
+    expect(two.stderr).toMatch(/reading the captures in worker threads/);
+    expect(one.report.captures.map((c) => c.hops)).toEqual([['eth0'], ['big:eth0'], ['eth0(2)']]);
+    expect(JSON.stringify(two.report)).toBe(JSON.stringify(one.report));
+    // A name that changes what a hop is (a kind or an MTU given for it) has its files read again.
+    expect(/reading again in order/.test(two.stderr)).toBe(readAgain);
   });
 });
