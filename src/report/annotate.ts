@@ -15,7 +15,7 @@ import { type CaptureInterface, type CaptureSink, type Frame, LinkType } from '.
 import { pacedFileChunks, readCapture } from '../capture/read.js';
 import { SLL2_HEADER_LENGTH } from '../decode/sll2.js';
 import type { Report } from './model.js';
-import { createPcapngWriter } from './pcapng-writer.js';
+import { createPcapngWriter, timeOffsetFor } from './pcapng-writer.js';
 
 /** Bytes read from a file at a time: what bounds the frames held per file. */
 const CHUNK_BYTES = 256 * 1024;
@@ -222,6 +222,8 @@ export async function annotateCaptures(
   const cursors = paths.map((path, index) => openCursor(path, index, hopsOf(path), problems));
   for (const cursor of cursors) cursor.batch = await cursor.next();
   const outIds = new Map<string, number>();
+  /** Hops (by outIds' key) with a frame whose time could not be written: said once each. */
+  const farHops = new Set<string>();
   const summary: AnnotateSummary = {
     frames: 0,
     comments: 0,
@@ -254,6 +256,13 @@ export async function annotateCaptures(
     const frame = best.batch[best.at] as HeldFrame;
     best.at++;
     const hop = frame.hop;
+    const shift = offsetNs(hop);
+    let timeSec = frame.timeSec;
+    let timeNs = frame.timeNs - shift;
+    if (shift !== 0) {
+      timeSec += Math.floor(timeNs / 1e9);
+      timeNs = ((timeNs % 1e9) + 1e9) % 1e9;
+    }
     const key = `${best.index}:${hop}`;
     let interfaceId = outIds.get(key);
     if (interfaceId === undefined) {
@@ -263,19 +272,14 @@ export async function annotateCaptures(
         linkType: iface?.linkType ?? 1,
         snaplen: iface?.snaplen ?? 0,
         description: `${best.path}${iface?.name ? ` (${iface.name})` : ''}`,
+        // Times before 1970 or after 2554 (a hostile if_tsoffset): counted from the first one.
+        tsOffsetSec: timeOffsetFor(timeSec),
       });
       outIds.set(key, interfaceId);
       summary.interfaces.push({ name: hop, frames: 0 });
     }
-    const shift = offsetNs(hop);
-    let timeSec = frame.timeSec;
-    let timeNs = frame.timeNs - shift;
-    if (shift !== 0) {
-      timeSec += Math.floor(timeNs / 1e9);
-      timeNs = ((timeNs % 1e9) + 1e9) % 1e9;
-    }
     const notes = comments.get(best.path)?.get(frame.number) ?? [];
-    writer.writePacket({
+    const exact = writer.writePacket({
       interfaceId,
       timeSec,
       timeNs,
@@ -284,6 +288,12 @@ export async function annotateCaptures(
       comments: frame.comment !== null ? [frame.comment, ...notes] : notes,
       direction: frame.direction,
     });
+    if (!exact && !farHops.has(key)) {
+      farHops.add(key);
+      problems.push(
+        `${best.path}: frame ${frame.number}: its time (${timeSec} s from 1970) lies more than 584 years from the first frame of hop ${hop}, beyond what a pcapng timestamp holds: written at the nearest time one holds, as are any more such frames of the hop`,
+      );
+    }
     summary.frames++;
     summary.comments += notes.length;
     const counted = summary.interfaces[interfaceId];

@@ -6,7 +6,10 @@
  * The writer only produces bytes, in the order they go to the file, through `write`: the caller
  * chooses where they go (a stream for a capture of any length, a buffer for a small file written
  * atomically). Little-endian, nanosecond timestamps (if_tsresol 9), so the readers' exact
- * timestamps survive unchanged.
+ * timestamps survive unchanged. 64 bits of nanoseconds span 584 years: an interface whose times lie
+ * before 1970 or after 2554 (a hostile capture's if_tsoffset) counts them from an if_tsoffset of
+ * its own (timeOffsetFor), and a time beyond even that span is written at its nearest end, the
+ * writer saying so (never wrapped around into a time that looks plausible).
  */
 
 const BLOCK_SHB = 0x0a0d0d0a;
@@ -21,6 +24,7 @@ const SHB_USERAPPL = 4;
 const IF_NAME = 2;
 const IF_DESCRIPTION = 3;
 const IF_TSRESOL = 9;
+const IF_TSOFFSET = 14;
 const EPB_FLAGS = 2;
 const ISB_STARTTIME = 2;
 const ISB_ENDTIME = 3;
@@ -31,12 +35,28 @@ const ISB_OSDROP = 7;
 /** The largest block this writer makes; pcapng readers (Wireshark's among them) refuse bigger. */
 export const PCAPNG_MAX_PACKET = 256 * 1024 * 1024;
 
+/** Seconds a timestamp spans from its interface's offset: 2^64 ns, 584 years. */
+const SPAN_SEC = 2 ** 64 / 1e9;
+const LAST_TICK = (1n << 64n) - 1n;
+
+/**
+ * The if_tsoffset for an interface whose first time is `sec` (seconds since 1970): 0 when a count
+ * of nanoseconds since 1970 holds that time, else its whole seconds.
+ */
+export function timeOffsetFor(sec: number): number {
+  if (sec >= 0 && sec < SPAN_SEC) return 0;
+  // if_tsoffset is a signed 64-bit number: the largest doubles within it.
+  return Math.min(Math.max(Math.floor(sec), -(2 ** 63)), 2 ** 63 - 1024);
+}
+
 export interface PcapngInterface {
   name: string;
   linkType: number;
   /** 0: no limit. */
   snaplen: number;
   description?: string;
+  /** Whole seconds the interface's timestamps count from (if_tsoffset; see timeOffsetFor). Default 0. */
+  tsOffsetSec?: number;
 }
 
 export interface PcapngPacket {
@@ -68,7 +88,11 @@ export interface PcapngStatistics {
 export interface PcapngWriter {
   /** Declares an interface; returns its id for writePacket. */
   addInterface(iface: PcapngInterface): number;
-  writePacket(packet: PcapngPacket): void;
+  /**
+   * False when the packet's time lies beyond the 584 years its interface's timestamps span from
+   * its offset: it is written at the nearest time they hold.
+   */
+  writePacket(packet: PcapngPacket): boolean;
   /** An Interface Statistics Block: what the capture of that interface counted and dropped. */
   writeStatistics(stats: PcapngStatistics): void;
   /** Bytes handed to `write` so far. */
@@ -94,14 +118,23 @@ function u64Option(code: number, value: bigint): Option {
   return { code, value: bytes };
 }
 
-/** Timestamps split as pcapng stores them: the high and low 32 bits of a count of nanoseconds. */
-function timestampOption(code: number, sec: number, ns: number): Option {
-  const ticks = BigInt(Math.floor(sec)) * 1_000_000_000n + BigInt(Math.floor(ns));
+/**
+ * Timestamps split as pcapng stores them: the high and low 32 bits of a count of nanoseconds since
+ * `offsetSec`, held to what 64 bits count (`exact` false when it had to be).
+ */
+function timestampOption(
+  code: number,
+  sec: number,
+  ns: number,
+  offsetSec: number,
+): Option & { exact: boolean } {
+  const counted = BigInt(Math.floor(sec) - offsetSec) * 1_000_000_000n + BigInt(Math.floor(ns));
+  const ticks = counted < 0n ? 0n : counted > LAST_TICK ? LAST_TICK : counted;
   const bytes = new Uint8Array(8);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, Number(ticks >> 32n), true);
   view.setUint32(4, Number(ticks & 0xffffffffn), true);
-  return { code, value: bytes };
+  return { code, value: bytes, exact: ticks === counted };
 }
 
 function optionsLength(options: readonly Option[]): number {
@@ -153,6 +186,8 @@ export function createPcapngWriter(
 ): PcapngWriter {
   let bytesWritten = 0;
   let interfaces = 0;
+  /** Each interface's if_tsoffset, by id. */
+  const offsets: number[] = [];
   const emit = (bytes: Uint8Array): void => {
     bytesWritten += bytes.length;
     write(bytes);
@@ -176,6 +211,13 @@ export function createPcapngWriter(
       const options = [textOption(IF_NAME, optionText(iface.name))];
       if (iface.description) options.push(textOption(IF_DESCRIPTION, optionText(iface.description)));
       options.push({ code: IF_TSRESOL, value: Uint8Array.of(9) });
+      const offset = iface.tsOffsetSec ?? 0;
+      if (offset !== 0) {
+        const value = new Uint8Array(8);
+        new DataView(value.buffer).setBigInt64(0, BigInt(offset), true);
+        options.push({ code: IF_TSOFFSET, value });
+      }
+      offsets.push(offset);
       const idb = block(BLOCK_IDB, 8, options);
       idb.view.setUint16(8, iface.linkType, true);
       idb.view.setUint32(12, iface.snaplen >>> 0, true);
@@ -196,29 +238,31 @@ export function createPcapngWriter(
         options.push({ code: EPB_FLAGS, value: flags });
       }
       const epb = block(BLOCK_EPB, 20 + data.length, options);
-      const ts = timestampOption(0, packet.timeSec, packet.timeNs).value;
+      const ts = timestampOption(0, packet.timeSec, packet.timeNs, offsets[packet.interfaceId] ?? 0);
       epb.view.setUint32(8, packet.interfaceId, true);
-      epb.bytes.set(ts, 12);
+      epb.bytes.set(ts.value, 12);
       epb.view.setUint32(20, data.length, true);
       epb.view.setUint32(24, Math.max(packet.originalLength, data.length) >>> 0, true);
       epb.bytes.set(data, 28);
       putOptions(epb.view, epb.bytes, 28 + pad4(data.length), options);
       emit(epb.bytes);
+      return ts.exact;
     },
 
     writeStatistics(stats) {
       if (!(stats.interfaceId >= 0 && stats.interfaceId < interfaces))
         throw new RangeError(`pcapng writer: interface ${stats.interfaceId} was not declared`);
+      const offset = offsets[stats.interfaceId] ?? 0;
       const options: Option[] = [];
       if (stats.startSec !== undefined)
-        options.push(timestampOption(ISB_STARTTIME, stats.startSec, stats.startNs ?? 0));
-      options.push(timestampOption(ISB_ENDTIME, stats.timeSec, stats.timeNs));
+        options.push(timestampOption(ISB_STARTTIME, stats.startSec, stats.startNs ?? 0, offset));
+      options.push(timestampOption(ISB_ENDTIME, stats.timeSec, stats.timeNs, offset));
       if (stats.received !== undefined) options.push(u64Option(ISB_IFRECV, BigInt(stats.received)));
       if (stats.ifDropped !== undefined) options.push(u64Option(ISB_IFDROP, BigInt(stats.ifDropped)));
       if (stats.osDropped !== undefined) options.push(u64Option(ISB_OSDROP, BigInt(stats.osDropped)));
       const isb = block(BLOCK_ISB, 12, options);
       isb.view.setUint32(8, stats.interfaceId, true);
-      isb.bytes.set(timestampOption(0, stats.timeSec, stats.timeNs).value, 12);
+      isb.bytes.set(timestampOption(0, stats.timeSec, stats.timeNs, offset).value, 12);
       putOptions(isb.view, isb.bytes, 20, options);
       emit(isb.bytes);
     },

@@ -237,3 +237,50 @@ describe('annotate in bounded memory', () => {
     expect(long).toBeLessThan(200_000 / 20);
   }, 120_000);
 });
+
+// A hostile pcapng: interface a's times 2^44 s from 1970 (an if_tsoffset), b's 2^40 s before it,
+// and one frame of a 2^40 s after the others. Each written at its time, not wrapped around 2^64
+// nanoseconds into a plausible-looking one; the frame no pcapng timestamp can place beside its
+// hop's first is said, once, with its file and frame. Read back with hopscope's own reader.
+describe('annotate with times past 1970 + 584 years', () => {
+  it('keeps every time a pcapng timestamp can hold, and names the frame it cannot', async () => {
+    const { pcapngWriter, collect, pushChunked } = await import('../capture/helpers.js');
+    const { createPcapngParser } = await import('../../src/capture/pcapng.js');
+    const pcap = parsePcap(readFileSync(join(root, 'samples', 'pmtu-underlay', 'guest1-eth0.pcap')));
+    const w = pcapngWriter(true);
+    const iface = (name: string, offset: bigint) =>
+      w.idb(pcap.linkType, [w.opt(2, Buffer.from(name)), w.opt(14, w.i64(offset))]);
+    const blocks = [w.shb(), iface('a', 1n << 44n), iface('b', -(1n << 40n))];
+    const records = pcap.records.slice(0, 40);
+    for (const [i, r] of records.entries()) {
+      const us = r.timeNs / 1000n + (i === 20 ? (1n << 40n) * 1_000_000n : 0n);
+      blocks.push(w.epb(i % 2, us, Buffer.from(r.data), [], 0, r.originalLength));
+    }
+    const input = join(scratch, 'far.pcapng');
+    writeFileSync(input, Buffer.concat(blocks));
+    const out = join(scratch, 'far-annotated.pcapng');
+    const run = await runCli(['annotate', '--log-level', 'silent', input, '-o', out]);
+    expect(run.code).toBe(0);
+    const lines = run.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^hopscope: ${input}: frame 21: .*584 years.* hop a\\b`));
+    const read = (bytes: Buffer) => {
+      const c = collect();
+      pushChunked(createPcapngParser(c.sink), bytes, () => bytes.length);
+      expect(c.problems).toEqual([]);
+      const byName = new Map<string, Array<[number, number]>>();
+      for (const f of c.frames) {
+        const name = c.interfaces[f.interfaceId]?.name ?? '?';
+        byName.set(name, [...(byName.get(name) ?? []), [f.timeSec, f.timeNs]]);
+      }
+      return byName;
+    };
+    const before = read(readFileSync(input));
+    const after = read(readFileSync(out));
+    expect(after.get('b')).toEqual(before.get('b'));
+    // a: every frame at its time but frame 21, at the last instant a's timestamps hold
+    const a = before.get('a') ?? [];
+    const first = a[0]?.[0] as number;
+    expect(after.get('a')).toEqual(a.map((t, i) => (i === 10 ? [first + 18_446_744_073, 709_551_615] : t)));
+  });
+});

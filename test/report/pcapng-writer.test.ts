@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LinkType } from '../../src/capture/frame.js';
 import { createPcapngParser } from '../../src/capture/pcapng.js';
-import { createPcapngWriter } from '../../src/report/pcapng-writer.js';
+import { createPcapngWriter, timeOffsetFor } from '../../src/report/pcapng-writer.js';
 import { collect, prng, pushChunked } from '../capture/helpers.js';
 import { tcpFrame } from '../helpers/tcp-frames.js';
 
@@ -95,6 +95,43 @@ describe('pcapng writer', () => {
       b?.direction,
     ]).toEqual([1, sec + 1, 999_999_999, 40, frame.length, 2]);
     expect(b?.comment).toContain('checksum.partial');
+  });
+
+  it('keeps times a count of nanoseconds since 1970 cannot hold, and never wraps one around', () => {
+    // Hostile captures (an if_tsoffset of 2^44 s, or a negative one) have such times: each
+    // interface counts from an if_tsoffset of its own. A time 584 years or more from it is
+    // written at the nearest end, and writePacket says so.
+    const times = [-(2 ** 40) - 0.5, 2 ** 44, 1_795_770_000];
+    const exact: boolean[] = [];
+    const out = collect();
+    const bytes = written((w) => {
+      for (const [i, first] of times.entries()) {
+        const id = w.addInterface({
+          name: `if${i}`,
+          linkType: LinkType.ETHERNET,
+          snaplen: 0,
+          tsOffsetSec: timeOffsetFor(first),
+        });
+        for (const timeSec of [Math.floor(first), Math.floor(first) + 86_400])
+          exact.push(w.writePacket({ interfaceId: id, timeSec, timeNs: 5, data: frame, originalLength: 0 }));
+      }
+      // if2 counts from 1970: 2^40 s is past its span, -1 s before it
+      for (const timeSec of [2 ** 40, -1])
+        exact.push(w.writePacket({ interfaceId: 2, timeSec, timeNs: 7, data: frame, originalLength: 0 }));
+    });
+    pushChunked(createPcapngParser(out.sink), bytes, () => bytes.length);
+    expect(out.problems).toEqual([]);
+    expect(exact).toEqual([true, true, true, true, true, true, false, false]);
+    expect(out.frames.map((f) => [f.timeSec, f.timeNs])).toEqual([
+      [-(2 ** 40) - 1, 5],
+      [-(2 ** 40) - 1 + 86_400, 5],
+      [2 ** 44, 5],
+      [2 ** 44 + 86_400, 5],
+      [1_795_770_000, 5],
+      [1_795_770_000 + 86_400, 5],
+      [18_446_744_073, 709_551_615], // the last instant 64 bits of nanoseconds hold
+      [0, 0],
+    ]);
   });
 
   it('refuses a packet on an interface it never declared', () => {
