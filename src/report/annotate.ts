@@ -272,7 +272,7 @@ export async function annotateCaptures(
         linkType: iface?.linkType ?? 1,
         snaplen: iface?.snaplen ?? 0,
         description: `${best.path}${iface?.name ? ` (${iface.name})` : ''}`,
-        // Times before 1970 or after 2554 (a hostile if_tsoffset): counted from the first one.
+        // Times before 1970 or after 2554 (a hostile if_tsoffset): counted from around the first.
         tsOffsetSec: timeOffsetFor(timeSec),
       });
       outIds.set(key, interfaceId);
@@ -290,8 +290,9 @@ export async function annotateCaptures(
     });
     if (!exact && !farHops.has(key)) {
       farHops.add(key);
+      const [from, to] = writer.timeSpan(interfaceId);
       problems.push(
-        `${best.path}: frame ${frame.number}: its time (${timeSec} s from 1970) lies more than 584 years from the first frame of hop ${hop}, beyond what a pcapng timestamp holds: written at the nearest time one holds, as are any more such frames of the hop`,
+        `${best.path}: frame ${frame.number}: its time (${timeSec} s from 1970) lies outside the 584 years the pcapng timestamps of hop ${hop} can hold (${from} to ${to} s): written at the nearest time they hold, as are any more such frames of the hop`,
       );
     }
     summary.frames++;

@@ -41,12 +41,13 @@ const LAST_TICK = (1n << 64n) - 1n;
 
 /**
  * The if_tsoffset for an interface whose first time is `sec` (seconds since 1970): 0 when a count
- * of nanoseconds since 1970 holds that time, else its whole seconds.
+ * of nanoseconds since 1970 holds that time, else one that puts it in the middle of the span, so
+ * that times up to 292 years either side of it are held too.
  */
 export function timeOffsetFor(sec: number): number {
   if (sec >= 0 && sec < SPAN_SEC) return 0;
   // if_tsoffset is a signed 64-bit number: the largest doubles within it.
-  return Math.min(Math.max(Math.floor(sec), -(2 ** 63)), 2 ** 63 - 1024);
+  return Math.min(Math.max(Math.floor(sec) - Math.floor(SPAN_SEC / 2), -(2 ** 63)), 2 ** 63 - 1024);
 }
 
 export interface PcapngInterface {
@@ -89,12 +90,14 @@ export interface PcapngWriter {
   /** Declares an interface; returns its id for writePacket. */
   addInterface(iface: PcapngInterface): number;
   /**
-   * False when the packet's time lies beyond the 584 years its interface's timestamps span from
-   * its offset: it is written at the nearest time they hold.
+   * False when the packet's time lies outside the 584 years its interface's timestamps span from
+   * its offset (timeSpan): it is written at the nearest time they hold.
    */
   writePacket(packet: PcapngPacket): boolean;
   /** An Interface Statistics Block: what the capture of that interface counted and dropped. */
   writeStatistics(stats: PcapngStatistics): void;
+  /** The first and the last second an interface's timestamps hold (its offset, 2^64 ns on). */
+  timeSpan(interfaceId: number): [number, number];
   /** Bytes handed to `write` so far. */
   readonly bytesWritten: number;
 }
@@ -205,6 +208,11 @@ export function createPcapngWriter(
   return {
     get bytesWritten() {
       return bytesWritten;
+    },
+
+    timeSpan(interfaceId) {
+      const offset = offsets[interfaceId] ?? 0;
+      return [offset, offset + Math.floor(SPAN_SEC)];
     },
 
     addInterface(iface) {

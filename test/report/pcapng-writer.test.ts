@@ -99,8 +99,8 @@ describe('pcapng writer', () => {
 
   it('keeps times a count of nanoseconds since 1970 cannot hold, and never wraps one around', () => {
     // Hostile captures (an if_tsoffset of 2^44 s, or a negative one) have such times: each
-    // interface counts from an if_tsoffset of its own. A time 584 years or more from it is
-    // written at the nearest end, and writePacket says so.
+    // interface counts from an if_tsoffset of its own, 292 years before its first. A time outside
+    // the 584 years from there is written at the nearest end, and writePacket says so.
     const times = [-(2 ** 40) - 0.5, 2 ** 44, 1_795_770_000];
     const exact: boolean[] = [];
     const out = collect();
@@ -112,7 +112,7 @@ describe('pcapng writer', () => {
           snaplen: 0,
           tsOffsetSec: timeOffsetFor(first),
         });
-        for (const timeSec of [Math.floor(first), Math.floor(first) + 86_400])
+        for (const timeSec of [Math.floor(first), Math.floor(first) + 86_400, Math.floor(first) - 86_400])
           exact.push(w.writePacket({ interfaceId: id, timeSec, timeNs: 5, data: frame, originalLength: 0 }));
       }
       // if2 counts from 1970: 2^40 s is past its span, -1 s before it
@@ -121,14 +121,17 @@ describe('pcapng writer', () => {
     });
     pushChunked(createPcapngParser(out.sink), bytes, () => bytes.length);
     expect(out.problems).toEqual([]);
-    expect(exact).toEqual([true, true, true, true, true, true, false, false]);
+    expect(exact).toEqual([...Array(9).fill(true), false, false]);
     expect(out.frames.map((f) => [f.timeSec, f.timeNs])).toEqual([
       [-(2 ** 40) - 1, 5],
       [-(2 ** 40) - 1 + 86_400, 5],
+      [-(2 ** 40) - 1 - 86_400, 5],
       [2 ** 44, 5],
       [2 ** 44 + 86_400, 5],
+      [2 ** 44 - 86_400, 5],
       [1_795_770_000, 5],
       [1_795_770_000 + 86_400, 5],
+      [1_795_770_000 - 86_400, 5],
       [18_446_744_073, 709_551_615], // the last instant 64 bits of nanoseconds hold
       [0, 0],
     ]);
