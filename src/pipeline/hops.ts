@@ -84,6 +84,15 @@ export function ifIndexHopRequest(
   return { base, alt: null, iface, ...(entry !== undefined ? { entry } : {}) };
 }
 
+/**
+ * The most hops one capture makes, one per interface (or interface index of a Linux cooked v2
+ * capture). Each costs some 20 KB, and a hostile capture names a new interface in every frame (a
+ * pcapng interface block, or an interface index, per frame): 100,000 of them in 17 MB took 2.4 GB,
+ * and a few times more ran the heap out. The frames of every further interface are counted in one
+ * more hop, `<file>@more` (session.ts, and annotate.ts that names them again).
+ */
+export const MAX_HOPS_PER_CAPTURE = 4096;
+
 /** `host1-phy0.pcap.gz` -> `host1-phy0`; stdin -> `stdin`. */
 export function hopNameForFile(path: string): string {
   if (path === '-') return 'stdin';

@@ -46,6 +46,7 @@ import {
   hopNameForFile,
   hopRequest,
   ifIndexHopRequest,
+  MAX_HOPS_PER_CAPTURE,
   resolveIdentity,
   sameIdentity,
 } from './hops.js';
@@ -327,9 +328,32 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
   const declared = (interfaceId: number, linkType: number): CaptureInterface =>
     interfaces[interfaceId] ?? { interfaceId, linkType, snaplen: 262144, name: null, description: null };
 
-  const hopFor = (interfaceId: number): HopState => {
+  // The hop of every interface past MAX_HOPS_PER_CAPTURE, said once (with the frame that made it).
+  let overflow: HopState | null = null;
+  const overflowHop = (what: string, frame: Frame): HopState => {
+    if (overflow !== null) return overflow;
+    const iface = declared(frame.interfaceId, frame.linkType);
+    const hop = addHop({ base: `${hopNameForFile(path)}@more`, alt: null, iface });
+    overflow = hop;
+    feed.onProblem({
+      code: 'capture.malformed',
+      frame: frame.number,
+      offset: frame.fileOffset,
+      message: `frame ${frame.number} at offset ${frame.fileOffset}: ${what} is past the ${MAX_HOPS_PER_CAPTURE} hops one capture makes; its frames, and those of every further interface, are counted in hop ${hop.name}`,
+    });
+    return hop;
+  };
+
+  const hopFor = (interfaceId: number, frame?: Frame): HopState | undefined => {
     let hop = byInterface[interfaceId];
     if (hop === undefined) {
+      // An interface that carries no frames past the limit is left unnamed: nothing to count.
+      if (hops.length >= MAX_HOPS_PER_CAPTURE) {
+        if (frame === undefined) return undefined;
+        hop = overflowHop(`interface ${interfaceId}`, frame);
+        byInterface[interfaceId] = hop;
+        return hop;
+      }
       const iface = declared(interfaceId, LinkType.ETHERNET);
       hop = addHop(hopRequest(path, iface, Math.max(1, interfaces.length)));
       byInterface[interfaceId] = hop;
@@ -339,9 +363,14 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
   };
 
   // tcpdump -i any (Linux cooked v2): each interface index of the capturing host is a hop.
-  const ifIndexHopFor = (interfaceId: number, ifIndex: number): HopState => {
+  const ifIndexHopFor = (interfaceId: number, ifIndex: number, frame: Frame): HopState => {
     const key = interfaceId * 0x100000000 + ifIndex;
     let hop = byIfIndex.get(key);
+    if (hop === undefined && hops.length >= MAX_HOPS_PER_CAPTURE) {
+      hop = overflowHop(`interface index ${ifIndex} (Linux cooked v2)`, frame);
+      byIfIndex.set(key, hop);
+      splitInterfaces.add(interfaceId);
+    }
     if (hop === undefined) {
       const iface = declared(interfaceId, LinkType.LINUX_SLL2);
       const fileHop = iface.name !== null && iface.name !== '' ? iface.name : hopNameForFile(path);
@@ -372,8 +401,8 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
       );
       const hop =
         packet.ifIndex >= 0 && frame.linkType === LinkType.LINUX_SLL2
-          ? ifIndexHopFor(frame.interfaceId, packet.ifIndex)
-          : (byInterface[frame.interfaceId] ?? hopFor(frame.interfaceId));
+          ? ifIndexHopFor(frame.interfaceId, packet.ifIndex, frame)
+          : (byInterface[frame.interfaceId] ?? (hopFor(frame.interfaceId, frame) as HopState));
       observeFrame(hop, frame, packet, frame.buffer);
       lastHop = hop;
     },

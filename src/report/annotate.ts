@@ -14,6 +14,7 @@ import { basename } from 'node:path';
 import { type CaptureInterface, type CaptureSink, type Frame, LinkType } from '../capture/frame.js';
 import { pacedFileChunks, readCapture } from '../capture/read.js';
 import { SLL2_HEADER_LENGTH } from '../decode/sll2.js';
+import { MAX_HOPS_PER_CAPTURE } from '../pipeline/hops.js';
 import type { Report } from './model.js';
 import { createPcapngWriter, timeOffsetFor } from './pcapng-writer.js';
 
@@ -80,8 +81,8 @@ function openCursor(path: string, index: number, hops: readonly string[], proble
     return true;
   });
   // The analysis made a hop per interface, and per interface index of a Linux cooked v2 capture
-  // (tcpdump -i any), in the order of their first frames: the same frames in the same order name
-  // them again here.
+  // (tcpdump -i any), in the order of their first frames, and one for every interface past
+  // MAX_HOPS_PER_CAPTURE: the same frames in the same order name them again here.
   const hopByKey = new Map<number, string>();
   const hopOfFrame = (frame: Frame): string => {
     const sll2 = frame.linkType === LinkType.LINUX_SLL2 && frame.capturedLength >= SLL2_HEADER_LENGTH;
@@ -90,7 +91,8 @@ function openCursor(path: string, index: number, hops: readonly string[], proble
     let hop = hopByKey.get(key);
     if (hop === undefined) {
       hop =
-        hops[hopByKey.size] ?? `${basename(path)}#${frame.interfaceId}${ifIndex >= 0 ? `@if${ifIndex}` : ''}`;
+        hops[Math.min(hopByKey.size, MAX_HOPS_PER_CAPTURE)] ??
+        `${basename(path)}#${frame.interfaceId}${ifIndex >= 0 ? `@if${ifIndex}` : ''}`;
       hopByKey.set(key, hop);
     }
     return hop;

@@ -88,4 +88,41 @@ describe('memory bounded by what the capture carries', () => {
     expect(report.hops.every((h) => h.frames === 1)).toBe(true);
     expect(peakMiB).toBeLessThan(200);
   });
+
+  // A hostile capture naming a new interface in every frame: 100,000 of them (17 MB) took 2.4 GB
+  // and a few times more ran the heap out. Past 4,096 hops, one more holds every further interface.
+  it.each(['interface indexes', 'interface blocks'])('20,000 %s, one frame each', (what) => {
+    const w = pcapngWriter(true);
+    const blocks = [w.shb()];
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      const time = BigInt(1_700_000_000_000_000 + i);
+      if (what === 'interface indexes') {
+        if (i === 0) blocks.push(w.idb(276));
+        const sll2 = Buffer.alloc(20);
+        sll2.writeUInt16BE(0x0800, 0);
+        sll2.writeUInt32BE(i + 1, 4);
+        sll2.writeUInt16BE(1, 8);
+        sll2[10] = 4;
+        sll2[11] = 6;
+        blocks.push(w.epb(0, time, Buffer.concat([sll2, frame(i).subarray(14)])));
+      } else blocks.push(w.idb(1), w.epb(i, time, frame(i)));
+    }
+    const file = join(dir, `every-frame-${what.replace(' ', '-')}.pcapng`);
+    writeFileSync(file, Buffer.concat(blocks));
+    const { report, peakMiB } = analyze(file);
+    expect(report.hops).toHaveLength(4097);
+    const more = report.hops[4096];
+    expect(more?.name).toMatch(/@more$/);
+    expect(more?.frames).toBe(n - 4096);
+    expect(report.hops.reduce((sum, h) => sum + h.frames, 0)).toBe(n);
+    expect(report.captures[0]?.errors).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${file}: frame 4097 at offset \\d+: interface (index 4097|4096)\\b.* past the 4096 hops .* hop ${more?.name}$`,
+        ),
+      ),
+    ]);
+    expect(peakMiB).toBeLessThan(300);
+  });
 });

@@ -285,3 +285,41 @@ describe('annotate with times past 1970 + 584 years', () => {
     expect(after.get('a')).toEqual(a.map((t, i) => (i === 10 ? [first + 9_223_372_037, 709_551_615] : t)));
   });
 });
+
+describe('annotate past the hops one capture makes', () => {
+  it('puts the frames of every interface past 4,096 in the one hop the analysis counts them in', async () => {
+    const { pcapngWriter, collect, pushChunked } = await import('../capture/helpers.js');
+    const { createPcapngParser } = await import('../../src/capture/pcapng.js');
+    const w = pcapngWriter(true);
+    const blocks = [w.shb(), w.idb(276)];
+    for (let i = 0; i < 4200; i++) {
+      const sll2 = Buffer.alloc(20 + 20);
+      sll2.writeUInt16BE(0x0800, 0);
+      sll2.writeUInt32BE(i + 1, 4); // a new interface index in every frame
+      sll2.writeUInt16BE(1, 8);
+      sll2[11] = 6;
+      sll2[20] = 0x45;
+      blocks.push(w.epb(0, BigInt(1_700_000_000_000_000 + i), sll2));
+    }
+    const input = join(scratch, 'every-frame-an-index.pcapng');
+    writeFileSync(input, Buffer.concat(blocks));
+    const { report } = await analyzeJson([input]);
+    const out = join(scratch, 'every-frame-an-index-annotated.pcapng');
+    const run = await runCli(['annotate', '--log-level', 'silent', input, '-o', out]);
+    expect(run.code).toBe(0);
+    const c = collect();
+    const bytes = readFileSync(out);
+    pushChunked(createPcapngParser(c.sink), bytes, () => bytes.length);
+    const names = c.interfaces.map((i) => i.name);
+    expect(names).toEqual(report.hops.map((h) => h.name));
+    expect(names).toHaveLength(4097);
+    const counts = new Map<string, number>();
+    for (const f of c.frames) {
+      const name = names[f.interfaceId] as string;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(counts)).toEqual(
+      Object.fromEntries(report.hops.map((h) => [h.name, h.frames])),
+    );
+  });
+});
