@@ -20,7 +20,8 @@
  * length. After a damaged record the parser tries
  * each following byte offset (zero runs at once) until a plausible record header (0 < captured
  * length <= snaplen <= original length, fraction below a second, seconds within a day of the last
- * good frame) itself followed by a plausible one, and reports the damaged spot in one line: its
+ * good frame, or of the frame before the last jump of a day or more between two good frames)
+ * itself followed by a plausible one, and reports the damaged spot in one line: its
  * offset, what was wrong, and where reading resumed (or that the file is zero bytes from there).
  * So one damaged record costs that record, not the rest of the file. A version other than 2.4 or
  * reserved link-type bits are warned about, once each. Every frame read before a problem has been
@@ -136,6 +137,12 @@ class PcapStream extends RecordStream implements PcapParser {
   private zeroOnly = false;
   /** ts_sec of the last frame delivered (the anchor of the plausibility checks). */
   private lastSec = 0;
+  /**
+   * ts_sec of the frame before the last jump of more than a day between two frames delivered, or
+   * -1: the second anchor, for a file that leaves its time for a few frames and comes back (two
+   * captures merged, a clock stepped and stepped back).
+   */
+  private earlierSec = -1;
 
   constructor(
     private readonly sink: CaptureSink,
@@ -214,7 +221,7 @@ class PcapStream extends RecordStream implements PcapParser {
     if (caplen === 0 || caplen > this.snapLimit || u32(b, q + 12, le) < caplen) return false;
     if (u32(b, q + 4, le) >= this.fracPerSec) return false;
     const sec = u32(b, q, le);
-    if (Math.abs(sec - (this.frames > 0 ? this.lastSec : anchorSec)) > RESYNC_WINDOW_SEC) return false;
+    if (this.frames > 0 ? !this.nearLast(sec) : Math.abs(sec - anchorSec) > RESYNC_WINDOW_SEC) return false;
     const r = q + RECORD_HEADER + caplen;
     if (r + RECORD_HEADER > end) return false;
     const next = u32(b, r + 8, le);
@@ -226,9 +233,18 @@ class PcapStream extends RecordStream implements PcapParser {
     );
   }
 
+  /** Whether `sec` is within a day of the last frame's time, or of the time before its last jump. */
+  private nearLast(sec: number): boolean {
+    return (
+      Math.abs(sec - this.lastSec) <= RESYNC_WINDOW_SEC ||
+      (this.earlierSec >= 0 && Math.abs(sec - this.earlierSec) <= RESYNC_WINDOW_SEC)
+    );
+  }
+
   /**
    * Two in a row: 1 when the record of `total` bytes at b[p] is followed by a plausible record
-   * header (time within a day of `sec` or of the last frame) or by the very end of the file, 0 when not,
+   * header (time within a day of `sec`, of the last frame, or of the time before the last jump;
+   * else followed in turn by one within a day of it) or by the very end of the file, 0 when not,
    * NEED_MORE (wanted set) when the bytes to tell are not in yet.
    */
   private followedWell(b: Uint8Array, p: number, total: number, avail: number, sec: number): number {
@@ -244,17 +260,34 @@ class PcapStream extends RecordStream implements PcapParser {
     const nextSec = u32(b, q, le);
     const caplen = u32(b, q + 8, le);
     if (zeroHeader(b, q) || caplen > this.recordLimit || caplen > u32(b, q + 12, le)) return 0;
-    if (
-      Math.abs(nextSec - sec) <= RESYNC_WINDOW_SEC ||
-      (this.frames > 0 && Math.abs(nextSec - this.lastSec) <= RESYNC_WINDOW_SEC)
-    )
-      return 1;
-    // A time far off, but the lengths chain exactly to the end of the file: believed too.
+    if (Math.abs(nextSec - sec) <= RESYNC_WINDOW_SEC || (this.frames > 0 && this.nearLast(nextSec))) return 1;
+    // A time far off, but the lengths chain on: to the very end of the file, or to a third record
+    // header within a day of the next one (a file whose time jumps twice in a row: a capture merged
+    // in, a clock stepped). Believed too. What the carry cannot hold is not waited for.
     const last = total + RECORD_HEADER + caplen;
-    if (avail > last || last >= this.maxRecordLimit + 2 * RECORD_HEADER) return 0;
+    const capacity = this.maxRecordLimit + 2 * RECORD_HEADER;
+    if (last >= capacity) return 0;
+    if (avail >= last + RECORD_HEADER) return this.plausibleAfter(b, p + last, nextSec) ? 1 : 0;
     if (this.ended) return avail === last ? 1 : 0;
-    this.wanted = last + 1;
+    if (last + RECORD_HEADER > capacity) {
+      if (avail > last) return 0;
+      this.wanted = last + 1;
+      return NEED_MORE;
+    }
+    this.wanted = last + RECORD_HEADER;
     return NEED_MORE;
+  }
+
+  /** A record header at b[r] as followedWell wants the next one: lengths possible, time within a day of `sec`. */
+  private plausibleAfter(b: Uint8Array, r: number, sec: number): boolean {
+    const le = this.le;
+    const caplen = u32(b, r + 8, le);
+    return (
+      !zeroHeader(b, r) &&
+      caplen <= this.recordLimit &&
+      caplen <= u32(b, r + 12, le) &&
+      Math.abs(u32(b, r, le) - sec) <= RESYNC_WINDOW_SEC
+    );
   }
 
   /**
@@ -335,7 +368,8 @@ class PcapStream extends RecordStream implements PcapParser {
    * After a damaged record header, each byte offset is tried (runs of zero bytes are crossed at
    * once) until a plausible record header: captured length above 0 and within the snaplen, original
    * length at least that (and below the largest record believed), fraction below one second,
-   * seconds within a day of the last frame's (of the candidate's own before any frame), and the
+   * seconds within a day of the last frame's or of the one before its last jump (of the candidate's
+   * own before any frame), and the
    * record after it plausible too (two in a row), or the end of the file right after it.
    */
   private measureWhileResyncing(b: Uint8Array, p: number, offset: number, avail: number): number {
@@ -356,7 +390,7 @@ class PcapStream extends RecordStream implements PcapParser {
       origlen >= caplen &&
       origlen <= this.maxRecordLimit &&
       u32(b, p + 4, le) < this.fracPerSec &&
-      (this.frames === 0 || Math.abs(sec - this.lastSec) <= RESYNC_WINDOW_SEC);
+      (this.frames === 0 || this.nearLast(sec));
     if (!candidate) {
       if (b[p] !== 0) this.zeroOnly = false;
       return SKIP_BYTE;
@@ -393,6 +427,8 @@ class PcapStream extends RecordStream implements PcapParser {
     const sec = u32(b, p, le);
     const frac = u32(b, p + 4, le);
     const caplen = total - RECORD_HEADER;
+    // (The fast loop takes no record more than a day from the last: every jump is delivered here.)
+    if (this.frames > 0 && Math.abs(sec - this.lastSec) > RESYNC_WINDOW_SEC) this.earlierSec = this.lastSec;
     frame.number = ++this.frames;
     this.lastSec = sec;
     // A fraction of a whole second or more (never written by libpcap) is carried into the seconds.

@@ -123,6 +123,49 @@ describe('damaged classic pcap records', () => {
     }
   });
 
+  it('a file that leaves its time for a few frames and comes back keeps every frame', () => {
+    // Three frames three years back (another capture merged in, a clock stepped and stepped back),
+    // the last of them three days later still: its successor, back at the file's own time, is far
+    // from it and from the frame before, but within a day of the frames before the excursion. It
+    // used to make that intact record "damaged", and nothing after it near enough to resume at.
+    const t = 1_795_000_000;
+    const back = t - 3 * 365 * 86400;
+    const times = [t, t, t, t, back, back, back, back + 3 * 86400, t + 1, t + 1, t + 2, t + 2];
+    const records = times.map((sec, i): [number, number, Buffer] => [sec, i * 1000, Buffer.alloc(80, i)]);
+    const bytes = buildPcap(true, PCAP_MAGIC_MICRO, records);
+    for (const size of [bytes.length, 5]) {
+      const c = parse(bytes, () => size);
+      expect(c.problems).toEqual([]);
+      expect(c.frames.map((f) => f.timeSec)).toEqual(times);
+    }
+    // A frame whose time jumps, followed by frames that jump again (three times in a row).
+    const twice = [t, t, t, t, t + 10 * 86400, t + 20 * 86400, t + 20 * 86400, t + 20 * 86400, t + 1, t + 1];
+    const jumping = buildPcap(
+      true,
+      PCAP_MAGIC_MICRO,
+      twice.map((sec, i): [number, number, Buffer] => [sec, i * 1000, Buffer.alloc(80, i)]),
+    );
+    for (const size of [jumping.length, 3]) {
+      const c = parse(jumping, () => size);
+      expect(c.problems).toEqual([]);
+      expect(c.frames.map((f) => f.timeSec)).toEqual(twice);
+    }
+    // A record damaged where the excursion ends: reading resumes back at the file's own time.
+    const again = [t, t, t, t, back, back, back, t + 1, t + 1, t + 2, t + 2];
+    const clean = buildPcap(
+      true,
+      PCAP_MAGIC_MICRO,
+      again.map((sec, i): [number, number, Buffer] => [sec, i * 1000, Buffer.alloc(80, i)]),
+    );
+    const broken = Buffer.from(clean);
+    const at = recordOffsets(clean)[6] as number;
+    broken.writeUInt32LE(0xffffff, at + 8);
+    const c = parse(broken);
+    expect(c.problems).toHaveLength(1);
+    expect(c.problems[0]?.offset).toBe(at);
+    expect(c.frames.map((f) => f.timeSec)).toEqual([...again.slice(0, 6), ...again.slice(7)]);
+  });
+
   it('a zero-filled tail is said once with its offset, not read as zero-length frames', () => {
     for (const bytes of lab) {
       const whole = parse(bytes);
