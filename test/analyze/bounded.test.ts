@@ -68,18 +68,23 @@ describe('memory bounded by what the capture carries', () => {
     expect(peakMiB).toBeLessThan(200);
   });
 
+  /** An Ethernet frame as tcpdump -i any records it: a Linux cooked v2 header naming `ifIndex`. */
+  const sll2Frame = (ifIndex: number, ethernet: Buffer): Buffer => {
+    // Protocol, reserved, interface index, ARPHRD, packet type, address length, address.
+    const sll2 = Buffer.alloc(20);
+    sll2.writeUInt16BE(0x0800, 0);
+    sll2.writeUInt32BE(ifIndex, 4);
+    sll2.writeUInt16BE(1, 8);
+    sll2[10] = 4;
+    sll2[11] = 6;
+    return Buffer.concat([sll2, ethernet.subarray(14)]);
+  };
+
   it('a tcpdump -i any capture of a hypervisor with 2,000 interface indexes', () => {
     const w = pcapngWriter(true);
     const blocks = [w.shb(), w.idb(276)];
     for (let i = 0; i < 2000; i++) {
-      // Linux cooked v2: protocol, reserved, interface index, ARPHRD, packet type, address length, address.
-      const sll2 = Buffer.alloc(20);
-      sll2.writeUInt16BE(0x0800, 0);
-      sll2.writeUInt32BE(i + 1, 4);
-      sll2.writeUInt16BE(1, 8);
-      sll2[10] = 4;
-      sll2[11] = 6;
-      blocks.push(w.epb(0, BigInt(1_700_000_000_000_000 + i), Buffer.concat([sll2, frame(i).subarray(14)])));
+      blocks.push(w.epb(0, BigInt(1_700_000_000_000_000 + i), sll2Frame(i + 1, frame(i))));
     }
     const file = join(dir, 'any.pcapng');
     writeFileSync(file, Buffer.concat(blocks));
@@ -99,13 +104,7 @@ describe('memory bounded by what the capture carries', () => {
       const time = BigInt(1_700_000_000_000_000 + i);
       if (what === 'interface indexes') {
         if (i === 0) blocks.push(w.idb(276));
-        const sll2 = Buffer.alloc(20);
-        sll2.writeUInt16BE(0x0800, 0);
-        sll2.writeUInt32BE(i + 1, 4);
-        sll2.writeUInt16BE(1, 8);
-        sll2[10] = 4;
-        sll2[11] = 6;
-        blocks.push(w.epb(0, time, Buffer.concat([sll2, frame(i).subarray(14)])));
+        blocks.push(w.epb(0, time, sll2Frame(i + 1, frame(i))));
       } else blocks.push(w.idb(1), w.epb(i, time, frame(i)));
     }
     const file = join(dir, `every-frame-${what.replace(' ', '-')}.pcapng`);
