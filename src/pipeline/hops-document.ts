@@ -20,8 +20,17 @@
  */
 
 import { createFindingStore } from '../findings/store.js';
+import { createLogger } from '../log.js';
+import { ACK_STRIDE, SEGMENT_STRIDE } from '../observe/trace.js';
 import { decodeGraph, encodeGraph, type GraphJson } from './graph-json.js';
-import { type CaptureResult, emptyCaptureResult, type Session, type SourceData } from './session.js';
+import { buildOverrides } from './hops.js';
+import {
+  type CaptureResult,
+  createSession,
+  emptyCaptureResult,
+  type Session,
+  type SourceData,
+} from './session.js';
 
 export const HOPS_FORMAT = 'hopscope.hops';
 export const HOPS_VERSION = 1;
@@ -100,8 +109,60 @@ export function readHopsDocument(text: string): { document: HopsDocument; source
       );
     if (s === null || typeof s?.capture?.path !== 'string' || !hopsOk || !Array.isArray(s.problems?.byCode))
       throw new HopsDocumentError(`source ${i} does not have the form of a hop's state`);
+    for (const hop of s.hops as SourceData['hops']) checkTraces(hop, i);
+  }
+  // The state is hopscope's own and is read without further checks (observe, correlate, report):
+  // a damaged one is analysed alone first, on a copy of its own, so it is refused here, named,
+  // rather than failing the analysis of everything else.
+  try {
+    const trial = createSession({
+      overrides: buildOverrides([], [], undefined),
+      logger: createLogger('silent'),
+    });
+    for (const source of decodeGraph(doc.sources) as SourceData[]) trial.adoptSource(source);
+    trial.snapshot('trial');
+  } catch (error) {
+    throw new HopsDocumentError(`its hop state cannot be analysed (${(error as Error).message})`);
   }
   return { document: doc as HopsDocument, sources: sources as SourceData[] };
+}
+
+/** null, or a list of finite-or-NaN numbers whose length is a multiple of `stride`. */
+function numbersOk(value: unknown, stride: number): boolean {
+  if (value === null) return true;
+  if (!Array.isArray(value) || value.length % stride !== 0) return false;
+  for (const n of value)
+    if (typeof n !== 'number' || n === Number.POSITIVE_INFINITY || n === Number.NEGATIVE_INFINITY)
+      return false;
+  return true;
+}
+
+/**
+ * A hop's flow traces: what correlation indexes by stride (a sample array cut short would have it
+ * read past its end, or pair one flow's numbers with another's), and what it walks without checks.
+ */
+function checkTraces(hop: SourceData['hops'][number], i: number): void {
+  const bad = (what: string) =>
+    new HopsDocumentError(`source ${i}, hop ${JSON.stringify(hop.name)}: ${what}`);
+  for (const bucket of hop.flows.byHash.values()) {
+    if (!Array.isArray(bucket)) throw bad('a flow bucket is not a list');
+    for (const flow of bucket) {
+      if (flow === null || typeof flow !== 'object') throw bad('a flow is not an object');
+      const trace = (flow as { trace?: unknown }).trace;
+      if (trace === null) continue;
+      const t = trace as Partial<Record<'fromA' | 'fromB', Record<string, unknown>>> | undefined;
+      for (const side of ['fromA', 'fromB'] as const) {
+        const d = t?.[side];
+        if (d === null || typeof d !== 'object') throw bad(`a flow's trace has no ${side}`);
+        if (!numbersOk(d.samples, SEGMENT_STRIDE))
+          throw bad(`a flow's ${side}.samples is not a list of ${SEGMENT_STRIDE}-number samples`);
+        if (!numbersOk(d.acks, ACK_STRIDE))
+          throw bad(`a flow's ${side}.acks is not a list of ${ACK_STRIDE}-number samples`);
+        for (const key of ['intervals', 'repeated'])
+          if (!numbersOk(d[key], 2)) throw bad(`a flow's ${side}.${key} is not a list of [start, end) pairs`);
+      }
+    }
+  }
 }
 
 /** Renames a source's hops `AGENT-HOP` (unless already so), the capture named by where it came from. */

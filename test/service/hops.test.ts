@@ -11,7 +11,7 @@ import { packageVersion } from '../../src/cli/version.js';
 import { createLogger } from '../../src/log.js';
 import { splitAgentUrl } from '../../src/pipeline/agents.js';
 import { decodeGraph, encodeGraph, GraphJsonError } from '../../src/pipeline/graph-json.js';
-import { readHopsDocument } from '../../src/pipeline/hops-document.js';
+import { HopsDocumentError, readHopsDocument } from '../../src/pipeline/hops-document.js';
 import type { Report } from '../../src/report/model.js';
 import { type Service, startService } from '../../src/service/service.js';
 import { analyzeJson } from '../analyze/helpers.js';
@@ -110,6 +110,82 @@ describe('agents over HTTP (GET /hops)', () => {
     });
     expect(document.hops.map((h) => h.frames)).toEqual(sources.flatMap((s) => s.hops.map((h) => h.frames)));
     expect(() => readHopsDocument(text.replace('"version": 1', '"version": 2'))).toThrow(/version 2/);
+  });
+});
+
+/** A document's state decoded, changed by `change`, and encoded again. */
+// biome-ignore lint/suspicious/noExplicitAny: the state is changed where any test needs it
+type Loose = any;
+
+function damaged(text: string, change: (sources: Loose[]) => void): string {
+  const doc = JSON.parse(text);
+  const sources = decodeGraph(doc.sources) as Loose[];
+  change(sources);
+  return JSON.stringify({ ...doc, sources: encodeGraph(sources) });
+}
+
+describe('a damaged document', () => {
+  it('is refused, named, and the local captures are still analysed', async () => {
+    const url = await agent('h', captures.slice(0, 3));
+    const text = await (await fetch(`${url}/hops`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const traces = (sources: Loose[]) =>
+      sources.flatMap((s) =>
+        s.hops.flatMap((h: Loose) =>
+          [...h.flows.byHash.values()].flat().flatMap((f: Loose) => (f.trace ? [f.trace] : [])),
+        ),
+      );
+    const cases: Array<[(sources: Loose[]) => void, RegExp]> = [
+      // Samples cut short of their stride: correlation would read past the end.
+      [
+        (s) => {
+          const t = traces(s).find((t) => t.fromA.samples?.length > 5);
+          t.fromA.samples.length -= 1;
+        },
+        /samples is not a list of 5-number samples/,
+      ],
+      [
+        (s) => {
+          delete traces(s)[0].fromB;
+        },
+        /trace has no fromB/,
+      ],
+      // Each of these made `analyze` exit 70 (a TypeError in storeRecords, hop-view, report/model).
+      [
+        (s) => {
+          s[0].problems.byCode[0] = 0;
+        },
+        /cannot be analysed/,
+      ],
+      [
+        (s) => {
+          s[0].hops[0].checksums.seen.partial.frames = 7;
+        },
+        /cannot be analysed/,
+      ],
+      [
+        (s) => {
+          s[0].hops[0].linkTypes = 1;
+        },
+        /cannot be analysed/,
+      ],
+    ];
+    for (const [change, why] of cases) {
+      const bad = damaged(text, change);
+      expect(() => readHopsDocument(bad)).toThrow(HopsDocumentError);
+      expect(() => readHopsDocument(bad)).toThrow(why);
+    }
+    const server = createServer((_, res) => res.end(damaged(text, cases[2]?.[0] as (s: Loose[]) => void)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const bad = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const { run, report } = await analyzeJson([bad, captures[3] as string]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`${bad}: cannot get its hops: its hop state cannot be analysed`);
+      expect(run.stderr).not.toMatch(/internal error/);
+      expect(report.captures.map((c) => c.path)).toContain(captures[3]);
+    } finally {
+      server.close();
+    }
   });
 });
 
