@@ -223,14 +223,7 @@ class PcapStream extends RecordStream implements PcapParser {
     const sec = u32(b, q, le);
     if (this.frames > 0 ? !this.nearLast(sec) : Math.abs(sec - anchorSec) > RESYNC_WINDOW_SEC) return false;
     const r = q + RECORD_HEADER + caplen;
-    if (r + RECORD_HEADER > end) return false;
-    const next = u32(b, r + 8, le);
-    return (
-      !zeroHeader(b, r) &&
-      next <= this.recordLimit &&
-      next <= u32(b, r + 12, le) &&
-      Math.abs(u32(b, r, le) - sec) <= RESYNC_WINDOW_SEC
-    );
+    return r + RECORD_HEADER <= end && this.plausibleAfter(b, r, sec);
   }
 
   /** Whether `sec` is within a day of the last frame's time, or of the time before its last jump. */

@@ -11,6 +11,7 @@
  * stays in the hop's counters and findings.
  */
 
+import { u32 } from '../decode/common.js';
 import type { Level } from '../decode/packet.js';
 import { endpointText, type FlowKey, protocolName } from './flow-key.js';
 import { createFlowTrace, type FlowTrace, traceSamples } from './trace.js';
@@ -119,20 +120,9 @@ function bothAddresses(data: Uint8Array, a: number, b: number, length: number): 
   return addr;
 }
 
-/** The IPv4 address at data[offset] as an unsigned 32-bit number. */
-function v4At(data: Uint8Array, offset: number): number {
-  return (
-    (((data[offset] as number) << 24) |
-      ((data[offset + 1] as number) << 16) |
-      ((data[offset + 2] as number) << 8) |
-      (data[offset + 3] as number)) >>>
-    0
-  );
-}
-
 /** True when the level's source is the entry's endpoint A. */
 export function isFromA(entry: FlowEntry, data: Uint8Array, level: Level): boolean {
-  if (entry.ipVersion === 4) return entry.portA === level.srcPort && entry.a4 === v4At(data, level.srcOffset);
+  if (entry.ipVersion === 4) return entry.portA === level.srcPort && entry.a4 === u32(data, level.srcOffset);
   return entry.portA === level.srcPort && sameBytes(entry.addr, 0, data, level.srcOffset, 16);
 }
 
@@ -147,8 +137,8 @@ function matches(entry: FlowEntry, data: Uint8Array, level: Level, length: numbe
   }
   if (length === 4) {
     // Four bytes read once per address, compared as numbers: this runs for every level of every frame.
-    const src = v4At(data, level.srcOffset);
-    const dst = v4At(data, level.dstOffset);
+    const src = u32(data, level.srcOffset);
+    const dst = u32(data, level.dstOffset);
     if (
       entry.portA === level.srcPort &&
       entry.portB === level.dstPort &&
@@ -218,8 +208,8 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     addr: bothAddresses(data, a, b, length),
     portA: srcFirst ? level.srcPort : level.dstPort,
     portB: srcFirst ? level.dstPort : level.srcPort,
-    a4: length === 4 ? v4At(data, a) : -1,
-    b4: length === 4 ? v4At(data, b) : -1,
+    a4: length === 4 ? u32(data, a) : -1,
+    b4: length === 4 ? u32(data, b) : -1,
     lastSeenSec: nowSec,
     alive: true,
     trace: null,

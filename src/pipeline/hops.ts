@@ -125,7 +125,7 @@ export interface HopNameRequest {
 }
 
 /** The name `request` gets beside the names `taken`, which then holds it too. */
-export function claimHopName(request: HopNameRequest, taken: Set<string>): string {
+export function claimHopName(request: Pick<HopNameRequest, 'base' | 'alt'>, taken: Set<string>): string {
   const name = taken.has(request.base) && request.alt !== null ? request.alt : request.base;
   let unique = name;
   for (let n = 2; taken.has(unique); n++) unique = `${name}(${n})`;

@@ -166,17 +166,8 @@ function renameHop(hop: HopState, name: string): void {
 
 /** Renames an adopted hop whose name an earlier source took (numbered, as claimHopName does). */
 function uniqueName(hop: HopState, taken: Set<string>): void {
-  renameHop(hop, claimHopName({ base: hop.name, alt: null, iface: NO_INTERFACE }, taken));
+  renameHop(hop, claimHopName({ base: hop.name, alt: null }, taken));
 }
-
-/** The interface of a name request that only numbers a name already made. */
-const NO_INTERFACE: CaptureInterface = {
-  interfaceId: 0,
-  linkType: LinkType.ETHERNET,
-  snaplen: 0,
-  name: null,
-  description: null,
-};
 
 function adopted(
   data: SourceData,

@@ -13,6 +13,7 @@
 import { basename } from 'node:path';
 import { type CaptureInterface, type CaptureSink, type Frame, LinkType } from '../capture/frame.js';
 import { pacedFileChunks, readCapture } from '../capture/read.js';
+import { u32 } from '../decode/common.js';
 import { SLL2_HEADER_LENGTH } from '../decode/sll2.js';
 import { MAX_HOPS_PER_CAPTURE } from '../pipeline/hops.js';
 import type { Report } from './model.js';
@@ -86,7 +87,7 @@ function openCursor(path: string, index: number, hops: readonly string[], proble
   const hopByKey = new Map<number, string>();
   const hopOfFrame = (frame: Frame): string => {
     const sll2 = frame.linkType === LinkType.LINUX_SLL2 && frame.capturedLength >= SLL2_HEADER_LENGTH;
-    const ifIndex = sll2 ? readU32(frame.buffer, frame.dataOffset + 4) : -1;
+    const ifIndex = sll2 ? u32(frame.buffer, frame.dataOffset + 4) : -1;
     const key = frame.interfaceId * 0x100000000 + (ifIndex + 1);
     let hop = hopByKey.get(key);
     if (hop === undefined) {
@@ -195,16 +196,6 @@ export function findingComments(report: Report): Map<string, Map<number, string[
     }
   }
   return out;
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (
-    (((bytes[at] as number) << 24) |
-      ((bytes[at + 1] as number) << 16) |
-      ((bytes[at + 2] as number) << 8) |
-      (bytes[at + 3] as number)) >>>
-    0
-  );
 }
 
 /** Merges the captures into one annotated pcapng (see the top of this file). */

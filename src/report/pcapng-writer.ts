@@ -220,11 +220,8 @@ export function createPcapngWriter(
       if (iface.description) options.push(textOption(IF_DESCRIPTION, optionText(iface.description)));
       options.push({ code: IF_TSRESOL, value: Uint8Array.of(9) });
       const offset = iface.tsOffsetSec ?? 0;
-      if (offset !== 0) {
-        const value = new Uint8Array(8);
-        new DataView(value.buffer).setBigInt64(0, BigInt(offset), true);
-        options.push({ code: IF_TSOFFSET, value });
-      }
+      // A signed 64-bit number: its two's complement bits.
+      if (offset !== 0) options.push(u64Option(IF_TSOFFSET, BigInt.asUintN(64, BigInt(offset))));
       offsets.push(offset);
       const idb = block(BLOCK_IDB, 8, options);
       idb.view.setUint16(8, iface.linkType, true);

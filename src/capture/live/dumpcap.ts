@@ -294,9 +294,9 @@ export function startTool(
     child = spawned;
     return wire(spawned, pair.ours);
   };
-  const wire = (child: ChildProcess, ours: Socket): Promise<void> => {
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => {
+  const wire = (running: ChildProcess, stream: Socket): Promise<void> => {
+    running.stderr?.setEncoding('utf8');
+    running.stderr?.on('data', (text: string) => {
       // Only the first and the last lines matter; keep a bounded tail.
       stderr = (stderr + text).slice(-8192);
       if (asker !== null) {
@@ -319,7 +319,7 @@ export function startTool(
             // Only a quiet stream is told: the tool is then waiting for frames, not writing one
             // (its handler flushes stdio from a signal), and a busy one's buffer fills anyway.
             flusher = setInterval(() => {
-              if (!flowing && !stopping && !ended) child.kill(signal);
+              if (!flowing && !stopping && !ended) running.kill(signal);
               flowing = false;
             }, FLUSH_MS);
             flusher.unref();
@@ -329,7 +329,7 @@ export function startTool(
             asker = setInterval(() => {
               if (stopping || ended) return;
               answer = '';
-              child.kill(ask);
+              running.kill(ask);
             }, COUNTERS_MS);
             asker.unref();
           }
@@ -357,22 +357,22 @@ export function startTool(
         end(exit.code, exit.signal, null);
         resolve();
       };
-      ours.on('end', () => {
+      stream.on('end', () => {
         drained = true;
         settle();
       });
-      ours.on('close', () => {
+      stream.on('close', () => {
         drained = true;
         settle();
       });
       // A reset by the tool's side is the end of its stream: 'close' follows and settles it.
       // Without a listener a socket's 'error' would be thrown, taking every capture with it.
-      ours.on('error', () => {});
-      child.on('error', (error) => {
+      stream.on('error', () => {});
+      running.on('error', (error) => {
         end(null, null, error);
         resolve();
       });
-      child.on('close', (code, signal) => {
+      running.on('close', (code, signal) => {
         exit = { code, signal };
         settle();
       });
