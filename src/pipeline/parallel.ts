@@ -57,6 +57,11 @@ function sizeOf(path: string): number {
   }
 }
 
+/** No stdin, FIFO or device among the paths: files that can be read in any order (a missing one too: it fails alike). */
+export function allRegularFiles(paths: readonly string[]): boolean {
+  return paths.every((path) => path !== '-' && sizeOf(path) >= 0);
+}
+
 /** A file and its place among the files given (sources report in that order). */
 export interface PlacedPath {
   path: string;
@@ -78,8 +83,8 @@ export interface PlacedSource {
 export function planThreads(paths: readonly string[], requested: number | undefined): number {
   if (requested !== undefined && requested <= 1) return 1;
   if (paths.length < 2 || !workerAvailable()) return 1;
-  const sizes = paths.map((p) => (p === '-' ? -1 : sizeOf(p)));
-  if (sizes.some((size) => size < 0)) return 1;
+  if (!allRegularFiles(paths)) return 1;
+  const sizes = paths.map(sizeOf);
   const total = sizes.reduce((sum, size) => sum + size, 0);
   if (requested === undefined && total < PARALLEL_MIN_BYTES) return 1;
   return Math.min(paths.length, requested ?? availableParallelism());
