@@ -1,0 +1,210 @@
+/**
+ * The fast path: the frames most captures on a hypervisor are made of, decoded in one pass.
+ *
+ *   Ethernet / IPv4 / TCP or UDP
+ *   Ethernet / IPv4 / UDP / VXLAN / Ethernet / IPv4 / TCP or UDP
+ *
+ * with IPv4 headers of 20 bytes that are not fragments, TCP headers without options or with
+ * Linux's NOP, NOP, timestamps, and every header captured whole and within the lengths around it.
+ * Such a frame is decoded here into exactly the Packet the layer-by-layer driver (decode.ts) would
+ * make, each field written once; any other frame, or anything unusual in one (a VLAN tag, an
+ * option, a length that lies, a cut header), is declined and goes to the driver, which judges it.
+ *
+ * Why: the driver resets each level's 40-odd fields, then dispatches through the registry's
+ * tables and the cursor, layer by layer. For the few shapes that make up nearly every frame of a
+ * bulk transfer that is most of the decoding time, and most of the time before V8 has compiled
+ * the hot path. test/decode/fast.test.ts holds this file to the driver's result, field by field,
+ * on the lab's and the corpus' captures and on thousands of damaged variants of their frames.
+ */
+import { u16, u24, u32 } from './common.js';
+import { Carrier, DecodeStatus, IpProto, type Level, type Packet } from './packet.js';
+import { udpPortDecoders } from './registry.js';
+import { decodeVxlan, VXLAN_HEADER_LENGTH } from './vxlan.js';
+
+const ETHERNET_HEADER = 14;
+const IPV4_HEADER = 20;
+const ETHERTYPE_IPV4 = 0x0800;
+/** Version 4, IHL 5: the first byte of an IPv4 header without options. */
+const IPV4_NO_OPTIONS = 0x45;
+/** IPv4 MF flag and fragment offset: either makes the packet a fragment. */
+const FRAGMENT_BITS = 0x3fff;
+const TCP_HEADER = 20;
+/** NOP, NOP, timestamps (kind 8, length 10): the options Linux puts on every segment. */
+const TCP_TIMESTAMPS_HEADER = 32;
+
+/** Set by transportAt: where a VXLAN header follows the level's UDP header (-1: none), and the datagram's end. */
+let vxlanAt = -1;
+let vxlanEnd = 0;
+
+/**
+ * Decodes `packet` from the frame at data[start, start + capturedLength) when it has one of the
+ * shapes above; false (the packet then half written) when the driver must decode it.
+ */
+export function decodeCommonFrame(
+  data: Uint8Array,
+  start: number,
+  capturedLength: number,
+  originalLength: number,
+  packet: Packet,
+): boolean {
+  const room = data.length - start;
+  if (room <= 0 || capturedLength <= 0) return false;
+  const cap = Math.min(capturedLength, room);
+  const capEnd = start + cap;
+  const wireEnd = start + Math.max(originalLength, cap);
+  const ip = start + ETHERNET_HEADER;
+  if (ip > capEnd || u16(data, ip - 2) !== ETHERTYPE_IPV4) return false;
+  const outer = packet.levels[0] as Level;
+  if (!transportAt(data, ip, wireEnd, capEnd, outer)) return false;
+  let levels = 1;
+  if (vxlanAt >= 0) {
+    // The inner frame: Ethernet without tags, then IPv4 within the outer datagram.
+    const inner = packet.levels[1] as Level;
+    const eth = vxlanAt + VXLAN_HEADER_LENGTH;
+    const innerIp = eth + ETHERNET_HEADER;
+    if (innerIp > vxlanEnd || innerIp > capEnd || u16(data, innerIp - 2) !== ETHERTYPE_IPV4) return false;
+    const vni = u24(data, vxlanAt + 4);
+    const carrierOffset = vxlanAt;
+    if (!transportAt(data, innerIp, vxlanEnd, capEnd, inner) || vxlanAt >= 0) return false;
+    inner.carrier = Carrier.VXLAN;
+    inner.carrierOffset = carrierOffset;
+    inner.carrierLength = VXLAN_HEADER_LENGTH;
+    inner.vni = vni;
+    inner.geneveOptionsLength = 0;
+    inner.tunnelPort = outer.dstPort;
+    untaggedEthernet(inner, eth);
+    levels = 2;
+  }
+  outer.carrier = Carrier.NONE;
+  outer.carrierOffset = -1;
+  outer.carrierLength = 0;
+  outer.vni = -1;
+  outer.geneveOptionsLength = 0;
+  outer.tunnelPort = 0;
+  untaggedEthernet(outer, start);
+
+  packet.status = DecodeStatus.OK;
+  packet.problem = null;
+  packet.problemOffset = -1;
+  packet.direction = 0;
+  packet.ifIndex = -1;
+  packet.etherType = ETHERTYPE_IPV4;
+  packet.levelCount = levels;
+  packet.serial++;
+  packet.linkType = 1;
+  packet.capturedLength = cap;
+  packet.capturedEnd = capEnd;
+  packet.originalLength = originalLength;
+  return true;
+}
+
+function untaggedEthernet(level: Level, offset: number): void {
+  level.ethOffset = offset;
+  level.vlanCount = 0;
+  level.vlanOuter = -1;
+  level.vlanInner = -1;
+  level.etherType = ETHERTYPE_IPV4;
+}
+
+/**
+ * The IPv4 header at `ip` and its TCP or UDP header, into `level` (all but the carrier and link
+ * fields). `end`: the declared end of the bytes around the datagram. Sets vxlanAt.
+ */
+function transportAt(data: Uint8Array, ip: number, end: number, capEnd: number, level: Level): boolean {
+  vxlanAt = -1;
+  const l4 = ip + IPV4_HEADER;
+  if (l4 > end || l4 > capEnd || data[ip] !== IPV4_NO_OPTIONS) return false;
+  const total = u16(data, ip + 2);
+  const flags = u16(data, ip + 6);
+  // Total length 0 (BIG TCP) and anything shorter than the header go to the driver, as do fragments.
+  if (total < IPV4_HEADER || ip + total > end || (flags & FRAGMENT_BITS) !== 0) return false;
+  const datagramEnd = ip + total;
+  const stop = Math.min(datagramEnd, capEnd);
+  const l4Length = total - IPV4_HEADER;
+  const protocol = data[ip + 9] as number;
+  if (protocol === IpProto.TCP) {
+    if (l4 + TCP_HEADER > stop) return false;
+    const doff = ((data[l4 + 12] as number) >> 4) * 4;
+    const headerEnd = l4 + doff;
+    let timestamps = false;
+    if (doff === TCP_TIMESTAMPS_HEADER) {
+      if (
+        headerEnd > stop ||
+        data[l4 + 20] !== 1 ||
+        data[l4 + 21] !== 1 ||
+        data[l4 + 22] !== 8 ||
+        data[l4 + 23] !== 10
+      )
+        return false;
+      timestamps = true;
+    } else if (doff !== TCP_HEADER) return false;
+    level.srcPort = u16(data, l4);
+    level.dstPort = u16(data, l4 + 2);
+    level.l4Checksum = u16(data, l4 + 16);
+    level.l4ChecksumOffset = l4 + 16;
+    level.payloadOffset = headerEnd;
+    level.payloadLength = l4Length - doff;
+    level.tcpSeq = u32(data, l4 + 4);
+    level.tcpAck = u32(data, l4 + 8);
+    level.tcpFlags = u16(data, l4 + 12) & 0x01ff;
+    level.tcpHeaderLength = doff;
+    level.tcpWindow = u16(data, l4 + 14);
+    level.tcpMss = -1;
+    level.tcpWindowScale = -1;
+    level.tcpSackPermitted = false;
+    level.tcpSackBlocks = 0;
+    level.tcpHasTimestamps = timestamps;
+    level.tcpTsVal = timestamps ? u32(data, l4 + 24) : 0;
+    level.tcpTsEcr = timestamps ? u32(data, l4 + 28) : 0;
+    level.udpLength = 0;
+  } else if (protocol === IpProto.UDP) {
+    if (l4 + 8 > stop) return false;
+    const length = u16(data, l4 + 4);
+    if (length < 8 || length > l4Length) return false;
+    const dstPort = u16(data, l4 + 2);
+    const tunnel = udpPortDecoders[dstPort];
+    if (tunnel !== undefined) {
+      // VXLAN only (Geneve and VXLAN-GPE go to the driver), its header captured, its I flag set.
+      const vxlan = l4 + 8;
+      if (
+        tunnel !== decodeVxlan ||
+        vxlan + VXLAN_HEADER_LENGTH > l4 + length ||
+        vxlan + VXLAN_HEADER_LENGTH > capEnd ||
+        ((data[vxlan] as number) & 0x08) === 0
+      )
+        return false;
+      vxlanAt = vxlan;
+      vxlanEnd = l4 + length;
+    }
+    level.srcPort = u16(data, l4);
+    level.dstPort = dstPort;
+    level.l4Checksum = u16(data, l4 + 6);
+    level.l4ChecksumOffset = l4 + 6;
+    level.payloadOffset = l4 + 8;
+    level.payloadLength = length - 8;
+    // The TCP fields keep what they held: they mean something only where the protocol is TCP.
+    level.udpLength = length;
+  } else return false;
+  level.ipVersion = 4;
+  level.ipOffset = ip;
+  level.ipHeaderLength = IPV4_HEADER;
+  level.ipTotalLength = total;
+  level.bigTcp = false;
+  level.srcOffset = ip + 12;
+  level.dstOffset = ip + 16;
+  level.ttl = data[ip + 8] as number;
+  level.ipId = u16(data, ip + 4);
+  level.dontFragment = (flags & 0x4000) !== 0;
+  level.moreFragments = false;
+  level.fragmentOffset = 0;
+  level.isFragment = false;
+  level.ipv6FragmentHeaderOffset = -1;
+  level.ipChecksum = u16(data, ip + 10);
+  level.protocol = protocol;
+  level.l4Offset = l4;
+  level.l4Length = l4Length;
+  level.icmpType = -1;
+  level.icmpCode = -1;
+  level.icmpMtu = -1;
+  return true;
+}

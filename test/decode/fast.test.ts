@@ -1,0 +1,159 @@
+// The fast path (src/decode/fast.ts) is held to the layer-by-layer driver: for every frame it
+// takes, the Packet it makes must be the driver's, field by field; every frame it declines is the
+// driver's anyway. Checked on every capture under samples/ and in the shared corpus, streaming
+// (one reused Packet per path, as the pipeline decodes), and on thousands of damaged variants of
+// frames it takes: each one cut short, each header byte changed, lengths that lie.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Frame } from '../../src/capture/frame.js';
+import { readCapture } from '../../src/capture/read.js';
+import { decodeFrameAt, decodeFrameByLayersAt } from '../../src/decode/decode.js';
+import { decodeCommonFrame } from '../../src/decode/fast.js';
+import { createPacket, type Packet } from '../../src/decode/packet.js';
+import { cat, eth, hex, ipv4, SAMPLES, tcp, udp, vxlan } from './helpers.js';
+
+const CORPUS = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
+
+function captures(): string[] {
+  const out: string[] = [];
+  for (const scenario of readdirSync(SAMPLES)) {
+    const d = join(SAMPLES, scenario);
+    for (const f of readdirSync(d)) if (/\.pcap(ng)?$/.test(f)) out.push(join(d, f));
+  }
+  if (existsSync(CORPUS))
+    for (const f of readdirSync(CORPUS)) if (/\.pcap(ng)?(\.gz)?$/.test(f)) out.push(join(CORPUS, f));
+  return out.sort();
+}
+
+/** Every field of the packet and of its decoded levels, except the serial (it counts decodes). */
+function decoded(p: Packet): Record<string, unknown> {
+  const { levels, serial: _serial, ...rest } = p;
+  return { ...rest, levels: levels.slice(0, p.levelCount).map((level) => ({ ...level })) };
+}
+
+interface Tally {
+  frames: number;
+  fast: number;
+}
+
+/** Decodes one frame both ways; returns whether the fast path took it. */
+function compareOne(
+  linkType: number,
+  data: Uint8Array,
+  start: number,
+  capturedLength: number,
+  originalLength: number,
+  viaFast: Packet,
+  viaLayers: Packet,
+  where: string,
+): boolean {
+  decodeFrameAt(linkType, data, start, capturedLength, originalLength, viaFast);
+  decodeFrameByLayersAt(linkType, data, start, capturedLength, originalLength, viaLayers);
+  const a = decoded(viaFast);
+  const b = decoded(viaLayers);
+  if (JSON.stringify(a) !== JSON.stringify(b)) expect(a, where).toEqual(b);
+  if (linkType !== 1) return false;
+  // Asked again on a scratch packet: did the fast path take it?
+  return decodeCommonFrame(data, start, capturedLength, originalLength, createPacket());
+}
+
+describe('the fast path decodes as the layer-by-layer driver does', () => {
+  it('on every frame of every capture under samples/ and in the corpus', async () => {
+    const tally: Tally = { frames: 0, fast: 0 };
+    const taken: string[] = [];
+    for (const path of captures()) {
+      const viaFast = createPacket();
+      const viaLayers = createPacket();
+      let fastHere = 0;
+      await readCapture(path, {
+        onInterface() {},
+        onProblem() {},
+        onFrame(frame: Frame) {
+          tally.frames++;
+          const fast = compareOne(
+            frame.linkType,
+            frame.buffer,
+            frame.dataOffset,
+            frame.capturedLength,
+            frame.originalLength,
+            viaFast,
+            viaLayers,
+            `${path} frame ${frame.number}`,
+          );
+          if (fast) fastHere++;
+        },
+      });
+      tally.fast += fastHere;
+      if (fastHere > 0) taken.push(path);
+    }
+    // It bites: most lab frames take the fast path, and so do frames of several captures.
+    expect(tally.frames).toBeGreaterThan(20_000);
+    expect(tally.fast).toBeGreaterThan(tally.frames / 2);
+    expect(taken.length).toBeGreaterThan(20);
+  });
+
+  // Frames the fast path takes: VXLAN with inner TCP (timestamps) and inner UDP, plain TCP without
+  // options, plain UDP to a port that is no tunnel's.
+  const timestamps = hex('01 01 08 0a 00 00 00 7b 00 00 01 c8');
+  const innerTcp = eth(0x0800, ipv4({ proto: 6, payload: tcp(41234, 5201, timestamps, new Uint8Array(40)) }));
+  const innerUdp = eth(0x0800, ipv4({ proto: 17, payload: udp(5353, 5353, new Uint8Array(30)) }));
+  const overVxlan = (inner: Uint8Array) =>
+    eth(0x0800, ipv4({ proto: 17, payload: udp(50000, 4789, vxlan(97, inner)) }));
+  const frames: Array<[string, Uint8Array]> = [
+    ['VXLAN, inner TCP', overVxlan(innerTcp)],
+    ['VXLAN, inner UDP', overVxlan(innerUdp)],
+    [
+      'TCP',
+      eth(0x0800, ipv4({ proto: 6, df: true, payload: tcp(1, 2, new Uint8Array(0), new Uint8Array(9)) })),
+    ],
+    ['UDP', eth(0x0800, ipv4({ proto: 17, payload: udp(1000, 2000, new Uint8Array(12)) }))],
+  ];
+
+  it.each(frames)(
+    '%s: cut short at every length, every header byte changed, lying lengths',
+    (_name, frame) => {
+      const viaFast = createPacket();
+      const viaLayers = createPacket();
+      const original = new Uint8Array(frame);
+      expect(decodeCommonFrame(original, 0, original.length, original.length, createPacket())).toBe(true);
+      let taken = 0;
+      let declined = 0;
+      const check = (bytes: Uint8Array, start: number, captured: number, wire: number, what: string) => {
+        if (compareOne(1, bytes, start, captured, wire, viaFast, viaLayers, what)) taken++;
+        else declined++;
+      };
+      // Cut by the snap length at every length (wire length whole), and frames shorter on the wire.
+      for (let cut = 0; cut <= original.length; cut++) {
+        check(original, 0, cut, original.length, `cut at ${cut}`);
+        check(original.subarray(0, cut), 0, cut, cut, `${cut} bytes on the wire`);
+      }
+      // Every byte of the headers, to values that matter to a decoder.
+      const headers = Math.min(original.length, 120);
+      for (let at = 0; at < headers; at++) {
+        const was = original[at] as number;
+        for (const value of [
+          0x00,
+          0xff,
+          was ^ 0x01,
+          was ^ 0x08,
+          was ^ 0x10,
+          was ^ 0x40,
+          was ^ 0x80,
+          (was + 1) & 0xff,
+        ]) {
+          const bytes = new Uint8Array(original);
+          bytes[at] = value;
+          check(bytes, 0, bytes.length, bytes.length, `byte ${at} = ${value}`);
+        }
+      }
+      // Inside a larger buffer (the reader's chunk), with a wire length that differs from the bytes.
+      const chunk = cat(new Uint8Array(7), original, new Uint8Array(5));
+      for (const wire of [0, original.length - 1, original.length + 100, 65_535])
+        check(chunk, 7, original.length, wire, `in a chunk, wire length ${wire}`);
+      // Both kinds occur: the comparison covers what the fast path takes and what it declines.
+      expect(taken).toBeGreaterThan(100);
+      expect(declined).toBeGreaterThan(100);
+    },
+  );
+});
