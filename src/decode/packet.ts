@@ -11,6 +11,8 @@
  * header and its transport header.
  */
 
+import { DOUBLE_FIELD } from '../doubles.js';
+
 export const MAX_LEVELS = 6;
 
 /** Outcome of decoding a frame. Problems in packets are facts, never exceptions. */
@@ -189,7 +191,7 @@ export interface Packet {
 }
 
 function createLevel(): Level {
-  return {
+  const level: Level = {
     carrier: Carrier.NONE,
     carrierOffset: -1,
     carrierLength: 0,
@@ -225,8 +227,8 @@ function createLevel(): Level {
     l4ChecksumOffset: -1,
     payloadOffset: -1,
     payloadLength: 0,
-    tcpSeq: 0,
-    tcpAck: 0,
+    tcpSeq: DOUBLE_FIELD,
+    tcpAck: DOUBLE_FIELD,
     tcpFlags: 0,
     tcpHeaderLength: 0,
     tcpWindow: 0,
@@ -235,13 +237,16 @@ function createLevel(): Level {
     tcpSackPermitted: false,
     tcpSackBlocks: 0,
     tcpHasTimestamps: false,
-    tcpTsVal: 0,
-    tcpTsEcr: 0,
+    tcpTsVal: DOUBLE_FIELD,
+    tcpTsEcr: DOUBLE_FIELD,
     udpLength: 0,
     icmpType: -1,
     icmpCode: -1,
     icmpMtu: -1,
   };
+  // The 32-bit TCP numbers are doubles from the start (see doubles.ts), then empty.
+  resetTcp(level);
+  return level;
 }
 
 /**

@@ -9,6 +9,7 @@
  * records; occurrences for further flows are counted in one record for "other flows" (flow null).
  */
 
+import { DOUBLE_FIELD } from '../doubles.js';
 import type { FlowKey } from '../observe/flow-key.js';
 import { CATALOG, CODE_INDEX, type Facts, type FindingCode, type FindingScope } from './catalog.js';
 
@@ -57,12 +58,19 @@ export interface FindingStore {
   byCode: Map<number, FindingRecord>[];
 }
 
-export function createFindingStore(hop: string, clock: Clock = { now: -1 }): FindingStore {
+export function createFindingStore(hop: string, clock: Clock = newClock()): FindingStore {
   return { hop, clock, byCode: CATALOG.map(() => new Map<number, FindingRecord>()) };
 }
 
+/** A clock before the first frame (-1); its time a double from the start (see doubles.ts). */
+export function newClock(): Clock {
+  const clock: Clock = { now: DOUBLE_FIELD };
+  clock.now = -1;
+  return clock;
+}
+
 export function newRecord(code: FindingCode, hop: string, time: number): FindingRecord {
-  return {
+  const record: FindingRecord = {
     code,
     hop,
     flow: null,
@@ -70,9 +78,13 @@ export function newRecord(code: FindingCode, hop: string, time: number): Finding
     evidence: [],
     facts: {},
     derived: [],
-    firstTime: time,
-    lastTime: time,
+    firstTime: DOUBLE_FIELD,
+    lastTime: DOUBLE_FIELD,
   };
+  // Times: doubles from the start (see doubles.ts), whether or not the first one is whole.
+  record.firstTime = time;
+  record.lastTime = time;
+  return record;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import { IpProto, type Level, type Packet } from '../decode/packet.js';
+import { DOUBLE_FIELD } from '../doubles.js';
 import { type Clock, MAX_EVIDENCE } from '../findings/store.js';
 import {
   type ChecksumClass,
@@ -61,7 +62,13 @@ export const LAYER = { IPV4: 1, TCP: 2, UDP: 4, ICMP: 8, ICMPV6: 16 } as const;
 export const INNER_SHIFT = 5;
 
 export function createHopChecksums(clock: Clock): HopChecksums {
-  const none = (): NotableSeen => ({ frames: [], firstTime: -1, lastTime: -1 });
+  const none = (): NotableSeen => {
+    // Capture times: doubles from the start (see doubles.ts).
+    const seen = { frames: [], firstTime: DOUBLE_FIELD, lastTime: DOUBLE_FIELD };
+    seen.firstTime = -1;
+    seen.lastTime = -1;
+    return seen;
+  };
   return {
     counts: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },
     layers: { good: 0, partial: 0, lco: 0, zero: 0, bad: 0, unverifiable: 0 },

@@ -13,6 +13,7 @@
 
 import { u32 } from '../decode/common.js';
 import type { Level } from '../decode/packet.js';
+import { DOUBLE_FIELD } from '../doubles.js';
 import { endpointText, type FlowKey, protocolName } from './flow-key.js';
 import { createFlowTrace, type FlowTrace, traceSamples } from './trace.js';
 
@@ -208,12 +209,15 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     addr: bothAddresses(data, a, b, length),
     portA: srcFirst ? level.srcPort : level.dstPort,
     portB: srcFirst ? level.dstPort : level.srcPort,
-    a4: length === 4 ? u32(data, a) : -1,
-    b4: length === 4 ? u32(data, b) : -1,
+    // 32-bit addresses: doubles from the start (see doubles.ts).
+    a4: DOUBLE_FIELD,
+    b4: DOUBLE_FIELD,
     lastSeenSec: nowSec,
     alive: true,
     trace: null,
   };
+  entry.a4 = length === 4 ? u32(data, a) : -1;
+  entry.b4 = length === 4 ? u32(data, b) : -1;
   if (bucket === undefined) {
     bucket = [];
     table.byHash.set(hash, bucket);

@@ -13,7 +13,14 @@
 
 import type { DirectionValue } from '../capture/frame.js';
 import { Carrier, DecodeStatus, IpProto, type Level, type Packet } from '../decode/packet.js';
-import { type Clock, createFindingStore, type FindingStore, noteFinding } from '../findings/store.js';
+import { DOUBLE_FIELD } from '../doubles.js';
+import {
+  type Clock,
+  createFindingStore,
+  type FindingStore,
+  newClock,
+  noteFinding,
+} from '../findings/store.js';
 import { classifyIpv4Header } from './checksum.js';
 import {
   classifyTransport,
@@ -147,7 +154,7 @@ const SWEEP_EVERY_SEC = 60;
 type EveryIdentityField = { [K in keyof Required<HopIdentity>]: HopIdentity[K] };
 
 export function createHopState(identity: HopIdentity): HopState {
-  const clock: Clock = { now: -1 };
+  const clock = newClock();
   // Every field written out, no `...identity`: V8 builds a spread object by one path for the first
   // objects and by another later (from the tenth hop on, a map of its own with most fields out of
   // line), and observeFrame's compiled code, made for the first hops' map, is thrown away there.
@@ -160,14 +167,15 @@ export function createHopState(identity: HopIdentity): HopState {
     mtuSource: identity.mtuSource,
     snaplen: identity.snaplen,
     offloads: identity.offloads,
+    // Byte counts, times and epoch seconds: doubles from the start (see doubles.ts).
     frames: 0,
-    bytes: 0,
+    bytes: DOUBLE_FIELD,
     linkTypes: [],
     lastLinkType: -1,
-    firstTime: -1,
-    lastTime: -1,
+    firstTime: DOUBLE_FIELD,
+    lastTime: DOUBLE_FIELD,
     clock,
-    nowSec: -1,
+    nowSec: DOUBLE_FIELD,
     checksums: createHopChecksums(clock),
     frameSizes: new Uint32Array(FRAME_SIZE_BOUNDS.length + 1),
     headersCut: 0,
@@ -178,11 +186,16 @@ export function createHopState(identity: HopIdentity): HopState {
     pmtu: { messages: 0, minMtu: -1 },
     groMergedChecksums: 0,
     samplesKept: 0,
-    nextSweep: -1,
+    nextSweep: DOUBLE_FIELD,
     flows: createFlowTable(),
     findings: createFindingStore(identity.name, clock),
     reassembly: null,
   };
+  hop.bytes = 0;
+  hop.firstTime = -1;
+  hop.lastTime = -1;
+  hop.nowSec = -1;
+  hop.nextSweep = -1;
   return hop;
 }
 

@@ -6,6 +6,7 @@
 
 import type { DirectionValue } from '../capture/frame.js';
 import { type Level, type Packet, TcpFlag } from '../decode/packet.js';
+import { DOUBLE_FIELD } from '../doubles.js';
 import { noteFinding } from '../findings/store.js';
 import type { ChecksumClass } from './checksum.js';
 import { countChecksum, firstSegmentVerifies } from './checksums.js';
@@ -18,7 +19,7 @@ import { exceedsLink, fillSegmentFacts, flowAt, noteSuperFrame } from './transpo
 export const SAMPLE_BUDGET = 1_000_000;
 
 /** Reused for every ACK handed to the flow trace. */
-const ackFacts: AckFacts = { ack: 0, tsVal: 0, window: 0, time: 0 };
+const ackFacts: AckFacts = { ack: DOUBLE_FIELD, tsVal: DOUBLE_FIELD, window: 0, time: DOUBLE_FIELD };
 
 /** Reused for every segment handed to the flow trace. */
 const segment = newSegmentFacts();

@@ -19,6 +19,7 @@
  * fragments reassembled): a VNI is visible on the underlay and not in the guest.
  */
 
+import { DOUBLE_FIELD } from '../doubles.js';
 import type { FlowKey } from './flow-key.js';
 
 /** Segments (and, apart, ACKs) sampled per direction at most. */
@@ -157,19 +158,20 @@ export function traceSamples(t: FlowTrace): number {
 }
 
 export function createDirectionTrace(): DirectionTrace {
-  return {
+  // Byte counts, sequence numbers and times: doubles from the start (see doubles.ts).
+  const t: DirectionTrace = {
     frames: 0,
-    bytes: 0,
+    bytes: DOUBLE_FIELD,
     sizes: null,
     otherSizes: 0,
     maxPayload: 0,
     superFrames: 0,
     firstSuperFrame: 0,
-    firstSuperSeq: -1,
+    firstSuperSeq: DOUBLE_FIELD,
     mss: -1,
-    base: -1,
-    top: 0,
-    topAt: 0,
+    base: DOUBLE_FIELD,
+    top: DOUBLE_FIELD,
+    topAt: DOUBLE_FIELD,
     intervals: null,
     repeats: 0,
     repeated: null,
@@ -188,9 +190,17 @@ export function createDirectionTrace(): DirectionTrace {
     firstFragmentedFrame: 0,
     overhead: -1,
     maxIpLength: 0,
-    firstTime: -1,
-    lastTime: -1,
+    firstTime: DOUBLE_FIELD,
+    lastTime: DOUBLE_FIELD,
   };
+  t.bytes = 0;
+  t.firstSuperSeq = -1;
+  t.base = -1;
+  t.top = 0;
+  t.topAt = 0;
+  t.firstTime = -1;
+  t.lastTime = -1;
+  return t;
 }
 
 export function createFlowTrace(key = '', flow: FlowKey | null = null): FlowTrace {
@@ -326,10 +336,11 @@ export interface SegmentFacts {
  * datagrams have none and keep -1 (what firstSuperSeq then says).
  */
 export function newSegmentFacts(seq = 0): SegmentFacts {
-  return {
-    seq,
+  // Sequence numbers and times: doubles from the start (see doubles.ts).
+  const facts: SegmentFacts = {
+    seq: DOUBLE_FIELD,
     payload: 0,
-    time: 0,
+    time: DOUBLE_FIELD,
     frame: 0,
     isSuper: false,
     checksum: null,
@@ -337,6 +348,9 @@ export function newSegmentFacts(seq = 0): SegmentFacts {
     overhead: -1,
     ipLength: 0,
   };
+  facts.seq = seq;
+  facts.time = 0;
+  return facts;
 }
 
 /**
