@@ -27,7 +27,6 @@ import {
 import { linkDecoders, lookup, networkDecoders, transportDecoders, udpPortDecoders } from './registry.js';
 
 const P_LINK_UNSUPPORTED = 'link type not supported';
-const LINKTYPE_ETHERNET = 1;
 const P_TOO_DEEP = 'nesting too deep';
 const P_BAD_OFFSET = 'offset outside the data';
 
@@ -66,7 +65,7 @@ export function decodeFrame(
 /**
  * Decodes the frame at data[start, start + capturedLength) (the reader's chunk, read in place):
  * every offset the packet reports indexes `data`, and packet.capturedEnd is start + the captured bytes.
- * Ethernet frames of the commonest shapes take the fast path (fast.ts), the same result sooner.
+ * Frames of the commonest shapes take the fast path (fast.ts): the same result, sooner.
  */
 export function decodeFrameAt(
   linkType: number,
@@ -76,11 +75,7 @@ export function decodeFrameAt(
   originalLength: number,
   packet: Packet,
 ): void {
-  if (
-    linkType === LINKTYPE_ETHERNET &&
-    decodeCommonFrame(data, start, capturedLength, originalLength, packet)
-  )
-    return;
+  if (decodeCommonFrame(linkType, data, start, capturedLength, originalLength, packet)) return;
   decodeFrameByLayersAt(linkType, data, start, capturedLength, originalLength, packet);
 }
 

@@ -1,11 +1,13 @@
 /**
  * The fast path: the frames most captures on a hypervisor are made of, decoded in one pass.
  *
- *   Ethernet / IPv4 / TCP or UDP
- *   Ethernet / IPv4 / UDP / VXLAN / Ethernet / IPv4 / TCP or UDP
+ *   link / IPv4 / TCP or UDP
+ *   link / IPv4 / UDP / VXLAN or Geneve / Ethernet / IPv4 / TCP or UDP
  *
- * with IPv4 headers of 20 bytes that are not fragments, TCP headers without options or with
- * Linux's NOP, NOP, timestamps, and every header captured whole and within the lengths around it.
+ * where the link is Ethernet (untagged or with one 802.1Q tag) or Linux cooked v2 (tcpdump -i
+ * any), the Geneve header carries Ethernet (options walked and checked), IPv4 headers are 20 bytes
+ * and not fragments, TCP headers have no options or Linux's NOP, NOP, timestamps, and every header
+ * is captured whole and within the lengths around it.
  * Such a frame is decoded here into exactly the Packet the layer-by-layer driver (decode.ts) would
  * make, each field written once; any other frame, or anything unusual in one (a VLAN tag, an
  * option, a length that lies, a cut header), is declined and goes to the driver, which judges it.
@@ -17,11 +19,20 @@
  * on the lab's and the corpus' captures and on thousands of damaged variants of their frames.
  */
 import { u16, u24, u32 } from './common.js';
-import { Carrier, DecodeStatus, IpProto, type Level, type Packet } from './packet.js';
+import { decodeGeneve } from './geneve.js';
+import { Carrier, type CarrierValue, DecodeStatus, IpProto, type Level, type Packet } from './packet.js';
 import { udpPortDecoders } from './registry.js';
+import { sllDirection } from './sll.js';
+import { SLL2_HEADER_LENGTH } from './sll2.js';
 import { decodeVxlan, VXLAN_HEADER_LENGTH } from './vxlan.js';
 
+const LINKTYPE_ETHERNET = 1;
+const LINKTYPE_LINUX_SLL2 = 276;
 const ETHERNET_HEADER = 14;
+const VLAN_TAG = 4;
+const ETHERTYPE_VLAN = 0x8100;
+const ETHERTYPE_TRANSPARENT_ETHERNET = 0x6558;
+const GENEVE_HEADER = 8;
 const IPV4_HEADER = 20;
 const ETHERTYPE_IPV4 = 0x0800;
 /** Version 4, IHL 5: the first byte of an IPv4 header without options. */
@@ -32,15 +43,22 @@ const TCP_HEADER = 20;
 /** NOP, NOP, timestamps (kind 8, length 10): the options Linux puts on every segment. */
 const TCP_TIMESTAMPS_HEADER = 32;
 
-/** Set by transportAt: where a VXLAN header follows the level's UDP header (-1: none), and the datagram's end. */
-let vxlanAt = -1;
-let vxlanEnd = 0;
+/**
+ * Set by transportAt when a tunnel header follows the level's UDP header: where it starts (-1:
+ * none), its carrier and length (Geneve: with options), and where the UDP datagram ends.
+ */
+let tunnelAt = -1;
+let tunnelCarrier = 0;
+let tunnelLength = 0;
+let tunnelOptions = 0;
+let tunnelEnd = 0;
 
 /**
  * Decodes `packet` from the frame at data[start, start + capturedLength) when it has one of the
  * shapes above; false (the packet then half written) when the driver must decode it.
  */
 export function decodeCommonFrame(
+  linkType: number,
   data: Uint8Array,
   start: number,
   capturedLength: number,
@@ -52,27 +70,53 @@ export function decodeCommonFrame(
   const cap = Math.min(capturedLength, room);
   const capEnd = start + cap;
   const wireEnd = start + Math.max(originalLength, cap);
-  const ip = start + ETHERNET_HEADER;
-  if (ip > capEnd || u16(data, ip - 2) !== ETHERTYPE_IPV4) return false;
+  let ip: number;
+  let vlan = -1;
+  let direction: 0 | 1 | 2 = 0;
+  let ifIndex = -1;
+  if (linkType === LINKTYPE_ETHERNET) {
+    ip = start + ETHERNET_HEADER;
+    if (ip > capEnd) return false;
+    let type = u16(data, ip - 2);
+    if (type === ETHERTYPE_VLAN) {
+      ip += VLAN_TAG;
+      if (ip > capEnd) return false;
+      vlan = u16(data, ip - 4) & 0x0fff;
+      type = u16(data, ip - 2);
+    }
+    if (type !== ETHERTYPE_IPV4) return false;
+  } else if (linkType === LINKTYPE_LINUX_SLL2) {
+    ip = start + SLL2_HEADER_LENGTH;
+    if (ip > capEnd || u16(data, start) !== ETHERTYPE_IPV4) return false;
+    ifIndex = u32(data, start + 4);
+    direction = sllDirection(data[start + 10] as number);
+  } else return false;
   const outer = packet.levels[0] as Level;
   if (!transportAt(data, ip, wireEnd, capEnd, outer)) return false;
   let levels = 1;
-  if (vxlanAt >= 0) {
+  if (tunnelAt >= 0) {
     // The inner frame: Ethernet without tags, then IPv4 within the outer datagram.
     const inner = packet.levels[1] as Level;
-    const eth = vxlanAt + VXLAN_HEADER_LENGTH;
+    const carrier = tunnelCarrier;
+    const carrierOffset = tunnelAt;
+    const carrierLength = tunnelLength;
+    const options = tunnelOptions;
+    const datagramEnd = tunnelEnd;
+    const eth = carrierOffset + carrierLength;
     const innerIp = eth + ETHERNET_HEADER;
-    if (innerIp > vxlanEnd || innerIp > capEnd || u16(data, innerIp - 2) !== ETHERTYPE_IPV4) return false;
-    const vni = u24(data, vxlanAt + 4);
-    const carrierOffset = vxlanAt;
-    if (!transportAt(data, innerIp, vxlanEnd, capEnd, inner) || vxlanAt >= 0) return false;
-    inner.carrier = Carrier.VXLAN;
+    if (innerIp > datagramEnd || innerIp > capEnd || u16(data, innerIp - 2) !== ETHERTYPE_IPV4) return false;
+    if (!transportAt(data, innerIp, datagramEnd, capEnd, inner) || tunnelAt >= 0) return false;
+    inner.carrier = carrier as CarrierValue;
     inner.carrierOffset = carrierOffset;
-    inner.carrierLength = VXLAN_HEADER_LENGTH;
-    inner.vni = vni;
-    inner.geneveOptionsLength = 0;
+    inner.carrierLength = carrierLength;
+    inner.vni = u24(data, carrierOffset + 4);
+    inner.geneveOptionsLength = options;
     inner.tunnelPort = outer.dstPort;
-    untaggedEthernet(inner, eth);
+    inner.ethOffset = eth;
+    inner.vlanCount = 0;
+    inner.vlanOuter = -1;
+    inner.vlanInner = -1;
+    inner.etherType = ETHERTYPE_IPV4;
     levels = 2;
   }
   outer.carrier = Carrier.NONE;
@@ -81,37 +125,33 @@ export function decodeCommonFrame(
   outer.vni = -1;
   outer.geneveOptionsLength = 0;
   outer.tunnelPort = 0;
-  untaggedEthernet(outer, start);
+  outer.ethOffset = linkType === LINKTYPE_ETHERNET ? start : -1;
+  outer.vlanCount = vlan >= 0 ? 1 : 0;
+  outer.vlanOuter = vlan;
+  outer.vlanInner = -1;
+  outer.etherType = ETHERTYPE_IPV4;
 
   packet.status = DecodeStatus.OK;
   packet.problem = null;
   packet.problemOffset = -1;
-  packet.direction = 0;
-  packet.ifIndex = -1;
+  packet.direction = direction;
+  packet.ifIndex = ifIndex;
   packet.etherType = ETHERTYPE_IPV4;
   packet.levelCount = levels;
   packet.serial++;
-  packet.linkType = 1;
+  packet.linkType = linkType;
   packet.capturedLength = cap;
   packet.capturedEnd = capEnd;
   packet.originalLength = originalLength;
   return true;
 }
 
-function untaggedEthernet(level: Level, offset: number): void {
-  level.ethOffset = offset;
-  level.vlanCount = 0;
-  level.vlanOuter = -1;
-  level.vlanInner = -1;
-  level.etherType = ETHERTYPE_IPV4;
-}
-
 /**
  * The IPv4 header at `ip` and its TCP or UDP header, into `level` (all but the carrier and link
- * fields). `end`: the declared end of the bytes around the datagram. Sets vxlanAt.
+ * fields). `end`: the declared end of the bytes around the datagram. Sets the tunnel* variables.
  */
 function transportAt(data: Uint8Array, ip: number, end: number, capEnd: number, level: Level): boolean {
-  vxlanAt = -1;
+  tunnelAt = -1;
   const l4 = ip + IPV4_HEADER;
   if (l4 > end || l4 > capEnd || data[ip] !== IPV4_NO_OPTIONS) return false;
   const total = u16(data, ip + 2);
@@ -164,17 +204,36 @@ function transportAt(data: Uint8Array, ip: number, end: number, capEnd: number, 
     const dstPort = u16(data, l4 + 2);
     const tunnel = udpPortDecoders[dstPort];
     if (tunnel !== undefined) {
-      // VXLAN only (Geneve and VXLAN-GPE go to the driver), its header captured, its I flag set.
-      const vxlan = l4 + 8;
-      if (
-        tunnel !== decodeVxlan ||
-        vxlan + VXLAN_HEADER_LENGTH > l4 + length ||
-        vxlan + VXLAN_HEADER_LENGTH > capEnd ||
-        ((data[vxlan] as number) & 0x08) === 0
-      )
-        return false;
-      vxlanAt = vxlan;
-      vxlanEnd = l4 + length;
+      // VXLAN, or Geneve carrying Ethernet (VXLAN-GPE goes to the driver): the header captured
+      // within the datagram, VXLAN's I flag set, Geneve's version 0 and its options well formed.
+      const at = l4 + 8;
+      const datagramEnd = l4 + length;
+      if (tunnel === decodeVxlan) {
+        const headerEnd = at + VXLAN_HEADER_LENGTH;
+        if (headerEnd > datagramEnd || headerEnd > capEnd || ((data[at] as number) & 0x08) === 0)
+          return false;
+        tunnelCarrier = Carrier.VXLAN;
+        tunnelLength = VXLAN_HEADER_LENGTH;
+        tunnelOptions = 0;
+      } else if (tunnel === decodeGeneve) {
+        if (at + GENEVE_HEADER > datagramEnd || at + GENEVE_HEADER > capEnd) return false;
+        const b0 = data[at] as number;
+        const options = (b0 & 0x3f) * 4;
+        const headerEnd = at + GENEVE_HEADER + options;
+        if (b0 >> 6 !== 0 || headerEnd > datagramEnd || headerEnd > capEnd) return false;
+        for (let p = at + GENEVE_HEADER; p < headerEnd; ) {
+          if (p + 4 > headerEnd) return false;
+          const optionEnd = p + 4 + ((data[p + 3] as number) & 0x1f) * 4;
+          if (optionEnd > headerEnd) return false;
+          p = optionEnd;
+        }
+        if (u16(data, at + 2) !== ETHERTYPE_TRANSPARENT_ETHERNET) return false;
+        tunnelCarrier = Carrier.GENEVE;
+        tunnelLength = GENEVE_HEADER + options;
+        tunnelOptions = options;
+      } else return false;
+      tunnelAt = at;
+      tunnelEnd = datagramEnd;
     }
     level.srcPort = u16(data, l4);
     level.dstPort = dstPort;
