@@ -1,13 +1,13 @@
 /**
  * The fast path: the frames most captures on a hypervisor are made of, decoded in one pass.
  *
- *   link / IPv4 / TCP or UDP
- *   link / IPv4 / UDP / VXLAN or Geneve / Ethernet / IPv4 / TCP or UDP
+ *   link / IP / TCP or UDP
+ *   link / IP / UDP / VXLAN or Geneve / Ethernet / IP / TCP or UDP
  *
  * where the link is Ethernet (untagged or with one 802.1Q tag) or Linux cooked v2 (tcpdump -i
- * any), the Geneve header carries Ethernet (options walked and checked), IPv4 headers are 20 bytes
- * and not fragments, TCP headers have no options or Linux's NOP, NOP, timestamps, and every header
- * is captured whole and within the lengths around it.
+ * any), the Geneve header carries Ethernet (options walked and checked), IP is IPv4 with a 20-byte
+ * header or IPv6 without extension headers and neither is a fragment, TCP headers have no options or
+ * Linux's NOP, NOP, timestamps, and every header is captured whole and within the lengths around it.
  * Such a frame is decoded here into exactly the Packet the layer-by-layer driver (decode.ts) would
  * make, each field written once; any other frame, or anything unusual in one (a VLAN tag, an
  * option, a length that lies, a cut header), is declined and goes to the driver, which judges it.
@@ -35,6 +35,8 @@ const ETHERTYPE_TRANSPARENT_ETHERNET = 0x6558;
 const GENEVE_HEADER = 8;
 const IPV4_HEADER = 20;
 const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+const IPV6_HEADER = 40;
 /** Version 4, IHL 5: the first byte of an IPv4 header without options. */
 const IPV4_NO_OPTIONS = 0x45;
 /** IPv4 MF flag and fragment offset: either makes the packet a fragment. */
@@ -71,6 +73,7 @@ export function decodeCommonFrame(
   const capEnd = start + cap;
   const wireEnd = start + Math.max(originalLength, cap);
   let ip: number;
+  let etherType = 0;
   let vlan = -1;
   let direction: 0 | 1 | 2 = 0;
   let ifIndex = -1;
@@ -84,18 +87,21 @@ export function decodeCommonFrame(
       vlan = u16(data, ip - 4) & 0x0fff;
       type = u16(data, ip - 2);
     }
-    if (type !== ETHERTYPE_IPV4) return false;
+    if (type !== ETHERTYPE_IPV4 && type !== ETHERTYPE_IPV6) return false;
+    etherType = type;
   } else if (linkType === LINKTYPE_LINUX_SLL2) {
     ip = start + SLL2_HEADER_LENGTH;
-    if (ip > capEnd || u16(data, start) !== ETHERTYPE_IPV4) return false;
+    if (ip > capEnd) return false;
+    etherType = u16(data, start);
+    if (etherType !== ETHERTYPE_IPV4 && etherType !== ETHERTYPE_IPV6) return false;
     ifIndex = u32(data, start + 4);
     direction = sllDirection(data[start + 10] as number);
   } else return false;
   const outer = packet.levels[0] as Level;
-  if (!transportAt(data, ip, wireEnd, capEnd, outer)) return false;
+  if (!transportAt(data, ip, etherType, wireEnd, capEnd, outer)) return false;
   let levels = 1;
   if (tunnelAt >= 0) {
-    // The inner frame: Ethernet without tags, then IPv4 within the outer datagram.
+    // The inner frame: Ethernet without tags, then IP within the outer datagram.
     const inner = packet.levels[1] as Level;
     const carrier = tunnelCarrier;
     const carrierOffset = tunnelAt;
@@ -104,8 +110,10 @@ export function decodeCommonFrame(
     const datagramEnd = tunnelEnd;
     const eth = carrierOffset + carrierLength;
     const innerIp = eth + ETHERNET_HEADER;
-    if (innerIp > datagramEnd || innerIp > capEnd || u16(data, innerIp - 2) !== ETHERTYPE_IPV4) return false;
-    if (!transportAt(data, innerIp, datagramEnd, capEnd, inner) || tunnelAt >= 0) return false;
+    if (innerIp > datagramEnd || innerIp > capEnd) return false;
+    const innerType = u16(data, innerIp - 2);
+    if (innerType !== ETHERTYPE_IPV4 && innerType !== ETHERTYPE_IPV6) return false;
+    if (!transportAt(data, innerIp, innerType, datagramEnd, capEnd, inner) || tunnelAt >= 0) return false;
     inner.carrier = carrier as CarrierValue;
     inner.carrierOffset = carrierOffset;
     inner.carrierLength = carrierLength;
@@ -116,7 +124,7 @@ export function decodeCommonFrame(
     inner.vlanCount = 0;
     inner.vlanOuter = -1;
     inner.vlanInner = -1;
-    inner.etherType = ETHERTYPE_IPV4;
+    inner.etherType = innerType;
     levels = 2;
   }
   outer.carrier = Carrier.NONE;
@@ -129,14 +137,14 @@ export function decodeCommonFrame(
   outer.vlanCount = vlan >= 0 ? 1 : 0;
   outer.vlanOuter = vlan;
   outer.vlanInner = -1;
-  outer.etherType = ETHERTYPE_IPV4;
+  outer.etherType = etherType;
 
   packet.status = DecodeStatus.OK;
   packet.problem = null;
   packet.problemOffset = -1;
   packet.direction = direction;
   packet.ifIndex = ifIndex;
-  packet.etherType = ETHERTYPE_IPV4;
+  packet.etherType = etherType;
   packet.levelCount = levels;
   packet.serial++;
   packet.linkType = linkType;
@@ -147,21 +155,43 @@ export function decodeCommonFrame(
 }
 
 /**
- * The IPv4 header at `ip` and its TCP or UDP header, into `level` (all but the carrier and link
+ * The IP header (`etherType`) at `ip` and its TCP or UDP header, into `level` (all but the carrier and link
  * fields). `end`: the declared end of the bytes around the datagram. Sets the tunnel* variables.
  */
-function transportAt(data: Uint8Array, ip: number, end: number, capEnd: number, level: Level): boolean {
+function transportAt(
+  data: Uint8Array,
+  ip: number,
+  etherType: number,
+  end: number,
+  capEnd: number,
+  level: Level,
+): boolean {
   tunnelAt = -1;
-  const l4 = ip + IPV4_HEADER;
-  if (l4 > end || l4 > capEnd || data[ip] !== IPV4_NO_OPTIONS) return false;
-  const total = u16(data, ip + 2);
-  const flags = u16(data, ip + 6);
-  // Total length 0 (BIG TCP) and anything shorter than the header go to the driver, as do fragments.
-  if (total < IPV4_HEADER || ip + total > end || (flags & FRAGMENT_BITS) !== 0) return false;
+  let l4: number;
+  let total: number;
+  let protocol: number;
+  let flags = 0;
+  if (etherType === ETHERTYPE_IPV4) {
+    l4 = ip + IPV4_HEADER;
+    if (l4 > end || l4 > capEnd || data[ip] !== IPV4_NO_OPTIONS) return false;
+    total = u16(data, ip + 2);
+    flags = u16(data, ip + 6);
+    // Total length 0 (BIG TCP) and anything shorter than the header go to the driver, as do fragments.
+    if (total < IPV4_HEADER || ip + total > end || (flags & FRAGMENT_BITS) !== 0) return false;
+    protocol = data[ip + 9] as number;
+  } else {
+    l4 = ip + IPV6_HEADER;
+    if (l4 > end || l4 > capEnd || (data[ip] as number) >> 4 !== 6) return false;
+    // Payload length 0 (a jumbogram, BIG TCP) goes to the driver, as do extension headers (below:
+    // the next header is then neither TCP nor UDP).
+    const payload = u16(data, ip + 4);
+    total = IPV6_HEADER + payload;
+    protocol = data[ip + 6] as number;
+    if (payload === 0 || ip + total > end) return false;
+  }
   const datagramEnd = ip + total;
   const stop = Math.min(datagramEnd, capEnd);
-  const l4Length = total - IPV4_HEADER;
-  const protocol = data[ip + 9] as number;
+  const l4Length = total - (l4 - ip);
   if (protocol === IpProto.TCP) {
     if (l4 + TCP_HEADER > stop) return false;
     const doff = ((data[l4 + 12] as number) >> 4) * 4;
@@ -244,21 +274,32 @@ function transportAt(data: Uint8Array, ip: number, end: number, capEnd: number, 
     // The TCP fields keep what they held: they mean something only where the protocol is TCP.
     level.udpLength = length;
   } else return false;
-  level.ipVersion = 4;
+  if (etherType === ETHERTYPE_IPV4) {
+    level.ipVersion = 4;
+    level.ipHeaderLength = IPV4_HEADER;
+    level.srcOffset = ip + 12;
+    level.dstOffset = ip + 16;
+    level.ttl = data[ip + 8] as number;
+    level.ipId = u16(data, ip + 4);
+    level.dontFragment = (flags & 0x4000) !== 0;
+    level.ipChecksum = u16(data, ip + 10);
+  } else {
+    level.ipVersion = 6;
+    level.ipHeaderLength = IPV6_HEADER;
+    level.srcOffset = ip + 8;
+    level.dstOffset = ip + 24;
+    level.ttl = data[ip + 7] as number;
+    level.ipId = -1;
+    level.dontFragment = false;
+    level.ipChecksum = -1;
+  }
   level.ipOffset = ip;
-  level.ipHeaderLength = IPV4_HEADER;
   level.ipTotalLength = total;
   level.bigTcp = false;
-  level.srcOffset = ip + 12;
-  level.dstOffset = ip + 16;
-  level.ttl = data[ip + 8] as number;
-  level.ipId = u16(data, ip + 4);
-  level.dontFragment = (flags & 0x4000) !== 0;
   level.moreFragments = false;
   level.fragmentOffset = 0;
   level.isFragment = false;
   level.ipv6FragmentHeaderOffset = -1;
-  level.ipChecksum = u16(data, ip + 10);
   level.protocol = protocol;
   level.l4Offset = l4;
   level.l4Length = l4Length;

@@ -11,7 +11,7 @@ import { readCapture } from '../../src/capture/read.js';
 import { decodeFrameAt, decodeFrameByLayersAt } from '../../src/decode/decode.js';
 import { decodeCommonFrame } from '../../src/decode/fast.js';
 import { createPacket, type Packet } from '../../src/decode/packet.js';
-import { be16, be32, cat, eth, geneve, hex, ipv4, SAMPLES, tcp, udp, vxlan } from './helpers.js';
+import { be16, be32, cat, eth, geneve, hex, ipv4, ipv6, SAMPLES, tcp, udp, vxlan } from './helpers.js';
 
 const CORPUS = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 
@@ -125,6 +125,15 @@ describe('the fast path decodes as the layer-by-layer driver does', () => {
     ['TCP in an 802.1Q tag', 1, eth(0x0800, plainTcp, [[0x8100, 0x0123]])],
     ['UDP', 1, eth(0x0800, ipv4({ proto: 17, payload: udp(1000, 2000, new Uint8Array(12)) }))],
     ['Linux cooked v2, TCP', 276, sll2(plainTcp)],
+    ['IPv6, TCP with timestamps', 1, eth(0x86dd, ipv6(6, tcp(443, 50123, timestamps, new Uint8Array(20))))],
+    [
+      'IPv6 underlay, VXLAN, inner IPv6 UDP',
+      1,
+      eth(
+        0x86dd,
+        ipv6(17, udp(50000, 4789, vxlan(7, eth(0x86dd, ipv6(17, udp(53, 53, new Uint8Array(16))))))),
+      ),
+    ],
     [
       'Linux cooked v2, VXLAN',
       276,
