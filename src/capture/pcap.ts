@@ -45,6 +45,12 @@ const MIN_RECORD_LIMIT = 262144;
 const MAX_RECORD_LIMIT = 16 * 1024 * 1024;
 /** A record found while resynchronising must be this close in time to the last frame. */
 const RESYNC_WINDOW_SEC = 86400;
+/**
+ * Or, far from it (damage right at a clock step), the first of this many records in a row whose
+ * times step forward by less than CHAIN_STEP_SEC each (see chainsOn).
+ */
+const CHAIN_RECORDS = 4;
+const CHAIN_STEP_SEC = 3600;
 /** Bits 16-25 of the global header's link type field: reserved, must be zero. */
 const LINKTYPE_RESERVED_BITS = 0x03ff0000;
 
@@ -271,6 +277,50 @@ class PcapStream extends RecordStream implements PcapParser {
     return NEED_MORE;
   }
 
+  /**
+   * While resynchronising, for a candidate record far in time from the last frame: 1 when the
+   * CHAIN_RECORDS record headers from it on chain by their lengths, each plausible (lengths
+   * possible, a fraction below a second) and no earlier than the one before it and less than
+   * CHAIN_STEP_SEC later, or the file ends right after one of them; 0 when not; NEED_MORE (wanted
+   * set) when the bytes to tell are not in yet. The bytes a damaged record leaves behind can look
+   * like a chain of records: read four bytes off, intact records whose captured and original
+   * lengths agree chain on just as well, their fractions of a second standing in for the seconds.
+   * So the first must lie a whole fraction range past 1970 (a microsecond file: 12 days; a
+   * nanosecond one: 2001), and the four must step on like a clock. What the carry cannot hold
+   * (records near the largest size) is not believed.
+   */
+  private chainsOn(b: Uint8Array, p: number, avail: number, sec: number): number {
+    // Read four bytes off, the seconds are a fraction of a second: below fracPerSec, never believed.
+    if (sec < this.fracPerSec) return 0;
+    const capacity = this.maxRecordLimit + 2 * RECORD_HEADER;
+    const le = this.le;
+    let at = 0;
+    let previous = sec;
+    for (let n = 0; n < CHAIN_RECORDS; n++) {
+      if (avail < at + RECORD_HEADER) {
+        if (this.ended) return n > 1 && avail === at ? 1 : 0;
+        if (at + RECORD_HEADER > capacity) return 0;
+        this.wanted = at + RECORD_HEADER;
+        return NEED_MORE;
+      }
+      const r = p + at;
+      const time = u32(b, r, le);
+      const caplen = u32(b, r + 8, le);
+      if (
+        caplen === 0 ||
+        caplen > this.snapLimit ||
+        caplen > u32(b, r + 12, le) ||
+        u32(b, r + 4, le) >= this.fracPerSec ||
+        time < previous ||
+        time - previous >= CHAIN_STEP_SEC
+      )
+        return 0;
+      previous = time;
+      at += RECORD_HEADER + caplen;
+    }
+    return 1;
+  }
+
   /** A record header at b[r] as followedWell wants the next one: lengths possible, time within a day of `sec`. */
   private plausibleAfter(b: Uint8Array, r: number, sec: number): boolean {
     const le = this.le;
@@ -382,14 +432,18 @@ class PcapStream extends RecordStream implements PcapParser {
       caplen <= this.snapLimit &&
       origlen >= caplen &&
       origlen <= this.maxRecordLimit &&
-      u32(b, p + 4, le) < this.fracPerSec &&
-      (this.frames === 0 || this.nearLast(sec));
+      u32(b, p + 4, le) < this.fracPerSec;
     if (!candidate) {
       if (b[p] !== 0) this.zeroOnly = false;
       return SKIP_BYTE;
     }
     const total = RECORD_HEADER + caplen;
-    const next = this.followedWell(b, p, total, avail, sec);
+    // Far in time from the last frame: the damage may sit right at a clock step of days. Believed
+    // when a few records in a row agree with each other; else no record after the step would be.
+    const next =
+      this.frames === 0 || this.nearLast(sec)
+        ? this.followedWell(b, p, total, avail, sec)
+        : this.chainsOn(b, p, avail, sec);
     if (next === NEED_MORE) return NEED_MORE;
     if (next === 0) {
       if (b[p] !== 0) this.zeroOnly = false;

@@ -166,6 +166,53 @@ describe('damaged classic pcap records', () => {
     expect(c.frames.map((f) => f.timeSec)).toEqual([...again.slice(0, 6), ...again.slice(7)]);
   });
 
+  it('a record damaged right at a clock step of days costs that record, not the rest of the file', () => {
+    // The time steps forward four days at frame 7 (a host's clock set, captures concatenated), and
+    // frame 6's header is damaged: no record after it is within a day of the last good frame. Three
+    // records in a row that agree with each other are believed instead of none at all.
+    const t = 1_795_000_000;
+    const times = [t, t, t, t + 1, t + 1, t + 2, ...Array.from({ length: 10 }, (_, i) => t + 4 * 86400 + i)];
+    const clean = buildPcap(
+      true,
+      PCAP_MAGIC_MICRO,
+      times.map((sec, i): [number, number, Buffer] => [sec, i * 1000, Buffer.alloc(70 + i, i)]),
+    );
+    const broken = Buffer.from(clean);
+    const at = recordOffsets(clean)[5] as number;
+    broken.writeUInt32LE(0xffffff, at + 8);
+    for (const size of [broken.length, 5, 33]) {
+      const c = parse(broken, () => size);
+      expect(c.problems).toHaveLength(1);
+      expect(c.problems[0]?.offset).toBe(at);
+      expect(c.problems[0]?.message).toMatch(/reading resumes at offset \d+ with frame 6/);
+      expect(c.frames.map((f) => f.timeSec)).toEqual([...times.slice(0, 5), ...times.slice(6)]);
+    }
+    // A length off by a few bytes: read four bytes off, the intact records after it chain on (their
+    // captured and original lengths agree), their fractions of a second stepping like a clock. That
+    // view must not be believed: the next real record is.
+    // Each payload starts with bytes that, read as an original length, are possible (128).
+    const payload = (i: number) => Buffer.concat([Buffer.from([0x80, 0, 0, 0]), Buffer.alloc(66 + i, i + 1)]);
+    for (const step of [false, true]) {
+      const steady = step ? times : times.map((_, i) => t + i);
+      const records = buildPcap(
+        true,
+        PCAP_MAGIC_MICRO,
+        steady.map((sec, i): [number, number, Buffer, number] => [sec, i * 1000, payload(i), 70 + i]),
+      );
+      const off = Buffer.from(records);
+      off.writeUInt32LE(off.readUInt32LE(at + 8) + 5, at + 8);
+      const d = parse(off);
+      expect(d.problems).toHaveLength(1);
+      expect(d.frames.map((f) => f.timeSec)).toEqual([...steady.slice(0, 5), ...steady.slice(6)]);
+      expect(d.frames.at(-1)?.data.equals(payload(15))).toBe(true);
+    }
+    // Random bytes after the damage that merely look like one record far in time are not believed.
+    const noise = Buffer.concat([broken.subarray(0, at + 16), Buffer.alloc(64, 0x5a)]);
+    const n = parse(noise);
+    expect(n.frames).toHaveLength(5);
+    expect(n.problems).toHaveLength(1);
+  });
+
   it('a zero-filled tail is said once with its offset, not read as zero-length frames', () => {
     for (const bytes of lab) {
       const whole = parse(bytes);
