@@ -2,13 +2,12 @@
 // after the other: the real binary (the compiled worker exists only in dist/), on two lab scenarios
 // with fragments, PMTU messages, GSO and GRO, and on files whose hop names collide.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
-import { pcapngWriter } from '../capture/helpers.js';
-import { parsePcap } from '../helpers/parse-pcap.js';
+import { collidingNameFiles } from './colliding-names.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'hopscope.js');
@@ -58,22 +57,7 @@ describe('hop names in worker threads', () => {
   // eth0(2) and position 1 eth0, and a --hop meant for one of them applied to both.
   const tmp = mkdtempSync(join(tmpdir(), 'hopscope-names-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  const lab = join(root, 'samples', 'pmtu-underlay');
-  const place = (dir: string, name: string, bytes: Uint8Array) => {
-    mkdirSync(join(tmp, dir), { recursive: true });
-    writeFileSync(join(tmp, dir, name), bytes);
-    return join(tmp, dir, name);
-  };
-  const pcap = parsePcap(readFileSync(join(lab, 'host1-phy0.pcap')));
-  const w = pcapngWriter(true);
-  const big = [w.shb(), w.idb(pcap.linkType, [w.opt(2, Buffer.from('eth0'))])];
-  for (const r of pcap.records)
-    big.push(w.epb(0, r.timeNs / 1000n, Buffer.from(r.data), [], 0, r.originalLength));
-  const files = [
-    place('host1', 'eth0.pcap', readFileSync(join(lab, 'guest1-eth0.pcap'))),
-    place('host2', 'big.pcapng', Buffer.concat(big)),
-    place('host3', 'eth0.pcap', readFileSync(join(lab, 'guest2-eth0.pcap'))),
-  ];
+  const files = collidingNameFiles(tmp);
   const analyze = (jobs: number, options: string[]) => {
     const out = spawnSync(
       process.execPath,

@@ -2,7 +2,7 @@
 // richest frames once) and reports exactly what reading them in the order given reports: the same
 // hop names, sources in the given order, and the same findings and paths. Real lab captures, and
 // files whose hop names collide (where the names a largest-first read gives must be settled again).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,7 @@ import { analyzeCaptures } from '../../src/pipeline/analyze.js';
 import { buildOverrides, type HopOverrides } from '../../src/pipeline/hops.js';
 import { createSession } from '../../src/pipeline/session.js';
 import { buildReport } from '../../src/report/model.js';
-import { pcapngWriter } from '../capture/helpers.js';
-import { parsePcap } from '../helpers/parse-pcap.js';
+import { collidingNameFiles } from './colliding-names.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -60,27 +59,11 @@ describe('analyze reading several files', () => {
   });
 
   describe('whose hop names collide', () => {
-    // Two eth0.pcap of two hosts and a larger pcapng whose interface is named eth0 too. Given in
-    // this order they are eth0, big:eth0 and eth0(2); read largest first, the pcapng claims its
-    // name first and the small files are named in reading order until the names are settled.
+    // Read largest first, the pcapng claims its name first and the small files are named in
+    // reading order until the names are settled.
     const tmp = mkdtempSync(join(tmpdir(), 'hopscope-order-'));
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-    const lab = join(root, 'samples', 'pmtu-underlay');
-    const place = (dir: string, name: string, bytes: Uint8Array) => {
-      mkdirSync(join(tmp, dir), { recursive: true });
-      writeFileSync(join(tmp, dir, name), bytes);
-      return join(tmp, dir, name);
-    };
-    const pcap = parsePcap(readFileSync(join(lab, 'host1-phy0.pcap')));
-    const w = pcapngWriter(true);
-    const big = [w.shb(), w.idb(pcap.linkType, [w.opt(2, Buffer.from('eth0'))])];
-    for (const r of pcap.records)
-      big.push(w.epb(0, r.timeNs / 1000n, Buffer.from(r.data), [], 0, r.originalLength));
-    const files = [
-      place('host1', 'eth0.pcap', readFileSync(join(lab, 'guest1-eth0.pcap'))),
-      place('host2', 'big.pcapng', Buffer.concat(big)),
-      place('host3', 'eth0.pcap', readFileSync(join(lab, 'guest2-eth0.pcap'))),
-    ];
+    const files = collidingNameFiles(tmp);
 
     it.each([
       [[], []],
