@@ -9,8 +9,9 @@
  * header or IPv6 without extension headers and neither is a fragment, TCP headers have no options or
  * Linux's NOP, NOP, timestamps, and every header is captured whole and within the lengths around it.
  * Such a frame is decoded here into exactly the Packet the layer-by-layer driver (decode.ts) would
- * make, each field written once; any other frame, or anything unusual in one (a VLAN tag, an
- * option, a length that lies, a cut header), is declined and goes to the driver, which judges it.
+ * make, each field written once; any other frame, or anything unusual in one (a second VLAN tag,
+ * a TCP option, a length that lies, a cut header), is declined and goes to the driver, which
+ * judges it.
  *
  * Why: the driver resets each level's 40-odd fields, then dispatches through the registry's
  * tables and the cursor, layer by layer. For the few shapes that make up nearly every frame of a
@@ -50,7 +51,7 @@ const TCP_TIMESTAMPS_HEADER = 32;
  * none), its carrier and length (Geneve: with options), and where the UDP datagram ends.
  */
 let tunnelAt = -1;
-let tunnelCarrier = 0;
+let tunnelCarrier: CarrierValue = Carrier.NONE;
 let tunnelLength = 0;
 let tunnelOptions = 0;
 let tunnelEnd = 0;
@@ -114,7 +115,7 @@ export function decodeCommonFrame(
     const innerType = u16(data, innerIp - 2);
     if (innerType !== ETHERTYPE_IPV4 && innerType !== ETHERTYPE_IPV6) return false;
     if (!transportAt(data, innerIp, innerType, datagramEnd, capEnd, inner) || tunnelAt >= 0) return false;
-    inner.carrier = carrier as CarrierValue;
+    inner.carrier = carrier;
     inner.carrierOffset = carrierOffset;
     inner.carrierLength = carrierLength;
     inner.vni = u24(data, carrierOffset + 4);
