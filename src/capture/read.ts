@@ -19,7 +19,14 @@ import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { crc32, createInflateRaw, type InflateRaw } from 'node:zlib';
 import { CaptureOpenError, EmptyCaptureError, NotACaptureError } from '../errors.js';
-import type { CaptureFormat, CaptureInterface, CaptureProblem, CaptureSink, Frame } from './frame.js';
+import type {
+  CaptureFormat,
+  CaptureInterface,
+  CaptureProblem,
+  CaptureSink,
+  CaptureStatistics,
+  Frame,
+} from './frame.js';
 import { createPcapParser, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO } from './pcap.js';
 import { createPcapngParser, PCAPNG_SHB } from './pcapng.js';
 import { hexBytes, u32 } from './records.js';
@@ -512,6 +519,39 @@ function hex32(x: number): string {
 }
 
 /**
+ * Counts what a parser hands on, and hands it on (interface statistics too: a pcapng file's drop
+ * counters reach the session). A class, not closures made per file: the parser's loop calls
+ * onFrame for every frame and V8 compiles it for the call target it has seen, so a closure of each
+ * file's own would be a new target at every file, throwing the compiled loop away.
+ */
+class CountingSink implements CaptureSink {
+  frames = 0;
+  problems = 0;
+  readonly interfaces: CaptureInterface[] = [];
+
+  constructor(private readonly sink: CaptureSink) {}
+
+  onInterface(iface: CaptureInterface): void {
+    this.interfaces.push({ ...iface });
+    this.sink.onInterface(iface);
+  }
+
+  onFrame(frame: Frame): void {
+    this.frames++;
+    this.sink.onFrame(frame);
+  }
+
+  onProblem(problem: CaptureProblem): void {
+    this.problems++;
+    this.sink.onProblem(problem);
+  }
+
+  onStatistics(stats: CaptureStatistics): void {
+    this.sink.onStatistics?.(stats);
+  }
+}
+
+/**
  * The decompressed capture stream: detects the format on its first 4 bytes, then feeds the parser.
  * Runs inside zlib's 'data' events, so failures are kept and rethrown by the caller.
  */
@@ -526,33 +566,17 @@ class DecodedStage {
   } | null = null;
   private head: Uint8Array = new Uint8Array(0);
   private failure: unknown = null;
-  private frameCount = 0;
-  private problemCount = 0;
-  private readonly interfaces: CaptureInterface[] = [];
-  private readonly counting: CaptureSink;
+  private readonly counting: CountingSink;
 
   constructor(
     private readonly path: string,
     sink: CaptureSink,
   ) {
-    this.counting = {
-      onInterface: (iface: CaptureInterface) => {
-        this.interfaces.push({ ...iface });
-        sink.onInterface(iface);
-      },
-      onFrame: (frame: Frame) => {
-        this.frameCount++;
-        sink.onFrame(frame);
-      },
-      onProblem: (problem: CaptureProblem) => {
-        this.problemCount++;
-        sink.onProblem(problem);
-      },
-    };
+    this.counting = new CountingSink(sink);
   }
 
   get frames(): number {
-    return this.frameCount;
+    return this.counting.frames;
   }
 
   push(chunk: Uint8Array): void {
@@ -577,7 +601,7 @@ class DecodedStage {
     const offset = this.parser?.bytes ?? 0;
     this.counting.onProblem({
       code: 'capture.malformed',
-      frame: this.frameCount + 1,
+      frame: this.counting.frames + 1,
       offset,
       message: `${what} (decompressed offset ${offset})`,
     });
@@ -588,9 +612,9 @@ class DecodedStage {
     const offset = this.parser?.bytes ?? 0;
     this.counting.onProblem({
       code: 'capture.truncated-file',
-      frame: this.frameCount + 1,
+      frame: this.counting.frames + 1,
       offset,
-      message: `frame ${this.frameCount + 1} at offset ${offset}: ${why}; the frames before it are kept`,
+      message: `frame ${this.counting.frames + 1} at offset ${offset}: ${why}; the frames before it are kept`,
     });
     this.done = true;
   }
@@ -610,10 +634,10 @@ class DecodedStage {
       path: this.path,
       format: this.format ?? 'pcap',
       compressed,
-      frames: this.frameCount,
+      frames: this.counting.frames,
       bytes: this.parser?.bytes ?? 0,
-      interfaces: this.interfaces,
-      problems: this.problemCount,
+      interfaces: this.counting.interfaces,
+      problems: this.counting.problems,
     };
   }
 

@@ -2,12 +2,17 @@
 // isb_osdrop) reach a sink that asks for them, in both byte orders and when the block comes in
 // pieces; a block naming an undeclared interface is reported, not believed. A session turns drops
 // into the capture.dropped finding of that hop.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CaptureStatistics } from '../../src/capture/frame.js';
 import { createPcapngParser } from '../../src/capture/pcapng.js';
 import type { Logger } from '../../src/log.js';
+import { analyzeCaptures } from '../../src/pipeline/analyze.js';
 import { emptyOverrides } from '../../src/pipeline/hops.js';
 import { createSession } from '../../src/pipeline/session.js';
+import { buildReport } from '../../src/report/model.js';
 import { collect, pcapngWriter, pushChunked } from './helpers.js';
 
 function isbFile(le: boolean, counters: Array<[number, bigint]>, ifId = 0) {
@@ -101,5 +106,31 @@ describe('pcapng interface statistics', () => {
     p2.end();
     cleanFeed.end();
     expect(clean.snapshot('test').findings.some((f) => f.code === 'capture.dropped')).toBe(false);
+  });
+
+  it('analyze of a saved pcapng reports the drops its statistics block counted', async () => {
+    // What dumpcap writes when it stops: the file goes through readCapture, not a parser of the test's.
+    const dir = mkdtempSync(join(tmpdir(), 'hopscope-isb-'));
+    try {
+      const path = join(dir, 'host1-phy0.pcapng');
+      writeFileSync(
+        path,
+        isbFile(true, [
+          [4, 1000n],
+          [7, 40n],
+          [5, 2n],
+        ]),
+      );
+      const silent: Logger = { child: () => silent, error() {}, warn() {}, info() {}, debug() {} };
+      const report = buildReport(
+        await analyzeCaptures([path], { overrides: emptyOverrides(), logger: silent }),
+        't',
+      );
+      const finding = report.findings.find((f) => f.code === 'capture.dropped');
+      expect(finding).toMatchObject({ hop: 'phy0', count: 42 });
+      expect(finding?.facts).toMatchObject({ osDropped: 40, ifDropped: 2, received: 1000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
