@@ -422,8 +422,16 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
       const time = lastHop?.lastTime ?? -1;
       let record = byInterface.get(stats.interfaceId);
       if (record === undefined) {
+        // As many as a capture makes hops: a file of statistics blocks for 100,000 interfaces made
+        // as many findings (and log lines).
+        if (byInterface.size >= MAX_HOPS_PER_CAPTURE) return;
         record = newRecord('capture.dropped', path, time);
         byInterface.set(stats.interfaceId, record);
+        // Said once per interface; the finding, the summary and /metrics follow the counts after.
+        log.warn(
+          { interfaceId: stats.interfaceId, dropped: os, ifDropped: atInterface },
+          'capture dropped frames',
+        );
       }
       record.count = os + atInterface;
       record.lastTime = time;
@@ -434,10 +442,6 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
         counter: os > 0 && atInterface > 0 ? 'both' : os > 0 ? 'kernel' : 'interface',
         received: stats.received,
       };
-      log.warn(
-        { interfaceId: stats.interfaceId, dropped: os, ifDropped: atInterface },
-        'capture dropped frames',
-      );
     },
     end(summary) {
       if (summary !== undefined) {

@@ -10,7 +10,7 @@ import type { CaptureStatistics } from '../../src/capture/frame.js';
 import { createPcapngParser } from '../../src/capture/pcapng.js';
 import type { Logger } from '../../src/log.js';
 import { analyzeCaptures } from '../../src/pipeline/analyze.js';
-import { emptyOverrides } from '../../src/pipeline/hops.js';
+import { emptyOverrides, MAX_HOPS_PER_CAPTURE } from '../../src/pipeline/hops.js';
 import { createSession } from '../../src/pipeline/session.js';
 import { buildReport } from '../../src/report/model.js';
 import { collect, pcapngWriter, pushChunked } from './helpers.js';
@@ -129,6 +129,57 @@ describe('pcapng interface statistics', () => {
       const finding = report.findings.find((f) => f.code === 'capture.dropped');
       expect(finding).toMatchObject({ hop: 'phy0', count: 42 });
       expect(finding?.facts).toMatchObject({ osDropped: 40, ifDropped: 2, received: 1000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('statistics blocks by the thousand stay bounded: a finding per interface up to the hop limit, one log line each', async () => {
+    const w = pcapngWriter(true);
+    const isb = (ifId: number, received: bigint, dropped: bigint) =>
+      w.block(
+        5,
+        Buffer.concat([
+          w.u32(ifId),
+          w.u32(1),
+          w.u32(2),
+          w.opt(4, w.i64(received)),
+          w.opt(5, w.i64(dropped)),
+          Buffer.alloc(4),
+        ]),
+      );
+    const many = MAX_HOPS_PER_CAPTURE + 500;
+    const declared = [w.shb()];
+    for (let i = 0; i < many; i++) declared.push(w.idb(1, []));
+    declared.push(w.epb(0, 1_000_000n, Buffer.alloc(60, 1)));
+    for (let i = 0; i < many; i++) declared.push(isb(i, 1000n, 2n));
+    // One interface whose counters a writer reported again and again, growing.
+    const periodic = [w.shb(), w.idb(1, []), w.epb(0, 1_000_000n, Buffer.alloc(60, 1))];
+    for (let i = 1; i <= 3000; i++) periodic.push(isb(0, BigInt(1000 + i), BigInt(i)));
+    const dir = mkdtempSync(join(tmpdir(), 'hopscope-isb-'));
+    try {
+      for (const [name, blocks, findings, lastCount] of [
+        ['many.pcapng', declared, MAX_HOPS_PER_CAPTURE, 2],
+        ['periodic.pcapng', periodic, 1, 3000],
+      ] as const) {
+        const path = join(dir, name);
+        writeFileSync(path, Buffer.concat(blocks));
+        let warnings = 0;
+        const counting: Logger = {
+          child: () => counting,
+          error() {},
+          warn() {
+            warnings++;
+          },
+          info() {},
+          debug() {},
+        };
+        const result = await analyzeCaptures([path], { overrides: emptyOverrides(), logger: counting });
+        const dropped = buildReport(result, 't').findings.filter((f) => f.code === 'capture.dropped');
+        expect(dropped).toHaveLength(findings);
+        expect(dropped.at(-1)?.count).toBe(lastCount);
+        expect(warnings).toBe(findings);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
