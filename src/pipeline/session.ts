@@ -115,6 +115,8 @@ export interface SourceData {
   capture: CaptureResult;
   hops: Array<Omit<HopState, 'reassembly'>>;
   problems: FindingStore;
+  /** [interface id, index into hops] of each interface that carried frames (drop counters name the interface). */
+  interfaceHops?: Array<[number, number]>;
 }
 
 /**
@@ -155,6 +157,8 @@ interface Source {
   /** How each hop was named, by index; null for a source adopted without (an agent's). */
   names: HopNameRequest[] | null;
   problems: FindingStore;
+  /** [interface id, index into hops] of each interface that carried frames so far. */
+  interfaceHops(): Array<[number, number]>;
 }
 
 function renameHop(hop: HopState, name: string): void {
@@ -190,7 +194,13 @@ function adopted(
     end() {},
     fail() {},
   };
-  return { position, feed, hops, names, problems: data.problems };
+  // From another thread or an agent's document: only well-formed pairs are believed.
+  const interfaceHops = Array.isArray(data.interfaceHops)
+    ? data.interfaceHops.filter(
+        (pair) => Array.isArray(pair) && Number.isInteger(pair[0]) && Number.isInteger(pair[1]),
+      )
+    : [];
+  return { position, feed, hops, names, problems: data.problems, interfaceHops: () => interfaceHops };
 }
 
 export function createSession(options: SessionOptions): Session {
@@ -216,6 +226,7 @@ export function createSession(options: SessionOptions): Session {
         capture: source.feed.capture,
         hops: source.hops.map(({ reassembly: _r, ...hop }) => hop),
         problems: source.problems,
+        interfaceHops: source.interfaceHops(),
       }));
     },
     hopNames() {
@@ -261,10 +272,18 @@ export function createSession(options: SessionOptions): Session {
         const capture = source.feed.capture;
         const hopName =
           capture.hops.length === 1 ? (capture.hops[0] as string) : hopNameForFile(capture.path);
+        // Drop counters are per interface: said at the interface's hop when it carried frames.
+        const hopOfInterface = new Map(source.interfaceHops());
+        const droppedAt = new Map<FindingRecord, string>();
+        const dropped = source.problems.byCode[CODE_INDEX['capture.dropped']] as Map<number, FindingRecord>;
+        for (const [interfaceId, record] of dropped) {
+          const hop = source.hops[hopOfInterface.get(interfaceId) ?? -1];
+          if (hop !== undefined) droppedAt.set(record, hop.name);
+        }
         for (const stored of storeRecords(source.problems)) {
           captureFindings.push({
             ...stored,
-            hop: hopName,
+            hop: droppedAt.get(stored) ?? hopName,
             facts: { ...stored.facts },
             evidence: [...stored.evidence],
           });
@@ -461,5 +480,13 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
       for (const hop of hops) if (hop.reassembly !== null) endFragments(hop.reassembly);
     },
   };
-  return { position, feed, hops, names, problems };
+  const interfaceHops = (): Array<[number, number]> => {
+    const index = new Map(hops.map((hop, i) => [hop, i]));
+    const out: Array<[number, number]> = [];
+    byInterface.forEach((hop, interfaceId) => {
+      if (hop !== undefined) out.push([interfaceId, index.get(hop) ?? -1]);
+    });
+    return out;
+  };
+  return { position, feed, hops, names, problems, interfaceHops };
 }

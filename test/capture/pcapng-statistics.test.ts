@@ -184,4 +184,50 @@ describe('pcapng interface statistics', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a file of two interfaces says the drops of each at its own hop, in this thread and in a worker', async () => {
+    // dumpcap -i tap0 -i phy0 -w both.pcapng: one file, two hops, a statistics block for each.
+    const w = pcapngWriter(true);
+    const isb = (ifId: number, dropped: bigint) =>
+      w.block(
+        5,
+        Buffer.concat([
+          w.u32(ifId),
+          w.u32(1),
+          w.u32(2),
+          w.opt(4, w.i64(500n)),
+          w.opt(5, w.i64(dropped)),
+          Buffer.alloc(4),
+        ]),
+      );
+    const file = Buffer.concat([
+      w.shb(),
+      w.idb(1, [w.opt(2, Buffer.from('tap0'))]),
+      w.idb(1, [w.opt(2, Buffer.from('phy0'))]),
+      w.epb(0, 1_000_000n, Buffer.alloc(60, 1)),
+      w.epb(1, 1_000_001n, Buffer.alloc(60, 2)),
+      isb(0, 3n),
+      isb(1, 9n),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'hopscope-isb-'));
+    try {
+      const path = join(dir, 'both.pcapng');
+      writeFileSync(path, file);
+      const silent: Logger = { child: () => silent, error() {}, warn() {}, info() {}, debug() {} };
+      const session = createSession({ overrides: emptyOverrides(), logger: silent });
+      await session.readFile(path);
+      const here = session.snapshot('t').findings.filter((f) => f.code === 'capture.dropped');
+      expect(here.map((f) => [f.hop, f.count])).toEqual([
+        ['tap0', 3],
+        ['phy0', 9],
+      ]);
+      // As a worker hands it over: the session's sources as data, adopted by another session.
+      const adopting = createSession({ overrides: emptyOverrides(), logger: silent });
+      for (const source of structuredClone(session.exportSources())) adopting.adoptSource(source);
+      const there = adopting.snapshot('t').findings.filter((f) => f.code === 'capture.dropped');
+      expect(there).toEqual(here);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
