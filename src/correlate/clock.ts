@@ -168,6 +168,58 @@ function differences(
   }
 }
 
+/** How many keys the two sample arrays share (what differences would push, counted). */
+function sharedKeys(
+  x: readonly number[] | null,
+  y: readonly number[] | null,
+  stride: number,
+  timeAt: number,
+  cache: FirstTimesCache,
+): number {
+  if (x === null || y === null) return 0;
+  const kx = sortedFirsts(x, stride, timeAt, cache).keys;
+  const ky = sortedFirsts(y, stride, timeAt, cache).keys;
+  let n = 0;
+  let i = 0;
+  let j = 0;
+  while (i < kx.length && j < ky.length) {
+    const a = kx[i] as number;
+    const b = ky[j] as number;
+    if (a < b) i++;
+    else if (a > b) j++;
+    else {
+      n++;
+      i++;
+      j++;
+    }
+  }
+  return n;
+}
+
+/**
+ * The matches estimatePair would count for two hops (0 where it would give no estimate), without
+ * the differences and their medians: what choosing the reference and the chain needs of every pair.
+ */
+function pairMatches(
+  flowsX: Map<string, FlowTrace>,
+  flowsY: Map<string, FlowTrace>,
+  cache: FirstTimesCache,
+): number {
+  let n = 0;
+  for (const [key, tx] of flowsX) {
+    const ty = flowsY.get(key);
+    if (ty === undefined) continue;
+    n += sharedKeys(tx.fromA.samples, ty.fromA.samples, SEGMENT_STRIDE, 2, cache);
+    n += sharedKeys(tx.fromA.acks, ty.fromA.acks, ACK_STRIDE, 1, cache);
+    n += sharedKeys(tx.fromB.samples, ty.fromB.samples, SEGMENT_STRIDE, 2, cache);
+    n += sharedKeys(tx.fromB.acks, ty.fromB.acks, ACK_STRIDE, 1, cache);
+  }
+  return n < MIN_MATCHES ? 0 : n;
+}
+
+/** Fewer keys in common than this, and two hops' clocks are not compared. */
+const MIN_MATCHES = 3;
+
 interface PairEstimate {
   offset: number;
   delay: number;
@@ -193,7 +245,7 @@ function estimatePair(
     differences(tx.fromB.samples, ty.fromB.samples, SEGMENT_STRIDE, 2, bToA, cache);
     differences(tx.fromB.acks, ty.fromB.acks, ACK_STRIDE, 1, bToA, cache);
   }
-  if (aToB.length + bToA.length < 3) return null;
+  if (aToB.length + bToA.length < MIN_MATCHES) return null;
   if (aToB.length === 0 || bToA.length === 0) {
     // One direction only: the delay cannot be told from the offset; take the delay as zero.
     const all = aToB.length > 0 ? aToB : bToA;
@@ -226,8 +278,11 @@ export function estimateClocks(
   const offsets = new Map<HopView, number>();
   if (hops.length === 0) return offsets;
   const pairs = new Map<number, PairEstimate | null>();
+  const matchCounts = new Map<number, number>();
   const cache: FirstTimesCache = new Map();
-  // Y against X is X against Y negated (every difference changes sign): estimated once per pair.
+  const flowsOf = (i: number) => traces.get(hops[i] as HopView) as Map<string, FlowTrace>;
+  // Y against X is X against Y negated (every difference changes sign): estimated once per pair,
+  // and only for the pairs the chain below goes through. Every pair is only counted.
   const estimate = (x: number, y: number): PairEstimate | null => {
     if (x > y) {
       const e = estimate(y, x);
@@ -236,16 +291,18 @@ export function estimateClocks(
     const key = x * hops.length + y;
     if (!pairs.has(key)) {
       if (stats !== undefined) stats.pairs++;
-      pairs.set(
-        key,
-        estimatePair(
-          traces.get(hops[x] as HopView) as Map<string, FlowTrace>,
-          traces.get(hops[y] as HopView) as Map<string, FlowTrace>,
-          cache,
-        ),
-      );
+      pairs.set(key, estimatePair(flowsOf(x), flowsOf(y), cache));
     }
     return pairs.get(key) ?? null;
+  };
+  const matches = (x: number, y: number): number => {
+    const key = Math.min(x, y) * hops.length + Math.max(x, y);
+    let n = matchCounts.get(key);
+    if (n === undefined) {
+      n = pairMatches(flowsOf(Math.min(x, y)), flowsOf(Math.max(x, y)), cache);
+      matchCounts.set(key, n);
+    }
+    return n;
   };
   // Only hops that saw a flow in common can be compared: the work grows with the paths, not with
   // the square of the number of captures.
@@ -276,7 +333,7 @@ export function estimateClocks(
   let bestMatches = -1;
   for (let x = 0; x < hops.length; x++) {
     let total = 0;
-    for (const y of near[x] as number[]) total += estimate(x, y)?.matches ?? 0;
+    for (const y of near[x] as number[]) total += matches(x, y);
     if (total > bestMatches) {
       bestMatches = total;
       reference = x;
@@ -286,26 +343,22 @@ export function estimateClocks(
   // resolved earlier, then the lower index), its offset chained through that pair.
   offsets.set(hops[reference] as HopView, 0);
   const resolved = new Set<number>([reference]);
-  const candidate = new Map<number, { offset: number; matches: number; order: number }>();
+  // A candidate remembers the resolved hop it would be chained from; the offset is estimated once
+  // it is picked (the resolved hop's offset is fixed by then).
+  const candidate = new Map<number, { from: number; matches: number; order: number }>();
   const reach = (x: number, order: number) => {
     for (const y of near[x] as number[]) {
       if (resolved.has(y)) continue;
-      const e = estimate(x, y);
-      if (e === null) continue;
+      const m = matches(x, y);
+      if (m === 0) continue;
       const known = candidate.get(y);
-      if (known === undefined || e.matches > known.matches) {
-        candidate.set(y, {
-          offset: (offsets.get(hops[x] as HopView) ?? 0) + e.offset,
-          matches: e.matches,
-          order,
-        });
-      }
+      if (known === undefined || m > known.matches) candidate.set(y, { from: x, matches: m, order });
     }
   };
   reach(reference, 0);
   while (candidate.size > 0) {
     let pick = -1;
-    let best: { offset: number; matches: number; order: number } | null = null;
+    let best: { from: number; matches: number; order: number } | null = null;
     for (const [y, c] of candidate) {
       if (
         best === null ||
@@ -319,7 +372,8 @@ export function estimateClocks(
     if (best === null) break;
     candidate.delete(pick);
     resolved.add(pick);
-    offsets.set(hops[pick] as HopView, best.offset);
+    const e = estimate(best.from, pick) as PairEstimate;
+    offsets.set(hops[pick] as HopView, (offsets.get(hops[best.from] as HopView) ?? 0) + e.offset);
     reach(pick, resolved.size - 1);
   }
   // Hops that share no data with the others have no offset: it is unknown, not 0.
