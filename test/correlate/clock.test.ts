@@ -62,6 +62,23 @@ describe('estimateClocks', () => {
     expect((offsets.get(hops[2] as HopView) ?? 0) - ref).toBeCloseTo(-7200, 6);
   });
 
+  it('estimates clocks only along the chain: ten hops sharing a flow, nine pairs, every offset right', () => {
+    // Every pair is compared by the keys both saw; differences and medians only where the chain
+    // of offsets goes (ten hops, nine pairs; all 45 before).
+    const hops = Array.from({ length: 10 }, (_, i) => ({ name: `h${i}` })) as HopView[];
+    const shift = (i: number) => (i % 2 === 0 ? 1 : -1) * 60 * i;
+    const traces = new Map<HopView, Map<string, FlowTrace>>(
+      hops.map((hop, i) => [hop, new Map([['TCP a <-> b', trace(shift(i), i * 10e-6)]])]),
+    );
+    const stats = { pairs: 0 };
+    const offsets = estimateClocks(hops, traces, stats);
+    expect(stats.pairs).toBe(9);
+    const ref = offsets.get(hops[0] as HopView) ?? Number.NaN;
+    hops.forEach((hop, i) => {
+      expect((offsets.get(hop) ?? Number.NaN) - ref).toBeCloseTo(shift(i), 3);
+    });
+  });
+
   it('leaves the offset of a hop that shares nothing unknown, not 0', () => {
     const hops = [{ name: 'x' }, { name: 'y' }] as HopView[];
     const other = createFlowTrace('TCP c <-> d', flowKey('c', 'd'));
