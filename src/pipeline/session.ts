@@ -452,21 +452,21 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
     },
     onStatistics(stats: CaptureStatistics): void {
       // Counters are cumulative: the record says the latest, one per interface of the source.
-      const byInterface = problems.byCode[CODE_INDEX['capture.dropped']] as Map<number, FindingRecord>;
+      const dropRecords = problems.byCode[CODE_INDEX['capture.dropped']] as Map<number, FindingRecord>;
       const os = stats.dropped ?? 0;
       const atInterface = stats.ifDropped ?? 0;
       if (os + atInterface === 0) {
-        byInterface.delete(stats.interfaceId);
+        dropRecords.delete(stats.interfaceId);
         return;
       }
       const time = lastHop?.lastTime ?? -1;
-      let record = byInterface.get(stats.interfaceId);
+      let record = dropRecords.get(stats.interfaceId);
       if (record === undefined) {
         // As many as a capture makes hops: a file of statistics blocks for 100,000 interfaces made
         // as many findings (and log lines).
-        if (byInterface.size >= MAX_HOPS_PER_CAPTURE) return;
+        if (dropRecords.size >= MAX_HOPS_PER_CAPTURE) return;
         record = newRecord('capture.dropped', path, time);
-        byInterface.set(stats.interfaceId, record);
+        dropRecords.set(stats.interfaceId, record);
         // Said once per interface; the finding, the summary and /metrics follow the counts after.
         log.warn(
           { interfaceId: stats.interfaceId, dropped: os, ifDropped: atInterface },
