@@ -2,7 +2,8 @@
  * `hopscope analyze`: a session over the capture files, then one snapshot. With several large
  * files and cores to spare, this thread reads a share of the files while worker threads read the
  * others (parallel.ts), and the session adopts what the workers observed; otherwise the files are
- * read one after another here, each as a stream. A capture that cannot be opened is reported and the others still analysed.
+ * read one after another here, each as a stream (regular files largest first, reported in the
+ * order given). A capture that cannot be opened is reported and the others still analysed.
  */
 
 import { setTunnelPorts, type TunnelPorts } from '../decode/registry.js';
