@@ -126,7 +126,14 @@ export function startApiServer(
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://hopscope');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://hopscope');
+    } catch {
+      // "//" and the like: the client's mistake (400), not the service's (500, logged as an error).
+      problem(res, 400, `not a path: ${JSON.stringify(req.url)}`);
+      return;
+    }
     if (!authorized(req.headers.authorization)) {
       problem(res, 401, 'a bearer token is required (Authorization: Bearer TOKEN)', {
         'www-authenticate': 'Bearer realm="hopscope"',

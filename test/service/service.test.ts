@@ -1,9 +1,11 @@
 // The service around a live capture, fed with the lab's recorded captures through its FeedTap (the
 // capture half stands in: test/helpers/service-run.ts): the HTTP API, its token, the finding stream
 // over SSE, and /metrics as Prometheus text.
+
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
@@ -81,6 +83,31 @@ describe('listening and the token', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD');
     expect((await fetch(`${base(s)}/snapshot`, { headers: auth })).status).toBe(503);
     expect((await fetch(`${base(s)}/hops`, { headers: auth })).status).toBe(503);
+  });
+
+  it('answers 400 for a request target that is no path (//), and goes on serving', async () => {
+    const s = await start();
+    fakeRun(s.tap);
+    const raw = (target: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(base(s));
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: target,
+            headers: { authorization: auth.authorization },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await raw('//')).toBe(400);
+    expect(await raw('/healthz')).toBe(200);
   });
 });
 
