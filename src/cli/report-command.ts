@@ -5,7 +5,7 @@
  */
 
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, rename, rm, writeFile } from 'node:fs/promises';
 import { oneLine } from '../errors.js';
 import { annotateCaptures } from '../report/annotate.js';
 import { buildContext } from '../report/context.js';
@@ -39,10 +39,29 @@ function describeError(error: unknown): string {
 }
 
 /**
+ * Whether `path` must be written in place, not replaced: it exists and is no regular file (a
+ * device such as /dev/null or /dev/stdout, a FIFO, a socket), or it is a symbolic link. Renaming a
+ * finished file over such a path replaces the device or the link itself: as root, `-o /dev/null`
+ * left a regular file where /dev/null was.
+ */
+async function writesInPlace(path: string): Promise<boolean> {
+  try {
+    const stats = await lstat(path);
+    return stats.isSymbolicLink() || !stats.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Writes the whole file next to its final name, then renames it: a reader never sees half a
- * report, and a failure leaves no partial file behind.
+ * report, and a failure leaves no partial file behind. A device, FIFO or link is written in place.
  */
 async function writeFileAtomically(path: string, text: string): Promise<void> {
+  if (await writesInPlace(path)) {
+    await writeFile(path, text);
+    return;
+  }
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(temporary, text);
@@ -117,7 +136,9 @@ export async function runAnnotate(args: AnnotateArgs, io: CliIo): Promise<number
     return run.code === EXIT_OK ? EXIT_UNREADABLE : run.code;
   }
   const toStdout = args.output === '-';
-  const temporary = `${args.output}.${process.pid}.tmp`;
+  // A device, FIFO or link (-o /dev/stdout) is written in place: see writesInPlace.
+  const inPlace = !toStdout && (await writesInPlace(args.output));
+  const temporary = inPlace ? args.output : `${args.output}.${process.pid}.tmp`;
   const stream = toStdout ? io.stdout : createWriteStream(temporary);
   const sink = streamWriter(stream);
   let summary: Awaited<ReturnType<typeof annotateCaptures>>;
@@ -128,12 +149,12 @@ export async function runAnnotate(args: AnnotateArgs, io: CliIo): Promise<number
   }
   const failure = sink.error();
   if (failure !== null) {
-    if (!toStdout) await rm(temporary, { force: true });
+    if (!toStdout && !inPlace) await rm(temporary, { force: true });
     if ((failure as NodeJS.ErrnoException).code === 'EPIPE') return run.code;
     io.stderr.write(`hopscope: cannot write ${args.output}: ${describeError(failure)}\n`);
     return EXIT_OUTPUT;
   }
-  if (!toStdout) {
+  if (!toStdout && !inPlace) {
     try {
       await rename(temporary, args.output);
     } catch (error) {

@@ -2,7 +2,17 @@
 // capture that cannot be read (said in the verdict, the others still reported), an output that
 // cannot be written (exit 74, no partial file), a single hop (no path to draw), and an HTML file
 // that refers to nothing outside itself.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +69,37 @@ describe('hopscope report', () => {
 });
 
 describe('hopscope annotate', () => {
+  it('writes into a FIFO or through a link in place, never renaming a file over them', async () => {
+    // A finished file renamed over the output would replace what is there: as root, -o /dev/null
+    // or -o /dev/stdout replaced the device (or the /dev/stdout link) with a regular file. A FIFO
+    // stands in for a device here: renamed over, it would be gone and its reader would get nothing.
+    for (const command of ['report', 'annotate'] as const) {
+      const fifo = join(scratch, `${command}.fifo`);
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      const reader = spawn('cat', [fifo]);
+      const received: Buffer[] = [];
+      reader.stdout.on('data', (chunk: Buffer) => received.push(chunk));
+      const closed = new Promise<void>((resolve) => reader.on('close', () => resolve()));
+      const run = await runCli([command, '--log-level', 'silent', sample, '-o', fifo]);
+      expect(run.code, run.stderr).toBe(0);
+      // Renamed over, the FIFO is gone and its reader waits for ever: said now, not by a timeout.
+      if (!lstatSync(fifo).isFIFO()) reader.kill();
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+      await closed;
+      const bytes = Buffer.concat(received);
+      if (command === 'report') expect(bytes.toString('utf8')).toMatch(/^<!doctype html>/);
+      else expect(bytes.readUInt32LE(0)).toBe(0x0a0d0d0a); // a pcapng section header
+      // A link: written through to its target, the link left a link.
+      const target = join(scratch, `${command}-target`);
+      const link = join(scratch, `${command}-link`);
+      writeFileSync(target, 'old');
+      symlinkSync(target, link);
+      expect((await runCli([command, '--log-level', 'silent', sample, '-o', link])).code).toBe(0);
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(readFileSync(target).length).toBeGreaterThan(100);
+    }
+  });
+
   it('writes nothing when no capture can be read (exit 1)', async () => {
     const out = join(scratch, 'none.pcapng');
     const run = await runCli(['annotate', '--log-level', 'silent', join(scratch, 'missing.pcap'), '-o', out]);
