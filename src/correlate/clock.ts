@@ -177,16 +177,22 @@ function sharedKeys(
   cache: FirstTimesCache,
 ): number {
   if (x === null || y === null) return 0;
-  const kx = sortedFirsts(x, stride, timeAt, cache).keys;
-  const ky = sortedFirsts(y, stride, timeAt, cache).keys;
+  return commonCount(
+    sortedFirsts(x, stride, timeAt, cache).keys,
+    sortedFirsts(y, stride, timeAt, cache).keys,
+  );
+}
+
+/** How many values two ascending lists of distinct numbers have in common: one merge. */
+export function commonCount(a: Float64Array, b: Float64Array): number {
   let n = 0;
   let i = 0;
   let j = 0;
-  while (i < kx.length && j < ky.length) {
-    const a = kx[i] as number;
-    const b = ky[j] as number;
-    if (a < b) i++;
-    else if (a > b) j++;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as number;
+    const y = b[j] as number;
+    if (x < y) i++;
+    else if (x > y) j++;
     else {
       n++;
       i++;

@@ -15,7 +15,7 @@ import {
   sampleSeq,
   sampleTime,
 } from '../observe/trace.js';
-import { firstsByKey, firstTimes, median, type SortedFirsts } from './clock.js';
+import { commonCount, firstsByKey, firstTimes, median, type SortedFirsts } from './clock.js';
 import type { CorrelationOptions, PathReport } from './types.js';
 
 export interface Seen {
@@ -255,18 +255,7 @@ function sharedStarts(a: DirectionTrace, b: DirectionTrace, cache: StartsCache):
   const mine = sampledStarts(a, level, cache);
   const theirs = sampledStarts(b, level, cache);
   if (mine.length === 0 || theirs.length === 0) return -1;
-  let both = 0;
-  for (let i = 0, j = 0; i < mine.length && j < theirs.length; ) {
-    const x = mine[i] as number;
-    const y = theirs[j] as number;
-    if (x < y) i++;
-    else if (x > y) j++;
-    else {
-      both++;
-      i++;
-      j++;
-    }
-  }
+  const both = commonCount(mine, theirs);
   return both / (mine.length + theirs.length - both);
 }
 
