@@ -5,7 +5,7 @@
  */
 
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { lstat, rename, rm, writeFile } from 'node:fs/promises';
+import { realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { oneLine } from '../errors.js';
 import { annotateCaptures } from '../report/annotate.js';
 import { buildContext } from '../report/context.js';
@@ -39,26 +39,27 @@ function describeError(error: unknown): string {
 }
 
 /**
- * Whether `path` must be written in place, not replaced: it exists and is no regular file (a
- * device such as /dev/null or /dev/stdout, a FIFO, a socket), or it is a symbolic link. Renaming a
- * finished file over such a path replaces the device or the link itself: as root, `-o /dev/null`
- * left a regular file where /dev/null was.
+ * Where an output goes. A device (/dev/null, /dev/stdout), FIFO or socket, also behind a link, is
+ * written in place: renaming a finished file over it replaced the device or the link itself (as
+ * root, `-o /dev/null` left a regular file where /dev/null was). A regular file is replaced whole
+ * (`file`: a link's target, so the link stays a link and what it points to is never half written).
  */
-async function writesInPlace(path: string): Promise<boolean> {
+async function outputTarget(path: string): Promise<{ inPlace: boolean; file: string }> {
   try {
-    const stats = await lstat(path);
-    return stats.isSymbolicLink() || !stats.isFile();
+    if (!(await stat(path)).isFile()) return { inPlace: true, file: path };
+    return { inPlace: false, file: await realpath(path) };
   } catch {
-    return false;
+    return { inPlace: false, file: path };
   }
 }
 
 /**
  * Writes the whole file next to its final name, then renames it: a reader never sees half a
- * report, and a failure leaves no partial file behind. A device, FIFO or link is written in place.
+ * report, and a failure leaves no partial file behind. A device or FIFO is written in place.
  */
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  if (await writesInPlace(path)) {
+async function writeFileAtomically(output: string, text: string): Promise<void> {
+  const { inPlace, file: path } = await outputTarget(output);
+  if (inPlace) {
     await writeFile(path, text);
     return;
   }
@@ -136,9 +137,11 @@ export async function runAnnotate(args: AnnotateArgs, io: CliIo): Promise<number
     return run.code === EXIT_OK ? EXIT_UNREADABLE : run.code;
   }
   const toStdout = args.output === '-';
-  // A device, FIFO or link (-o /dev/stdout) is written in place: see writesInPlace.
-  const inPlace = !toStdout && (await writesInPlace(args.output));
-  const temporary = inPlace ? args.output : `${args.output}.${process.pid}.tmp`;
+  // A device or FIFO (-o /dev/stdout) is written in place, a link's target replaced: see outputTarget.
+  const { inPlace, file } = toStdout
+    ? { inPlace: false, file: args.output }
+    : await outputTarget(args.output);
+  const temporary = inPlace ? file : `${file}.${process.pid}.tmp`;
   const stream = toStdout ? io.stdout : createWriteStream(temporary);
   const sink = streamWriter(stream);
   let summary: Awaited<ReturnType<typeof annotateCaptures>>;
@@ -156,7 +159,7 @@ export async function runAnnotate(args: AnnotateArgs, io: CliIo): Promise<number
   }
   if (!toStdout && !inPlace) {
     try {
-      await rename(temporary, args.output);
+      await rename(temporary, file);
     } catch (error) {
       await rm(temporary, { force: true });
       io.stderr.write(`hopscope: cannot write ${args.output}: ${describeError(error)}\n`);
