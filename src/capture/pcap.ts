@@ -21,7 +21,8 @@
  * each following byte offset (zero runs at once) until a plausible record header (0 < captured
  * length <= snaplen <= original length, fraction below a second, seconds within a day of the last
  * good frame, or of the frame before the last jump of a day or more between two good frames)
- * itself followed by a plausible one, and reports the damaged spot in one line: its
+ * itself followed by a plausible one, or, far in time (damage right at a clock step), the first of
+ * four records in a row that step on like a clock; and it reports the damaged spot in one line: its
  * offset, what was wrong, and where reading resumed (or that the file is zero bytes from there).
  * So one damaged record costs that record, not the rest of the file. A version other than 2.4 or
  * reserved link-type bits are warned about, once each. Every frame read before a problem has been
@@ -223,13 +224,27 @@ class PcapStream extends RecordStream implements PcapParser {
   private pairAt(b: Uint8Array, q: number, end: number, anchorSec: number): boolean {
     if (q + RECORD_HEADER > end) return false;
     const le = this.le;
+    if (!this.resumable(b, q)) return false;
     const caplen = u32(b, q + 8, le);
-    if (caplen === 0 || caplen > this.snapLimit || u32(b, q + 12, le) < caplen) return false;
-    if (u32(b, q + 4, le) >= this.fracPerSec) return false;
     const sec = u32(b, q, le);
     if (this.frames > 0 ? !this.nearLast(sec) : Math.abs(sec - anchorSec) > RESYNC_WINDOW_SEC) return false;
     const r = q + RECORD_HEADER + caplen;
     return r + RECORD_HEADER <= end && this.plausibleAfter(b, r, sec);
+  }
+
+  /**
+   * A record header reading may resume at, as far as its own fields tell: captured length above 0
+   * and within the snaplen, original length at least that, a fraction below one second.
+   */
+  private resumable(b: Uint8Array, r: number): boolean {
+    const le = this.le;
+    const caplen = u32(b, r + 8, le);
+    return (
+      caplen > 0 &&
+      caplen <= this.snapLimit &&
+      u32(b, r + 12, le) >= caplen &&
+      u32(b, r + 4, le) < this.fracPerSec
+    );
   }
 
   /** Whether `sec` is within a day of the last frame's time, or of the time before its last jump. */
@@ -305,18 +320,9 @@ class PcapStream extends RecordStream implements PcapParser {
       }
       const r = p + at;
       const time = u32(b, r, le);
-      const caplen = u32(b, r + 8, le);
-      if (
-        caplen === 0 ||
-        caplen > this.snapLimit ||
-        caplen > u32(b, r + 12, le) ||
-        u32(b, r + 4, le) >= this.fracPerSec ||
-        time < previous ||
-        time - previous >= CHAIN_STEP_SEC
-      )
-        return 0;
+      if (!this.resumable(b, r) || time < previous || time - previous >= CHAIN_STEP_SEC) return 0;
       previous = time;
-      at += RECORD_HEADER + caplen;
+      at += RECORD_HEADER + u32(b, r + 8, le);
     }
     return 1;
   }
@@ -412,8 +418,8 @@ class PcapStream extends RecordStream implements PcapParser {
    * once) until a plausible record header: captured length above 0 and within the snaplen, original
    * length at least that (and below the largest record believed), fraction below one second,
    * seconds within a day of the last frame's or of the one before its last jump (of the candidate's
-   * own before any frame), and the
-   * record after it plausible too (two in a row), or the end of the file right after it.
+   * own before any frame), and the record after it plausible too (two in a row), or the end of the
+   * file right after it. A candidate far in time is believed when it chains on (see chainsOn).
    */
   private measureWhileResyncing(b: Uint8Array, p: number, offset: number, avail: number): number {
     if (zeroHeader(b, p)) {
@@ -426,14 +432,7 @@ class PcapStream extends RecordStream implements PcapParser {
     const le = this.le;
     const sec = u32(b, p, le);
     const caplen = u32(b, p + 8, le);
-    const origlen = u32(b, p + 12, le);
-    const candidate =
-      caplen > 0 &&
-      caplen <= this.snapLimit &&
-      origlen >= caplen &&
-      origlen <= this.maxRecordLimit &&
-      u32(b, p + 4, le) < this.fracPerSec;
-    if (!candidate) {
+    if (!this.resumable(b, p) || u32(b, p + 12, le) > this.maxRecordLimit) {
       if (b[p] !== 0) this.zeroOnly = false;
       return SKIP_BYTE;
     }

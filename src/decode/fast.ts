@@ -20,11 +20,12 @@
  * on the lab's and the corpus' captures and on thousands of damaged variants of their frames.
  */
 import { u16, u24, u32 } from './common.js';
-import { decodeGeneve } from './geneve.js';
+import { badGeneveOption, decodeGeneve } from './geneve.js';
 import { Carrier, type CarrierValue, DecodeStatus, IpProto, type Level, type Packet } from './packet.js';
 import { udpPortDecoders } from './registry.js';
 import { sllDirection } from './sll.js';
 import { SLL2_HEADER_LENGTH } from './sll2.js';
+import { linuxTimestampsAt, TCP_TIMESTAMPS_HEADER } from './tcp.js';
 import { decodeVxlan, VXLAN_HEADER_LENGTH } from './vxlan.js';
 
 const LINKTYPE_ETHERNET = 1;
@@ -43,8 +44,6 @@ const IPV4_NO_OPTIONS = 0x45;
 /** IPv4 MF flag and fragment offset: either makes the packet a fragment. */
 const FRAGMENT_BITS = 0x3fff;
 const TCP_HEADER = 20;
-/** NOP, NOP, timestamps (kind 8, length 10): the options Linux puts on every segment. */
-const TCP_TIMESTAMPS_HEADER = 32;
 
 /**
  * Set by transportAt when a tunnel header follows the level's UDP header: where it starts (-1:
@@ -156,6 +155,44 @@ export function decodeCommonFrame(
 }
 
 /**
+ * Whether a UDP datagram to `port`, its payload at data[at, datagramEnd), is one the fast path
+ * takes: no tunnel's port, or VXLAN, or Geneve carrying Ethernet (VXLAN-GPE goes to the driver),
+ * the tunnel header captured within the datagram, VXLAN's I flag set, Geneve's version 0 and its
+ * options well formed. Sets the tunnel* variables for a tunnel.
+ */
+function tunnelAfter(
+  data: Uint8Array,
+  port: number,
+  at: number,
+  datagramEnd: number,
+  capEnd: number,
+): boolean {
+  const tunnel = udpPortDecoders[port];
+  if (tunnel === undefined) return true;
+  const room = Math.min(datagramEnd, capEnd);
+  if (tunnel === decodeVxlan) {
+    if (at + VXLAN_HEADER_LENGTH > room || ((data[at] as number) & 0x08) === 0) return false;
+    tunnelCarrier = Carrier.VXLAN;
+    tunnelLength = VXLAN_HEADER_LENGTH;
+    tunnelOptions = 0;
+  } else if (tunnel === decodeGeneve) {
+    if (at + GENEVE_HEADER > room) return false;
+    const b0 = data[at] as number;
+    const options = (b0 & 0x3f) * 4;
+    const headerEnd = at + GENEVE_HEADER + options;
+    if (b0 >> 6 !== 0 || headerEnd > room || badGeneveOption(data, at + GENEVE_HEADER, headerEnd) >= 0)
+      return false;
+    if (u16(data, at + 2) !== ETHERTYPE_TRANSPARENT_ETHERNET) return false;
+    tunnelCarrier = Carrier.GENEVE;
+    tunnelLength = GENEVE_HEADER + options;
+    tunnelOptions = options;
+  } else return false;
+  tunnelAt = at;
+  tunnelEnd = datagramEnd;
+  return true;
+}
+
+/**
  * The IP header (`etherType`) at `ip` and its TCP or UDP header, into `level` (all but the carrier and link
  * fields). `end`: the declared end of the bytes around the datagram. Sets the tunnel* variables.
  */
@@ -197,18 +234,9 @@ function transportAt(
     if (l4 + TCP_HEADER > stop) return false;
     const doff = ((data[l4 + 12] as number) >> 4) * 4;
     const headerEnd = l4 + doff;
-    let timestamps = false;
-    if (doff === TCP_TIMESTAMPS_HEADER) {
-      if (
-        headerEnd > stop ||
-        data[l4 + 20] !== 1 ||
-        data[l4 + 21] !== 1 ||
-        data[l4 + 22] !== 8 ||
-        data[l4 + 23] !== 10
-      )
-        return false;
-      timestamps = true;
-    } else if (doff !== TCP_HEADER) return false;
+    const timestamps = doff === TCP_TIMESTAMPS_HEADER;
+    if (timestamps ? headerEnd > stop || !linuxTimestampsAt(data, l4 + TCP_HEADER) : doff !== TCP_HEADER)
+      return false;
     level.srcPort = u16(data, l4);
     level.dstPort = u16(data, l4 + 2);
     level.l4Checksum = u16(data, l4 + 16);
@@ -233,39 +261,7 @@ function transportAt(
     const length = u16(data, l4 + 4);
     if (length < 8 || length > l4Length) return false;
     const dstPort = u16(data, l4 + 2);
-    const tunnel = udpPortDecoders[dstPort];
-    if (tunnel !== undefined) {
-      // VXLAN, or Geneve carrying Ethernet (VXLAN-GPE goes to the driver): the header captured
-      // within the datagram, VXLAN's I flag set, Geneve's version 0 and its options well formed.
-      const at = l4 + 8;
-      const datagramEnd = l4 + length;
-      if (tunnel === decodeVxlan) {
-        const headerEnd = at + VXLAN_HEADER_LENGTH;
-        if (headerEnd > datagramEnd || headerEnd > capEnd || ((data[at] as number) & 0x08) === 0)
-          return false;
-        tunnelCarrier = Carrier.VXLAN;
-        tunnelLength = VXLAN_HEADER_LENGTH;
-        tunnelOptions = 0;
-      } else if (tunnel === decodeGeneve) {
-        if (at + GENEVE_HEADER > datagramEnd || at + GENEVE_HEADER > capEnd) return false;
-        const b0 = data[at] as number;
-        const options = (b0 & 0x3f) * 4;
-        const headerEnd = at + GENEVE_HEADER + options;
-        if (b0 >> 6 !== 0 || headerEnd > datagramEnd || headerEnd > capEnd) return false;
-        for (let p = at + GENEVE_HEADER; p < headerEnd; ) {
-          if (p + 4 > headerEnd) return false;
-          const optionEnd = p + 4 + ((data[p + 3] as number) & 0x1f) * 4;
-          if (optionEnd > headerEnd) return false;
-          p = optionEnd;
-        }
-        if (u16(data, at + 2) !== ETHERTYPE_TRANSPARENT_ETHERNET) return false;
-        tunnelCarrier = Carrier.GENEVE;
-        tunnelLength = GENEVE_HEADER + options;
-        tunnelOptions = options;
-      } else return false;
-      tunnelAt = at;
-      tunnelEnd = datagramEnd;
-    }
+    if (!tunnelAfter(data, dstPort, l4 + 8, l4 + length, capEnd)) return false;
     level.srcPort = u16(data, l4);
     level.dstPort = dstPort;
     level.l4Checksum = u16(data, l4 + 6);

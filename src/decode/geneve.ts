@@ -25,6 +25,21 @@ const P_GENEVE_SHORT = 'geneve: header incomplete';
 const P_GENEVE_VERSION = 'geneve: unknown version';
 const P_GENEVE_OPT = 'geneve: option overruns the option length';
 
+/**
+ * The offset of the first option in data[from, end) whose 4-byte header or length runs past `end`,
+ * or -1 when the options fill it exactly. The caller has the bytes up to `end` captured.
+ */
+export function badGeneveOption(data: Uint8Array, from: number, end: number): number {
+  let p = from;
+  while (p < end) {
+    if (p + 4 > end) return p;
+    const next = p + 4 + ((data[p + 3] as number) & 0x1f) * 4;
+    if (next > end) return p;
+    p = next;
+  }
+  return -1;
+}
+
 export function decodeGeneve(
   data: Uint8Array,
   offset: number,
@@ -39,13 +54,8 @@ export function decodeGeneve(
   const optLen = (b0 & 0x3f) * 4;
   const hdrEnd = offset + 8 + optLen;
   if (hdrEnd > end || hdrEnd > c.capEnd) return short(c, hdrEnd, end, P_GENEVE_SHORT, offset);
-  let p = offset + 8;
-  while (p < hdrEnd) {
-    if (p + 4 > hdrEnd) return fail(c, DecodeStatus.MALFORMED, P_GENEVE_OPT, p);
-    const olen = 4 + ((data[p + 3] as number) & 0x1f) * 4;
-    if (p + olen > hdrEnd) return fail(c, DecodeStatus.MALFORMED, P_GENEVE_OPT, p);
-    p += olen;
-  }
+  const bad = badGeneveOption(data, offset + 8, hdrEnd);
+  if (bad >= 0) return fail(c, DecodeStatus.MALFORMED, P_GENEVE_OPT, bad);
   const proto = u16(data, offset + 2);
   const link = proto === EtherType.TRANSPARENT_ETHERNET ? decodeEthernet : null;
   if (link === null && proto !== EtherType.IPV4 && proto !== EtherType.IPV6) return DecodeStatus.OK;

@@ -31,6 +31,17 @@ const P_TCP_DOFF = 'tcp: data offset below 5';
 const P_TCP_OPT_SHORT = 'tcp: options incomplete';
 const P_TCP_OPT_LEN = 'tcp: option length invalid';
 
+/** A header of 20 bytes and Linux's 12 bytes of options: NOP, NOP, timestamps. */
+export const TCP_TIMESTAMPS_HEADER = 32;
+
+/**
+ * Whether the options at data[p] start NOP, NOP, timestamps (kind 8, length 10): what Linux puts
+ * on every segment after the handshake. The caller has the 12 bytes captured.
+ */
+export function linuxTimestampsAt(data: Uint8Array, p: number): boolean {
+  return data[p] === 1 && data[p + 1] === 1 && data[p + 2] === 8 && data[p + 3] === 10;
+}
+
 export function decodeTcp(
   data: Uint8Array,
   offset: number,
@@ -63,14 +74,7 @@ export function decodeTcp(
   // Options, as far as they were captured.
   const optStop = Math.min(hdrEnd, stop);
   let p = offset + 20;
-  if (
-    doff === 32 &&
-    optStop === hdrEnd &&
-    data[p] === 1 &&
-    data[p + 1] === 1 &&
-    data[p + 2] === 8 &&
-    data[p + 3] === 10
-  ) {
+  if (doff === TCP_TIMESTAMPS_HEADER && optStop === hdrEnd && linuxTimestampsAt(data, p)) {
     // NOP, NOP, timestamps: what Linux puts on every segment after the handshake. The same result
     // as the loop below, without it.
     level.tcpHasTimestamps = true;
