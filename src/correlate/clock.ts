@@ -93,16 +93,25 @@ function lowerBound(keys: Float64Array, key: number): number {
  */
 export function firstsByKey(values: readonly number[], stride: number, valueAt: number): SortedFirsts {
   const n = values.length / stride;
-  // In-order data (the common case): keys already strictly ascending, each its own first.
-  let ascending = true;
-  for (let i = 1; i < n && ascending; i++)
-    ascending = (values[i * stride] as number) > (values[(i - 1) * stride] as number);
-  if (ascending) {
-    const keys = new Float64Array(n);
-    const times = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      keys[i] = values[i * stride] as number;
-      times[i] = values[i * stride + valueAt] as number;
+  // In-order data (the common case): keys already ascending, a repeated key right after its
+  // first (an ACK sent again with the same timestamp). The first of each run is kept in one pass;
+  // the sort below cost ten hops' correlation a fifth of its time for the ACKs' repeats alone.
+  let inOrder = n > 0 ? 1 : 0;
+  for (let i = 1; i < n && inOrder > 0; i++) {
+    const key = values[i * stride] as number;
+    const before = values[(i - 1) * stride] as number;
+    if (key > before) inOrder++;
+    else if (key !== before) inOrder = -1;
+  }
+  if (inOrder >= 0) {
+    const keys = new Float64Array(inOrder);
+    const times = new Float64Array(inOrder);
+    for (let i = 0, w = 0; i < n; i++) {
+      const key = values[i * stride] as number;
+      if (w > 0 && key === keys[w - 1]) continue;
+      keys[w] = key;
+      times[w] = values[i * stride + valueAt] as number;
+      w++;
     }
     return { keys, times };
   }

@@ -165,8 +165,22 @@ describe('firstsByKey', () => {
     expect(got.times[2]).toBe(100.001);
   });
 
-  it('treats a repeated key right after itself as out of order, not as a new first', () => {
+  it('keeps the first of a key repeated right after itself, not the repeat', () => {
     const values = entries([7, 7, 8]);
     expect(asLists(firstsByKey(values, 5, 2))).toEqual({ keys: [7, 8], times: [100, 100.002] });
+  });
+
+  it('gives the first of every run of repeats in ACK samples, in order or not', () => {
+    // ACK samples: key, time. A run of the same key (an ACK sent again) keeps its first time; a
+    // key that comes back later, after a larger one, is not in order and still keeps its first.
+    const acks = (keys: number[]) => keys.flatMap((key, i) => [key, 200 + i]);
+    for (const keys of [[5, 5, 5, 6, 9, 9, 12], [5, 5, 6, 5, 9], [9, 9, 3, 3, 4], [1, 1, 1, 1], []]) {
+      const values = acks(keys);
+      expect(asLists(firstsByKey(values, 2, 1)), keys.join(',')).toEqual(reference(values, 2, 1));
+    }
+    expect(asLists(firstsByKey(acks([5, 5, 5, 6, 9, 9, 12]), 2, 1))).toEqual({
+      keys: [5, 6, 9, 12],
+      times: [200, 203, 204, 206],
+    });
   });
 });
