@@ -35,13 +35,14 @@ import {
   noteFinding,
   storeRecords,
 } from '../findings/store.js';
-import type { Logger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { endFragments } from '../observe/fragments.js';
 import { createHopState, type HopState, observeFrame } from '../observe/hop.js';
 import { type HopView, viewHop } from '../observe/hop-view.js';
 import { buildReport, type Report } from '../report/model.js';
 import {
   claimHopName,
+  emptyOverrides,
   type HopNameRequest,
   type HopOverrides,
   hopNameForFile,
@@ -223,8 +224,38 @@ function giveFeedbackFromFirstCall(): void {
   } catch {}
 }
 
+/**
+ * V8 records in each field of an object the class of the object first stored there (the field's
+ * type), and compiles the per-frame path relying on it. The second source's hop states store
+ * objects of their own in those fields (their clock, checksum counters, flow table), which
+ * generalises the types, and V8 throws away every compiled function that relied on them
+ * (--trace-deopt-verbose: "code dependencies", at the second file's first frame; ten lab hops: that
+ * file ran 15-20 ms slower than read warm). Two sources with a hop each, made and dropped before
+ * the first frame, generalise those types while nothing depends on them yet. Once per process.
+ */
+let fieldTypesSettled = false;
+function settleFieldTypes(): void {
+  if (fieldTypesSettled) return;
+  fieldTypesSettled = true;
+  const options: SessionOptions = { overrides: emptyOverrides(), logger: createLogger('silent') };
+  const taken = new Set<string>();
+  const iface: CaptureInterface = {
+    interfaceId: 0,
+    linkType: LinkType.ETHERNET,
+    snaplen: 262144,
+    name: null,
+    description: null,
+  };
+  for (let position = 0; position < 2; position++) {
+    const { feed } = openSource('settle', options, taken, position);
+    feed.onInterface(iface);
+    feed.end({ format: 'pcap', compressed: false, frames: 0, interfaces: [iface] });
+  }
+}
+
 export function createSession(options: SessionOptions): Session {
   giveFeedbackFromFirstCall();
+  settleFieldTypes();
   const taken = new Set<string>();
   const sources: Source[] = [];
   const add = (source: Source) => {
@@ -341,9 +372,6 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
   const interfaces: CaptureInterface[] = [];
   const byIfIndex = new Map<number, HopState>();
   const splitInterfaces = new Set<number>();
-  // The hop of the last frame, for the time of a problem found after it (a pointer: a double in a
-  // closure variable would be boxed anew on every frame).
-  let lastHop: HopState | null = null;
 
   const addHop = (request: HopNameRequest): HopState => {
     const name = claimHopName(request, taken);
@@ -395,7 +423,7 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
 
   // tcpdump -i any (Linux cooked v2): each interface index of the capturing host is a hop.
   const ifIndexHopFor = (interfaceId: number, ifIndex: number, frame: Frame): HopState => {
-    const key = interfaceId * 0x100000000 + ifIndex;
+    const key = ifIndexKey(interfaceId, ifIndex);
     let hop = byIfIndex.get(key);
     if (hop === undefined && hops.length >= MAX_HOPS_PER_CAPTURE) {
       hop = overflowHop(`interface index ${ifIndex} (Linux cooked v2)`, frame);
@@ -412,38 +440,34 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
     return hop;
   };
 
-  const feed: SourceFeed = {
+  const route: FrameRoute = {
+    capture,
+    packet,
+    byInterface,
+    byIfIndex,
+    newHop: (frame) =>
+      isCookedWithIndex(frame, packet)
+        ? ifIndexHopFor(frame.interfaceId, packet.ifIndex, frame)
+        : (hopFor(frame.interfaceId, frame) as HopState),
+    lastHop: null,
+  };
+
+  const feed: SourceFeed & { readonly route: FrameRoute } = {
     capture,
     onInterface(iface: CaptureInterface): void {
       interfaces[iface.interfaceId] = iface;
       if (!capture.linkTypes.includes(iface.linkType)) capture.linkTypes.push(iface.linkType);
       if (capture.snaplen === null || iface.snaplen > capture.snaplen) capture.snaplen = iface.snaplen;
     },
-    onFrame(frame: Frame): void {
-      capture.frames++;
-      // Decoded in place in the reader's buffer: no copy and no view per frame.
-      decodeFrameAt(
-        frame.linkType,
-        frame.buffer,
-        frame.dataOffset,
-        frame.capturedLength,
-        frame.originalLength,
-        packet,
-      );
-      const hop =
-        packet.ifIndex >= 0 && frame.linkType === LinkType.LINUX_SLL2
-          ? ifIndexHopFor(frame.interfaceId, packet.ifIndex, frame)
-          : (byInterface[frame.interfaceId] ?? (hopFor(frame.interfaceId, frame) as HopState));
-      observeFrame(hop, frame, packet, frame.buffer);
-      lastHop = hop;
-    },
+    route,
+    onFrame: routeFrame,
     onProblem(problem: CaptureProblem): void {
       // The reader's message already names the frame and offset.
       const line = `${path}: ${problem.message}`;
       capture.errors.push(line);
       // Info, not warn: the problem is in the report and the summary already; the log is for tracing.
       log.info({ frame: problem.frame, offset: problem.offset, code: problem.code }, problem.message);
-      problems.clock.now = lastHop?.lastTime ?? -1;
+      problems.clock.now = route.lastHop?.lastTime ?? -1;
       const record = noteFinding(problems, problem.code, 0, problem.frame);
       if (record.count === 1) {
         record.facts.problem = line;
@@ -459,7 +483,7 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
         dropRecords.delete(stats.interfaceId);
         return;
       }
-      const time = lastHop?.lastTime ?? -1;
+      const time = route.lastHop?.lastTime ?? -1;
       let record = dropRecords.get(stats.interfaceId);
       if (record === undefined) {
         // As many as a capture makes hops: a file of statistics blocks for 100,000 interfaces made
@@ -510,4 +534,62 @@ function openSource(path: string, options: SessionOptions, taken: Set<string>, p
     return out;
   };
   return { position, feed, hops, names, problems, interfaceHops };
+}
+
+/**
+ * What the per-frame path of a source reads and writes. The path itself (routeFrame) is one
+ * function for every source, the feed's `onFrame`. It was a closure per source: the reader's call
+ * site then met a new function at the second file's first frame, and V8 threw away the per-frame
+ * code it had compiled and inlined there (--trace-deopt: "wrong call target").
+ */
+interface FrameRoute {
+  readonly capture: CaptureResult;
+  readonly packet: Packet;
+  /** The hop of each interface that carried frames (pcapng interface id; 0 in a pcap). */
+  readonly byInterface: Array<HopState | undefined>;
+  /** Linux cooked v2 (tcpdump -i any): the hop of each interface index, by ifIndexKey. */
+  readonly byIfIndex: Map<number, HopState>;
+  /**
+   * Makes the hop of a frame the two tables do not have yet: once per interface, so a closure of
+   * the source is called here and nowhere on the path of every frame.
+   */
+  readonly newHop: (frame: Frame) => HopState;
+  /** The hop of the last frame, for the time of a problem found after it. */
+  lastHop: HopState | null;
+}
+
+function ifIndexKey(interfaceId: number, ifIndex: number): number {
+  return interfaceId * 0x100000000 + ifIndex;
+}
+
+/** A Linux cooked v2 frame that names the interface it was captured on: that interface is its hop. */
+function isCookedWithIndex(frame: Frame, packet: Packet): boolean {
+  return packet.ifIndex >= 0 && frame.linkType === LinkType.LINUX_SLL2;
+}
+
+/** A source's `onFrame`: decodes the frame in place and observes it at its hop. */
+function routeFrame(this: { readonly route: FrameRoute }, frame: Frame): void {
+  const route = this.route;
+  const packet = route.packet;
+  route.capture.frames++;
+  // Decoded in place in the reader's buffer: no copy and no view per frame.
+  decodeFrameAt(
+    frame.linkType,
+    frame.buffer,
+    frame.dataOffset,
+    frame.capturedLength,
+    frame.originalLength,
+    packet,
+  );
+  const hop =
+    (isCookedWithIndex(frame, packet)
+      ? route.byIfIndex.get(ifIndexKey(frame.interfaceId, packet.ifIndex))
+      : route.byInterface[frame.interfaceId]) ?? newHopOf(route, frame);
+  observeFrame(hop, frame, packet, frame.buffer);
+  route.lastHop = hop;
+}
+
+/** Apart from routeFrame, so that the compiled path of every frame holds no call to a source's closure. */
+function newHopOf(route: FrameRoute, frame: Frame): HopState {
+  return route.newHop(frame);
 }
