@@ -6,11 +6,12 @@
  *
  * where the link is Ethernet (untagged or with one 802.1Q tag) or Linux cooked v2 (tcpdump -i
  * any), the Geneve header carries Ethernet (options walked and checked), IP is IPv4 with a 20-byte
- * header or IPv6 without extension headers and neither is a fragment, TCP headers have no options or
- * Linux's NOP, NOP, timestamps, and every header is captured whole and within the lengths around it.
+ * header or IPv6 without extension headers and neither is a fragment, TCP options are well formed
+ * (Linux's NOP, NOP, timestamps on every segment taken without a loop), and every header is
+ * captured whole and within the lengths around it.
  * Such a frame is decoded here into exactly the Packet the layer-by-layer driver (decode.ts) would
  * make, each field written once; any other frame, or anything unusual in one (a second VLAN tag,
- * a TCP option, a length that lies, a cut header), is declined and goes to the driver, which
+ * a malformed TCP option, a length that lies, a cut header), is declined and goes to the driver, which
  * judges it.
  *
  * Why: the driver resets each level's 40-odd fields, then dispatches through the registry's
@@ -25,7 +26,7 @@ import { Carrier, type CarrierValue, DecodeStatus, IpProto, type Level, type Pac
 import { udpPortDecoders } from './registry.js';
 import { sllDirection } from './sll.js';
 import { SLL2_HEADER_LENGTH } from './sll2.js';
-import { linuxTimestampsAt, TCP_TIMESTAMPS_HEADER } from './tcp.js';
+import { linuxTimestampsAt, OPTIONS_READ, readTcpOptions, TCP_TIMESTAMPS_HEADER } from './tcp.js';
 import { decodeVxlan, VXLAN_HEADER_LENGTH } from './vxlan.js';
 
 const LINKTYPE_ETHERNET = 1;
@@ -234,9 +235,27 @@ function transportAt(
     if (l4 + TCP_HEADER > stop) return false;
     const doff = ((data[l4 + 12] as number) >> 4) * 4;
     const headerEnd = l4 + doff;
-    const timestamps = doff === TCP_TIMESTAMPS_HEADER;
-    if (timestamps ? headerEnd > stop || !linuxTimestampsAt(data, l4 + TCP_HEADER) : doff !== TCP_HEADER)
-      return false;
+    if (doff < TCP_HEADER || headerEnd > stop) return false;
+    level.tcpMss = -1;
+    level.tcpWindowScale = -1;
+    level.tcpSackPermitted = false;
+    level.tcpSackBlocks = 0;
+    if (doff === TCP_TIMESTAMPS_HEADER && linuxTimestampsAt(data, l4 + TCP_HEADER)) {
+      level.tcpHasTimestamps = true;
+      level.tcpTsVal = u32(data, l4 + 24);
+      level.tcpTsEcr = u32(data, l4 + 28);
+    } else {
+      // Other options (a handshake's MSS and window scale, SACK blocks after a loss): read whole, or
+      // the frame goes to the driver, which says what is wrong with them.
+      level.tcpHasTimestamps = false;
+      level.tcpTsVal = 0;
+      level.tcpTsEcr = 0;
+      if (
+        doff > TCP_HEADER &&
+        readTcpOptions(data, l4 + TCP_HEADER, headerEnd, headerEnd, level) !== OPTIONS_READ
+      )
+        return false;
+    }
     level.srcPort = u16(data, l4);
     level.dstPort = u16(data, l4 + 2);
     level.l4Checksum = u16(data, l4 + 16);
@@ -248,13 +267,6 @@ function transportAt(
     level.tcpFlags = u16(data, l4 + 12) & 0x01ff;
     level.tcpHeaderLength = doff;
     level.tcpWindow = u16(data, l4 + 14);
-    level.tcpMss = -1;
-    level.tcpWindowScale = -1;
-    level.tcpSackPermitted = false;
-    level.tcpSackBlocks = 0;
-    level.tcpHasTimestamps = timestamps;
-    level.tcpTsVal = timestamps ? u32(data, l4 + 24) : 0;
-    level.tcpTsEcr = timestamps ? u32(data, l4 + 28) : 0;
     level.udpLength = 0;
   } else if (protocol === IpProto.UDP) {
     if (l4 + 8 > stop) return false;

@@ -73,40 +73,67 @@ export function decodeTcp(
   level.payloadLength = level.l4Length - doff;
   // Options, as far as they were captured.
   const optStop = Math.min(hdrEnd, stop);
-  let p = offset + 20;
+  const p = offset + 20;
   if (doff === TCP_TIMESTAMPS_HEADER && optStop === hdrEnd && linuxTimestampsAt(data, p)) {
     // NOP, NOP, timestamps: what Linux puts on every segment after the handshake. The same result
-    // as the loop below, without it.
+    // as readTcpOptions, without its loop.
     level.tcpHasTimestamps = true;
     level.tcpTsVal = u32(data, p + 4);
     level.tcpTsEcr = u32(data, p + 8);
     return DecodeStatus.OK;
   }
+  const read = readTcpOptions(data, p, optStop, hdrEnd, level);
+  if (read === OPTIONS_READ) return DecodeStatus.OK;
+  if (read >= 0) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, read);
+  return short(c, hdrEnd, end, P_TCP_OPT_SHORT, optionsCutAt(read));
+}
+
+/** readTcpOptions read the options to their end (or to their end-of-list option). */
+export const OPTIONS_READ = -1;
+
+/** Where the capture cut the options, from what readTcpOptions returned for it (below OPTIONS_READ). */
+function optionsCutAt(read: number): number {
+  return -2 - read;
+}
+
+/**
+ * The TCP options from `p` to the header's end (`hdrEnd`), as far as they were captured (`optStop`),
+ * into `level` (whose option fields hold their empty values). Returns OPTIONS_READ, or where reading
+ * stopped: the offset (>= 0) of a malformed option, or -2 - offset where the capture cut them. One
+ * reader for the layer-by-layer decoder and the fast path (fast.ts), which takes only options read whole.
+ */
+export function readTcpOptions(
+  data: Uint8Array,
+  p: number,
+  optStop: number,
+  hdrEnd: number,
+  level: Level,
+): number {
   while (p < optStop) {
     const kind = data[p] as number;
-    if (kind === 0) return DecodeStatus.OK;
+    if (kind === 0) return OPTIONS_READ;
     if (kind === 1) {
       p++;
       continue;
     }
     if (p + 1 >= optStop) break; // length byte not captured (or beyond the header: checked below)
     const len = data[p + 1] as number;
-    if (len < 2 || p + len > hdrEnd) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+    if (len < 2 || p + len > hdrEnd) return p;
     if (p + len > optStop) break;
     if (kind === 2) {
-      if (len !== 4) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      if (len !== 4) return p;
       level.tcpMss = u16(data, p + 2);
     } else if (kind === 3) {
-      if (len !== 3) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      if (len !== 3) return p;
       level.tcpWindowScale = data[p + 2] as number;
     } else if (kind === 4) {
-      if (len !== 2) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      if (len !== 2) return p;
       level.tcpSackPermitted = true;
     } else if (kind === 5) {
-      if ((len - 2) % 8 !== 0 || len === 2) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      if ((len - 2) % 8 !== 0 || len === 2) return p;
       level.tcpSackBlocks = (len - 2) / 8;
     } else if (kind === 8) {
-      if (len !== 10) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
+      if (len !== 10) return p;
       level.tcpHasTimestamps = true;
       level.tcpTsVal = u32(data, p + 2);
       level.tcpTsEcr = u32(data, p + 6);
@@ -114,9 +141,10 @@ export function decodeTcp(
     p += len;
   }
   if (p < hdrEnd) {
-    // Stopped at the captured end inside the options.
-    if (p + 1 === hdrEnd && optStop === hdrEnd) return fail(c, DecodeStatus.MALFORMED, P_TCP_OPT_LEN, p);
-    return short(c, hdrEnd, end, P_TCP_OPT_SHORT, p);
+    // Stopped at the captured end inside the options; a lone byte left in a whole header is an
+    // option without its length.
+    if (p + 1 === hdrEnd && optStop === hdrEnd) return p;
+    return -2 - p;
   }
-  return DecodeStatus.OK;
+  return OPTIONS_READ;
 }

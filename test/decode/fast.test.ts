@@ -152,8 +152,14 @@ describe('the fast path decodes as the layer-by-layer driver does', () => {
   });
 
   // Frames the fast path takes: VXLAN with inner TCP (timestamps) and inner UDP, plain TCP without
-  // options, plain UDP to a port that is no tunnel's.
+  // options and with a handshake's or a loss's options, plain UDP to a port that is no tunnel's.
   const timestamps = hex('01 01 08 0a 00 00 00 7b 00 00 01 c8');
+  // Linux's SYN: MSS 1460, SACK permitted, timestamps, NOP, window scale 7.
+  const synOptions = hex('02 04 05 b4 04 02 08 0a 00 00 00 7b 00 00 00 00 01 03 03 07');
+  // An ACK after a loss: NOP, NOP, timestamps, NOP, NOP, two SACK blocks.
+  const sackOptions = hex(
+    '01 01 08 0a 00 00 00 7b 00 00 01 c8 01 01 05 12 00 00 10 00 00 00 20 00 00 00 30 00 00 00 40 00',
+  );
   const innerTcp = eth(0x0800, ipv4({ proto: 6, payload: tcp(41234, 5201, timestamps, new Uint8Array(40)) }));
   const innerUdp = eth(0x0800, ipv4({ proto: 17, payload: udp(5353, 5353, new Uint8Array(30)) }));
   const overVxlan = (inner: Uint8Array) =>
@@ -182,6 +188,16 @@ describe('the fast path decodes as the layer-by-layer driver does', () => {
     ],
     ['TCP', 1, eth(0x0800, plainTcp)],
     ['TCP in an 802.1Q tag', 1, eth(0x0800, plainTcp, [[0x8100, 0x0123]])],
+    [
+      'TCP handshake options',
+      1,
+      eth(0x0800, ipv4({ proto: 6, df: true, payload: tcp(41234, 5201, synOptions, new Uint8Array(0)) })),
+    ],
+    [
+      'VXLAN, inner TCP with SACK blocks',
+      1,
+      overVxlan(eth(0x0800, ipv4({ proto: 6, payload: tcp(5201, 41234, sackOptions, new Uint8Array(0)) }))),
+    ],
     ['UDP', 1, eth(0x0800, ipv4({ proto: 17, payload: udp(1000, 2000, new Uint8Array(12)) }))],
     ['Linux cooked v2, TCP', 276, sll2(plainTcp)],
     ['IPv6, TCP with timestamps', 1, eth(0x86dd, ipv6(6, tcp(443, 50123, timestamps, new Uint8Array(20))))],
