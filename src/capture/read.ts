@@ -69,6 +69,14 @@ const DEFAULT_CHUNK = 1024 * 1024;
  */
 const FIRST_READ = 16 * 1024;
 
+/**
+ * Whether a file of this process was read with the ramp above: after one, the per-frame code has
+ * seen chunk ends, and the next files start at the full chunk. Ten captures read one after another
+ * paid each its own ramp: four small reads, each waited for (the thread pool's round trip outlasts
+ * parsing 16 KiB), ~1 ms of idle main thread per file.
+ */
+let rampDone = false;
+
 /** The capture format of a stream's first (decompressed) bytes, or null; needs 4 bytes. */
 export function detectFormat(first: Uint8Array): CaptureFormat | null {
   if (first.length < 4) return null;
@@ -180,10 +188,11 @@ async function pumpFile(
   let next = takeBuffer(size);
   let total = 0;
   // A file read in one chunk has no chunk end to show V8 and is over before it optimises anything.
-  let ramp = stats.size > size ? Math.min(FIRST_READ, size) : size;
+  let ramp = stats.size > size && !rampDone ? Math.min(FIRST_READ, size) : size;
   const readInto = (buffer: Uint8Array) => {
     const length = ramp;
     ramp = Math.min(ramp * 4, size);
+    if (ramp === size && stats.size > size) rampDone = true;
     return handle.read(buffer, 0, length, null).then(
       (result) => result.bytesRead,
       (err: unknown) => {
