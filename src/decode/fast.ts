@@ -4,15 +4,14 @@
  *   link / IP / TCP or UDP
  *   link / IP / UDP / VXLAN or Geneve / Ethernet / IP / TCP or UDP
  *
- * where the link is Ethernet (untagged or with one 802.1Q tag) or Linux cooked v2 (tcpdump -i
+ * where the link is Ethernet (untagged or VLAN-tagged, Q-in-Q too) or Linux cooked v2 (tcpdump -i
  * any), the Geneve header carries Ethernet (options walked and checked), IP is IPv4 with a 20-byte
  * header or IPv6 without extension headers and neither is a fragment, TCP options are well formed
  * (Linux's NOP, NOP, timestamps on every segment taken without a loop), and every header is
  * captured whole and within the lengths around it.
  * Such a frame is decoded here into exactly the Packet the layer-by-layer driver (decode.ts) would
- * make, each field written once; any other frame, or anything unusual in one (a second VLAN tag,
- * a malformed TCP option, a length that lies, a cut header), is declined and goes to the driver, which
- * judges it.
+ * make, each field written once; any other frame, or anything unusual in one (a malformed TCP
+ * option, a length that lies, a cut header), is declined and goes to the driver, which judges it.
  *
  * Why: the driver resets each level's 40-odd fields, then dispatches through the registry's
  * tables and the cursor, layer by layer. For the few shapes that make up nearly every frame of a
@@ -21,6 +20,7 @@
  * on the lab's and the corpus' captures and on thousands of damaged variants of their frames.
  */
 import { u16, u24, u32 } from './common.js';
+import { isVlanTpid } from './ethernet.js';
 import { badGeneveOption, decodeGeneve } from './geneve.js';
 import { Carrier, type CarrierValue, DecodeStatus, IpProto, type Level, type Packet } from './packet.js';
 import { udpPortDecoders } from './registry.js';
@@ -33,7 +33,6 @@ const LINKTYPE_ETHERNET = 1;
 const LINKTYPE_LINUX_SLL2 = 276;
 const ETHERNET_HEADER = 14;
 const VLAN_TAG = 4;
-const ETHERTYPE_VLAN = 0x8100;
 const ETHERTYPE_TRANSPARENT_ETHERNET = 0x6558;
 const GENEVE_HEADER = 8;
 const IPV4_HEADER = 20;
@@ -76,16 +75,22 @@ export function decodeCommonFrame(
   let ip: number;
   let etherType = 0;
   let vlan = -1;
+  let vlanInner = -1;
+  let tags = 0;
   let direction: 0 | 1 | 2 = 0;
   let ifIndex = -1;
   if (linkType === LINKTYPE_ETHERNET) {
     ip = start + ETHERNET_HEADER;
     if (ip > capEnd) return false;
     let type = u16(data, ip - 2);
-    if (type === ETHERTYPE_VLAN) {
+    // VLAN tags, one (802.1Q) or stacked (802.1ad Q-in-Q: a provider's S-tag over the tenant's
+    // C-tag); the first two are recorded, as the driver does.
+    while (isVlanTpid(type)) {
       ip += VLAN_TAG;
       if (ip > capEnd) return false;
-      vlan = u16(data, ip - 4) & 0x0fff;
+      if (tags === 0) vlan = u16(data, ip - 4) & 0x0fff;
+      else if (tags === 1) vlanInner = u16(data, ip - 4) & 0x0fff;
+      tags++;
       type = u16(data, ip - 2);
     }
     if (type !== ETHERTYPE_IPV4 && type !== ETHERTYPE_IPV6) return false;
@@ -135,9 +140,9 @@ export function decodeCommonFrame(
   outer.geneveOptionsLength = 0;
   outer.tunnelPort = 0;
   outer.ethOffset = linkType === LINKTYPE_ETHERNET ? start : -1;
-  outer.vlanCount = vlan >= 0 ? 1 : 0;
+  outer.vlanCount = tags;
   outer.vlanOuter = vlan;
-  outer.vlanInner = -1;
+  outer.vlanInner = vlanInner;
   outer.etherType = etherType;
 
   packet.status = DecodeStatus.OK;

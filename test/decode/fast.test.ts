@@ -189,6 +189,23 @@ describe('the fast path decodes as the layer-by-layer driver does', () => {
     ['TCP', 1, eth(0x0800, plainTcp)],
     ['TCP in an 802.1Q tag', 1, eth(0x0800, plainTcp, [[0x8100, 0x0123]])],
     [
+      'VXLAN in 802.1ad Q-in-Q tags',
+      1,
+      eth(0x0800, ipv4({ proto: 17, payload: udp(50000, 4789, vxlan(97, innerTcp)) }), [
+        [0x88a8, 0x0064],
+        [0x8100, 0x0123],
+      ]),
+    ],
+    [
+      'TCP under three stacked tags (0x9100, 0x88a8, 0x8100)',
+      1,
+      eth(0x0800, plainTcp, [
+        [0x9100, 0x0001],
+        [0x88a8, 0x0064],
+        [0x8100, 0x0123],
+      ]),
+    ],
+    [
       'TCP handshake options',
       1,
       eth(0x0800, ipv4({ proto: 6, df: true, payload: tcp(41234, 5201, synOptions, new Uint8Array(0)) })),
