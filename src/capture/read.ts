@@ -56,6 +56,8 @@ export interface ReadCaptureOptions {
    * reader that paces the input itself, as annotate's merge of several files does.
    */
   source?: AsyncIterable<Uint8Array>;
+  /** `path` already opened, and its first chunk read, by openAhead (the same chunk size). */
+  opened?: Promise<OpenedFile>;
 }
 
 const DEFAULT_CHUNK = 1024 * 1024;
@@ -72,8 +74,8 @@ const FIRST_READ = 16 * 1024;
 /**
  * Whether a file of this process was read with the ramp above: after one, the per-frame code has
  * seen chunk ends, and the next files start at the full chunk. Ten captures read one after another
- * paid each its own ramp: four small reads, each waited for (the thread pool's round trip outlasts
- * parsing 16 KiB), ~1 ms of idle main thread per file.
+ * paid each its own ramp (four small reads instead of one, each a round trip through libuv's
+ * thread pool).
  */
 let rampDone = false;
 
@@ -106,11 +108,10 @@ export async function readCapture(
   } else if (path === '-') {
     await pumpStream(options.stdin ?? process.stdin, raw, options, path);
   } else {
-    const handle = await openInput(path);
+    const { handle, stats, first } = await (options.opened ?? openFile(path));
     try {
-      const stats = await handle.stat();
       if (stats.isDirectory()) throw new CaptureOpenError(path, 'is a directory, not a capture file');
-      if (stats.isFile()) await pumpFile(handle, stats, raw, options, path);
+      if (stats.isFile()) await pumpFile(handle, stats, raw, options, path, first);
       else await pumpStream(handle.createReadStream({ autoClose: false }), raw, options, path);
     } finally {
       await handle.close();
@@ -143,6 +144,58 @@ export async function* pacedFileChunks(
   }
 }
 
+/** A file opened for readCapture, with its first chunk when openAhead read it. */
+export interface OpenedFile {
+  handle: FileHandle;
+  stats: Stats;
+  /** The first chunk (in a read buffer of the chunk size), or null: pumpFile reads it. */
+  first: FirstChunk | null;
+}
+
+interface FirstChunk {
+  buffer: Uint8Array;
+  bytes: number;
+}
+
+async function openFile(path: string): Promise<OpenedFile> {
+  const handle = await openInput(path);
+  try {
+    return { handle, stats: await handle.stat(), first: null };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw new CaptureOpenError(path, openFailure(err), 0, { cause: err });
+  }
+}
+
+/**
+ * Opens the regular file at `path` and reads its first chunk, ahead of its turn: readCapture's
+ * `opened`. Files read one after another (analyze of ten hops) start each with an open, a stat and
+ * a first read, three round trips through libuv's thread pool that leave the main thread idle at
+ * every file's start (~0.6-1 ms each); begun while the file before is parsed, they overlap it.
+ * Fails as readCapture would, when the file's turn comes: the promise's rejection is handled here,
+ * so that a file never read leaves none unhandled.
+ */
+export function openAhead(
+  path: string,
+  options: Pick<ReadCaptureOptions, 'chunkSize'> = {},
+): Promise<OpenedFile> {
+  const opened = openFile(path).then(async (file) => {
+    const size = options.chunkSize ?? DEFAULT_CHUNK;
+    // The ramp's small first reads are pumpFile's to make, and only a regular file is read ahead.
+    if (!rampDone || !file.stats.isFile() || file.stats.size === 0) return file;
+    const buffer = takeBuffer(size);
+    try {
+      const { bytesRead } = await file.handle.read(buffer, 0, size, null);
+      return { ...file, first: { buffer, bytes: bytesRead } };
+    } catch (err) {
+      await file.handle.close().catch(() => {});
+      throw new CaptureOpenError(path, `read failed: ${(err as Error).message}`, 0, { cause: err });
+    }
+  });
+  opened.catch(() => {});
+  return opened;
+}
+
 async function openInput(path: string): Promise<FileHandle> {
   try {
     // O_NONBLOCK is not used: opening a FIFO waits (off the main thread) for its writer.
@@ -162,9 +215,11 @@ function openFailure(err: unknown): string {
 
 /**
  * Read buffers of files already read, for the next file: ten captures read one after another
- * would otherwise allocate (and zero) 20 MiB, and their external memory drives the GC.
+ * would otherwise allocate (and zero) 20 MiB, and their external memory drives the GC. Three: a
+ * file's two, and the one openAhead reads the next file's first chunk into.
  */
 const spareBuffers: Uint8Array[] = [];
+const SPARE_BUFFERS = 3;
 
 function takeBuffer(size: number): Uint8Array {
   const spare = spareBuffers.pop();
@@ -178,13 +233,15 @@ async function pumpFile(
   raw: RawStage,
   options: ReadCaptureOptions,
   path: string,
+  first: FirstChunk | null,
 ): Promise<void> {
   if (stats.size === 0) throw new EmptyCaptureError(path, 'the file is empty');
+  // The chunk size openAhead read the first chunk at (it took it from the same options).
+  const size = first?.buffer.length ?? options.chunkSize ?? DEFAULT_CHUNK;
   // Two buffers: the next chunk is read (in libuv's thread pool) while this one is parsed, so the
   // disk and the parser overlap. A buffer is reused only after the parser is done with it (it
   // copies records that straddle chunks into its own carry buffer).
-  const size = options.chunkSize ?? DEFAULT_CHUNK;
-  let current = takeBuffer(size);
+  let current = first?.buffer ?? takeBuffer(size);
   let next = takeBuffer(size);
   let total = 0;
   // A file read in one chunk has no chunk end to show V8 and is over before it optimises anything.
@@ -200,7 +257,7 @@ async function pumpFile(
       },
     );
   };
-  let pending = readInto(current);
+  let pending = first !== null ? Promise.resolve(first.bytes) : readInto(current);
   for (;;) {
     const n = await pending;
     if (n === 0) break;
@@ -218,8 +275,8 @@ async function pumpFile(
   }
   // The parser copied what it keeps (records that straddle chunks) into its own carry buffer.
   await pending.catch(() => 0);
-  spareBuffers.length = 0;
   spareBuffers.push(current, next);
+  if (spareBuffers.length > SPARE_BUFFERS) spareBuffers.splice(0, spareBuffers.length - SPARE_BUFFERS);
 }
 
 /** stdin, FIFOs, devices: whatever chunks the stream gives. */

@@ -6,6 +6,7 @@
  * order given). A capture that cannot be opened is reported and the others still analysed.
  */
 
+import { type OpenedFile, openAhead } from '../capture/read.js';
 import { setTunnelPorts, type TunnelPorts } from '../decode/registry.js';
 import type { Logger, LogLevel } from '../log.js';
 import { fetchAgentSources, isAgentUrl } from './agents.js';
@@ -91,10 +92,16 @@ export async function analyzeCaptures(
           );
     // A worker's failure surfaces at the await below; until then it must not go unhandled.
     fromWorkers.catch(() => {});
-    for (const { path, position } of mine) {
+    // Each file is opened (and its first chunk read) while the one before it is parsed.
+    let ahead: Promise<OpenedFile> | undefined;
+    for (const [i, { path, position }] of mine.entries()) {
+      const opened = ahead;
+      const after = mine[i + 1];
+      ahead = after !== undefined ? openAhead(after.path) : undefined;
       await session.readFile(
         path,
         {
+          ...(opened !== undefined ? { opened } : {}),
           onProgress: options.onProgress
             ? (read, total) => options.onProgress?.(path, read, total)
             : undefined,

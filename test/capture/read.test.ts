@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPcapParser, PCAP_MAGIC_MICRO } from '../../src/capture/pcap.js';
-import { detectFormat, readCapture } from '../../src/capture/read.js';
+import { detectFormat, type OpenedFile, openAhead, readCapture } from '../../src/capture/read.js';
 import { CaptureOpenError, EmptyCaptureError, NotACaptureError } from '../../src/errors.js';
 import { buildPcap, collect, frameDifference, root, samplePaths } from './helpers.js';
 
@@ -86,6 +86,40 @@ describe('readCapture', () => {
     const second = await steps();
     expect(first.reduce((a, b) => a + b, 0)).toBe(second.reduce((a, b) => a + b, 0));
     expect(second.slice(0, -1).every((step) => step === chunkSize)).toBe(true);
+  });
+
+  it('reads a file opened ahead (its first chunk read) as it reads it opened in turn', async () => {
+    const big = join(root, 'samples/jumbo-underlay/host1-phy0.pcap');
+    const chunkSize = 64 * 1024;
+    const read = async (opened?: Promise<OpenedFile>) => {
+      const c = collect();
+      const progress: number[] = [];
+      const summary = await readCapture(big, c.sink, {
+        chunkSize,
+        ...(opened !== undefined ? { opened } : {}),
+        onProgress: (bytes) => progress.push(bytes),
+      });
+      return { summary, frames: c.frames, progress };
+    };
+    const inTurn = await read();
+    const ahead = await read(openAhead(big, { chunkSize }));
+    expect(ahead.summary).toEqual(inTurn.summary);
+    expect(frameDifference(ahead.frames, inTurn.frames)).toBeNull();
+    // Read ahead: the first chunk was whole (the ramp is done after the first file).
+    expect(ahead.progress[0]).toBe(chunkSize);
+    expect(ahead.progress.at(-1)).toBe(readFileSync(big).length);
+  });
+
+  it('says a file opened ahead cannot be opened at its turn, and a file never read is no unhandled rejection', async () => {
+    const missing = join(tmpdir(), `hopscope-missing-${process.pid}.pcap`);
+    openAhead(missing); // never read: nothing may surface
+    const error = await readCapture(missing, collect().sink, { opened: openAhead(missing) }).catch((e) => e);
+    expect(error).toBeInstanceOf(CaptureOpenError);
+    expect(String(error.message)).toContain('no such file');
+    // A directory opened ahead is refused at its turn, as one opened in turn is.
+    const dir = await readCapture(root, collect().sink, { opened: openAhead(root) }).catch((e) => e);
+    expect(dir).toBeInstanceOf(CaptureOpenError);
+    expect(String(dir.message)).toContain('is a directory');
   });
 
   it('reads pcapng', async () => {
