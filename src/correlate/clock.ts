@@ -96,24 +96,29 @@ export function firstsByKey(values: readonly number[], stride: number, valueAt: 
   // In-order data (the common case): keys already ascending, a repeated key right after its
   // first (an ACK sent again with the same timestamp). The first of each run is kept in one pass;
   // the sort below cost ten hops' correlation a fifth of its time for the ACKs' repeats alone.
-  let inOrder = n > 0 ? 1 : 0;
-  for (let i = 1; i < n && inOrder > 0; i++) {
+  // Branch-free, like the merges below: a branch that the first arrays never take (segments have
+  // no repeats, ACKs do) made V8 throw this away when the first ACKs came.
+  let runs = n > 0 ? 1 : 0;
+  let disorder = 0;
+  for (let i = 1; i < n; i++) {
     const key = values[i * stride] as number;
     const before = values[(i - 1) * stride] as number;
-    if (key > before) inOrder++;
-    else if (key !== before) inOrder = -1;
+    runs += key > before ? 1 : 0;
+    // One comparison, taken every time (a NaN key is disorder too: it goes to the sort).
+    disorder += key >= before ? 0 : 1;
   }
-  if (inOrder >= 0) {
-    const keys = new Float64Array(inOrder);
-    const times = new Float64Array(inOrder);
+  if (disorder === 0) {
+    // Each entry is written at the next free place, which moves on only past a new key: a repeat is
+    // written there and overwritten by the next key (one spare place for the last).
+    const keys = new Float64Array(runs + 1);
+    const times = new Float64Array(runs + 1);
     for (let i = 0, w = 0; i < n; i++) {
       const key = values[i * stride] as number;
-      if (w > 0 && key === keys[w - 1]) continue;
       keys[w] = key;
       times[w] = values[i * stride + valueAt] as number;
-      w++;
+      w += w === 0 || key !== keys[w - 1] ? 1 : 0;
     }
-    return { keys, times };
+    return { keys: keys.subarray(0, runs), times: times.subarray(0, runs) };
   }
   const sorted = new Float64Array(n);
   for (let i = 0; i < n; i++) sorted[i] = values[i * stride] as number;
@@ -164,16 +169,15 @@ function differences(
   const fy = sortedFirsts(y, stride, timeAt, cache);
   let i = 0;
   let j = 0;
+  // Moves on as commonCount does (no branch the first pairs never take).
   while (i < fx.keys.length && j < fy.keys.length) {
     const kx = fx.keys[i] as number;
     const ky = fy.keys[j] as number;
-    if (kx < ky) i++;
-    else if (kx > ky) j++;
-    else {
-      out.push((fy.times[j] as number) - (fx.times[i] as number));
-      i++;
-      j++;
-    }
+    const notAfter = kx <= ky ? 1 : 0;
+    const notBefore = kx >= ky ? 1 : 0;
+    if ((notAfter & notBefore) === 1) out.push((fy.times[j] as number) - (fx.times[i] as number));
+    i += notAfter;
+    j += notBefore;
   }
 }
 
@@ -197,16 +201,17 @@ export function commonCount(a: Float64Array, b: Float64Array): number {
   let n = 0;
   let i = 0;
   let j = 0;
+  // Branch-free: each step moves past the smaller head, or past both when they are equal. A branch
+  // the first pairs never took (equal keys are the rule between hops) had V8 throw the compiled
+  // merge away at the first pair that took it.
   while (i < a.length && j < b.length) {
     const x = a[i] as number;
     const y = b[j] as number;
-    if (x < y) i++;
-    else if (x > y) j++;
-    else {
-      n++;
-      i++;
-      j++;
-    }
+    const notAfter = x <= y ? 1 : 0;
+    const notBefore = x >= y ? 1 : 0;
+    n += notAfter & notBefore;
+    i += notAfter;
+    j += notBefore;
   }
   return n;
 }
