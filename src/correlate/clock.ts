@@ -36,7 +36,11 @@ function select(a: Float64Array, k: number): number {
 }
 
 export function median(values: readonly number[]): number {
-  const a = Float64Array.from(values);
+  return medianInPlace(Float64Array.from(values));
+}
+
+/** The median of `a`, which it rearranges (the caller's own copy). */
+export function medianInPlace(a: Float64Array): number {
   const mid = a.length >> 1;
   const upper = select(a, mid);
   if (a.length % 2 === 1) return upper;

@@ -15,7 +15,7 @@ import {
   sampleSeq,
   sampleTime,
 } from '../observe/trace.js';
-import { commonCount, firstsByKey, firstTimes, median, type SortedFirsts } from './clock.js';
+import { commonCount, firstsByKey, firstTimes, median, medianInPlace, type SortedFirsts } from './clock.js';
 import type { CorrelationOptions, PathReport } from './types.js';
 
 export interface Seen {
@@ -41,8 +41,16 @@ export function sidesOf(trace: FlowTrace, aSends: boolean): Sides {
  * clocks of different machines say (and wherever a capture point timestamps late).
  */
 function remainingRoundTrip(s: Sides, common: Float64Array | null, cache: WaitsCache): number | null {
-  const waits = Array.from(firstWaits(s.data, common, cache).times).filter((w) => !Number.isNaN(w));
-  return waits.length >= 3 ? median(waits) : null;
+  const all = firstWaits(s.data, common, cache).times;
+  // The waits an ACK ended (NaN: none did), copied once into an array of their own for the median.
+  const waits = new Float64Array(all.length);
+  let n = 0;
+  for (let i = 0; i < all.length; i++) {
+    const wait = all[i] as number;
+    waits[n] = wait;
+    n += Number.isNaN(wait) ? 0 : 1;
+  }
+  return n >= 3 ? medianInPlace(waits.subarray(0, n)) : null;
 }
 
 const NO_WAITS: SortedFirsts = { keys: new Float64Array(0), times: new Float64Array(0) };
