@@ -106,6 +106,59 @@ describe('sampling a long flow', () => {
     expect(ackCount(tapAcks)).toBeLessThanOrEqual(MAX_SAMPLES);
   });
 
+  it('thins to exactly the entries the lowest level keeping at most half passes, old ones dropped', () => {
+    // The rule, written plainly (what thin computes in two passes): a full sample raises the level
+    // one at a time until at most half of it would stay, then keeps the recent entries sampled
+    // there; a segment is sampled when it passes the level of the moment.
+    const trace = createDirectionTrace();
+    const model: Array<{ seq: number; time: number }> = [];
+    let level = 0;
+    let staleAtThinning = 0;
+    let seed = 7;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    let time = 0;
+    const seqs = () => Array.from({ length: sampleCount(trace) }, (_, i) => sampleSeq(trace, i));
+    // After each thinning, before later ageing can hide a difference.
+    const afterThinning: Array<[number[], number[]]> = [];
+    for (let frame = 1; frame <= 400_000; frame++) {
+      // Mostly 1 ms apart; now and then a jump of most of the window, so that some entries are
+      // past it (and dropped) when the sample is next thinned.
+      time += random() < 0.0002 ? WINDOW_SEC * 0.6 : 0.001;
+      const seq = Math.floor(random() * 2 ** 32);
+      recordSegment(trace, segment(seq, 1448, time, frame), true);
+      if (!sampled(seq, level)) continue;
+      const oldest = time - WINDOW_SEC;
+      if ((model[0]?.time ?? time) < time - WINDOW_SEC * 1.25) {
+        while ((model[0]?.time ?? time) < oldest) model.shift();
+      }
+      if (model.length >= MAX_SAMPLES) {
+        let kept = model.length;
+        while (kept > model.length / 2 && level < 32) {
+          level++;
+          kept = model.filter((e) => e.time >= oldest && sampled(e.seq, level)).length;
+        }
+        const survivors = model.filter((e) => e.time >= oldest && sampled(e.seq, level));
+        staleAtThinning += model.filter((e) => e.time < oldest).length;
+        model.length = 0;
+        model.push(...survivors);
+        if (sampled(seq, level)) model.push({ seq, time });
+        afterThinning.push([seqs(), model.map((e) => e.seq)]);
+        continue;
+      }
+      model.push({ seq, time });
+    }
+    // Both paths were taken: several levels raised, and entries past the window dropped by thinning.
+    expect(level).toBeGreaterThanOrEqual(3);
+    expect(staleAtThinning).toBeGreaterThan(0);
+    expect(trace.level).toBe(level);
+    expect(seqs()).toEqual(model.map((e) => e.seq));
+    expect(afterThinning.length).toBeGreaterThan(3);
+    for (const [got, want] of afterThinning) expect(got).toEqual(want);
+  });
+
   it('keeps the last hour of a flow that runs for hours', () => {
     const d = createDirectionTrace();
     // Five hours of one segment a second.
