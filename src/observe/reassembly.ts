@@ -63,6 +63,7 @@
  * unfragmentable part (unusual) would be walked with the wrong length unit.
  */
 
+import { truncate } from '../arrays.js';
 import { HopscopeError } from '../errors.js';
 
 const REASON_TOO_FAR =
@@ -313,6 +314,24 @@ function copyBytes(dst: Uint8Array, dstAt: number, src: Uint8Array, srcAt: numbe
   for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i] as number;
 }
 
+/** A DataView over exactly the bytes of `bytes` (same indexes). */
+function dataViewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Copies n bytes four at a time through DataViews (unaligned reads and writes of the same byte
+ * order: the bytes come out as they went in). A fragment's payload is copied twice (into the
+ * block pool, then into the rebuilt datagram): byte by byte that was a third of the time of a
+ * capture of a fragmenting underlay; this takes a third of that. A native copy
+ * (`dst.set(src.subarray(...))`) would make a view per fragment.
+ */
+function copyWords(dst: DataView, dstAt: number, src: DataView, srcAt: number, n: number): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) dst.setUint32(dstAt + i, src.getUint32(srcAt + i, true), true);
+  for (; i < n; i++) dst.setUint8(dstAt + i, src.getUint8(srcAt + i));
+}
+
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 1)
@@ -388,11 +407,25 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
 
   // --- block pool ---
   const blocks: Uint8Array[] = [];
+  /** blocks[b]'s DataView, made with it (copyWords). */
+  const blockViews: DataView[] = [];
   const freeBlocks: number[] = [];
   let blocksInUse = 0;
 
   // --- output ---
   const out = new Uint8Array(maxHeaderBytes + MAX_IP_LENGTH);
+  const outView = dataViewOf(out);
+  // The DataView of the buffer fragments were last copied from: the reader's chunk, reused for
+  // every frame in it, so one is made per chunk, not per fragment.
+  let sourceBytes: Uint8Array | null = null;
+  let sourceView = outView;
+  const viewOfSource = (bytes: Uint8Array): DataView => {
+    if (bytes !== sourceBytes) {
+      sourceBytes = bytes;
+      sourceView = dataViewOf(bytes);
+    }
+    return sourceView;
+  };
   const result: ReassemblyResult = {
     status: 'pending',
     bytes: out,
@@ -641,7 +674,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
 
   function copyFrames(slot: number, target: number[]): void {
     const n = Math.min(sFragCount[slot] as number, maxFrames);
-    target.length = n;
+    truncate(target, n);
     for (let i = 0; i < n; i++) target[i] = sFrames[slot * maxFrames + i] as number;
   }
 
@@ -698,7 +731,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     problem.comparedBytes = 0;
     problem.receivedBytes = 0;
     problem.missingBytes = -1;
-    problem.frames.length = 1;
+    truncate(problem.frames, 1);
     problem.frames[0] = f.frame;
     problem.fragmentCount = 1;
     problem.firstTime = f.time;
@@ -795,7 +828,9 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
       const chunkBlocks = Math.min(CHUNK_BLOCKS, maxBlocks - blocks.length);
       const chunk = new Uint8Array(chunkBlocks * BLOCK_SIZE);
       for (let i = chunkBlocks - 1; i >= 0; i--) {
-        blocks.push(chunk.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE));
+        const block = chunk.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE);
+        blocks.push(block);
+        blockViews.push(dataViewOf(block));
         freeBlocks.push(blocks.length - 1);
       }
       b = freeBlocks.pop() as number;
@@ -818,7 +853,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
       const within = x - bi * BLOCK_SIZE;
       const n = Math.min(BLOCK_SIZE - within, e - x);
       const from = f.payloadOffset + x - f.fragmentOffset;
-      copyBytes(blocks[b] as Uint8Array, within, f.data, from, n);
+      copyWords(blockViews[b] as DataView, within, viewOfSource(f.data), from, n);
       x += n;
     }
     stats.bytesInUse = blocksInUse * BLOCK_SIZE;
@@ -895,7 +930,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     const bbase = slot * BLOCKS_PER_DATAGRAM;
     for (let x = 0; x < captured; x += BLOCK_SIZE) {
       const n = Math.min(BLOCK_SIZE, captured - x);
-      copyBytes(out, hl + x, blocks[sBlocks[bbase + x / BLOCK_SIZE] as number] as Uint8Array, 0, n);
+      copyWords(outView, hl + x, blockViews[sBlocks[bbase + x / BLOCK_SIZE] as number] as DataView, 0, n);
     }
     fillResult(version, hl, total, captured, sNextHeader[slot] as number);
     result.id = sId[slot] as number;
@@ -911,7 +946,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     result.status = 'dropped';
     result.length = 0;
     result.capturedPrefix = 0;
-    result.frames.length = 0;
+    truncate(result.frames, 0);
     result.fragmentCount = 0;
     return result;
   }
@@ -922,7 +957,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     result.capturedPrefix = 0;
     result.ipVersion = sVersion[slot] as number;
     result.id = sId[slot] as number;
-    result.frames.length = 0;
+    truncate(result.frames, 0);
     result.fragmentCount = sFragCount[slot] as number;
     result.firstTime = sFirstTime[slot] as number;
     return result;
@@ -998,10 +1033,10 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     // IPv6 atomic fragment (and a whole datagram passed by mistake): complete at once.
     if (off === 0 && !f.moreFragments) {
       writeHeader(version, data, f.ipOffset, hl, decl, protocol);
-      copyBytes(out, hl, data, f.payloadOffset, cap);
+      copyWords(outView, hl, viewOfSource(data), f.payloadOffset, cap);
       fillResult(version, hl, decl, cap, protocol);
       result.id = f.id >>> 0;
-      result.frames.length = 1;
+      truncate(result.frames, 1);
       result.frames[0] = f.frame;
       result.fragmentCount = 1;
       result.firstTime = f.time;

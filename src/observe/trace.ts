@@ -19,6 +19,7 @@
  * fragments reassembled): a VNI is visible on the underlay and not in the guest.
  */
 
+import { truncate } from '../arrays.js';
 import { DOUBLE_FIELD } from '../doubles.js';
 import type { FlowKey } from './flow-key.js';
 
@@ -431,16 +432,6 @@ function levelsKept(
   const ackHash = ackHashKey(key);
   const zeros = Math.clz32(mix32(ackKeys ? ackHash : key));
   return isFresh(values, at, timeAt, oldest) ? zeros : 0;
-}
-
-/**
- * Shortens a sample array to `length` by popping, which leaves V8's backing store its capacity.
- * Setting `length` (or splicing) gave half of it back, and the pushes that fill the sample again
- * allocated it anew, twice per thinning: 1.2 MB for a capture of 13,000 guest super-frames, 14 MB
- * over the bench's ten hops, copied and promoted by the collector while alive.
- */
-function truncate(values: number[], length: number): void {
-  while (values.length > length) values.pop();
 }
 
 /**
