@@ -3,8 +3,8 @@
 // against the floor and against tcpdump/tshark measured in the same run.
 //
 //   node bench/run.mjs [--huge | --frames N] [--scenario NAME]
-//   --scenario single-capture | multi-hop | startup   only that scenario (default: all of bench/cases/)
-//   --huge   single-capture: >= 10,000,000 frames; multi-hop: timed at 1M, plus one run on a 10x set
+//   --scenario single-capture | multi-hop | fragments | startup | live   only that scenario (default: all of bench/cases/)
+//   --huge   single-capture: >= 10,000,000 frames (fragments: half); multi-hop: timed at 1M, plus one run on a 10x set
 //   BENCH_REPEAT=5          timed runs per case (median and spread reported)
 //   BENCH_CASES=floor,tcpdump  only these cases (floor, hopscope, tcpdump, tshark; multi-hop: hopscope)
 //   BENCH_TSHARK_FRAMES=100000 tshark slice size
