@@ -12,7 +12,7 @@
  * transport bytes.
  */
 import { type Cursor, createCursor, STOP, u16 } from './common.js';
-import { decodeCommonFrame } from './fast.js';
+import { decodeCommonDatagram, decodeCommonFrame } from './fast.js';
 import {
   Carrier,
   type CarrierValue,
@@ -124,6 +124,19 @@ export function decodeFrameByLayersAt(
  * MALFORMED. Offsets of that level index `data`; decoding starts with no fragment/quote context.
  */
 export function decodeIpAt(
+  data: Uint8Array,
+  offset: number,
+  end: number,
+  packet: Packet,
+  carrier: CarrierValue,
+): void {
+  // A datagram rebuilt from fragments of a tunnel packet has the fast path's shapes too.
+  if (decodeCommonDatagram(data, offset, end, packet, carrier)) return;
+  decodeIpByLayersAt(data, offset, end, packet, carrier);
+}
+
+/** decodeIpAt without the fast path: the driver, layer by layer (what fast.ts is held to). */
+export function decodeIpByLayersAt(
   data: Uint8Array,
   offset: number,
   end: number,

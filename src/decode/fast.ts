@@ -103,36 +103,9 @@ export function decodeCommonFrame(
     ifIndex = u32(data, start + 4);
     direction = sllDirection(data[start + 10] as number);
   } else return false;
+  const levels = levelsFromIp(data, ip, etherType, wireEnd, capEnd, packet);
+  if (levels === 0) return false;
   const outer = packet.levels[0] as Level;
-  if (!transportAt(data, ip, etherType, wireEnd, capEnd, outer)) return false;
-  let levels = 1;
-  if (tunnelAt >= 0) {
-    // The inner frame: Ethernet without tags, then IP within the outer datagram.
-    const inner = packet.levels[1] as Level;
-    const carrier = tunnelCarrier;
-    const carrierOffset = tunnelAt;
-    const carrierLength = tunnelLength;
-    const options = tunnelOptions;
-    const datagramEnd = tunnelEnd;
-    const eth = carrierOffset + carrierLength;
-    const innerIp = eth + ETHERNET_HEADER;
-    if (innerIp > datagramEnd || innerIp > capEnd) return false;
-    const innerType = u16(data, innerIp - 2);
-    if (innerType !== ETHERTYPE_IPV4 && innerType !== ETHERTYPE_IPV6) return false;
-    if (!transportAt(data, innerIp, innerType, datagramEnd, capEnd, inner) || tunnelAt >= 0) return false;
-    inner.carrier = carrier;
-    inner.carrierOffset = carrierOffset;
-    inner.carrierLength = carrierLength;
-    inner.vni = u24(data, carrierOffset + 4);
-    inner.geneveOptionsLength = options;
-    inner.tunnelPort = outer.dstPort;
-    inner.ethOffset = eth;
-    inner.vlanCount = 0;
-    inner.vlanOuter = -1;
-    inner.vlanInner = -1;
-    inner.etherType = innerType;
-    levels = 2;
-  }
   outer.carrier = Carrier.NONE;
   outer.carrierOffset = -1;
   outer.carrierLength = 0;
@@ -157,6 +130,90 @@ export function decodeCommonFrame(
   packet.capturedLength = cap;
   packet.capturedEnd = capEnd;
   packet.originalLength = originalLength;
+  return true;
+}
+
+/**
+ * The levels from the IP header at `ip` down (the outer datagram, and the frame a tunnel carries
+ * in it): how many were written into packet.levels, all but the outer level's carrier and link
+ * fields, or 0 when the driver must decode the packet. `wireEnd`: the declared end of the bytes
+ * around the datagram.
+ */
+function levelsFromIp(
+  data: Uint8Array,
+  ip: number,
+  etherType: number,
+  wireEnd: number,
+  capEnd: number,
+  packet: Packet,
+): number {
+  const outer = packet.levels[0] as Level;
+  if (!transportAt(data, ip, etherType, wireEnd, capEnd, outer)) return 0;
+  if (tunnelAt < 0) return 1;
+  // The inner frame: Ethernet without tags, then IP within the outer datagram.
+  const inner = packet.levels[1] as Level;
+  const carrier = tunnelCarrier;
+  const carrierOffset = tunnelAt;
+  const carrierLength = tunnelLength;
+  const options = tunnelOptions;
+  const datagramEnd = tunnelEnd;
+  const eth = carrierOffset + carrierLength;
+  const innerIp = eth + ETHERNET_HEADER;
+  if (innerIp > datagramEnd || innerIp > capEnd) return 0;
+  const innerType = u16(data, innerIp - 2);
+  if (innerType !== ETHERTYPE_IPV4 && innerType !== ETHERTYPE_IPV6) return 0;
+  if (!transportAt(data, innerIp, innerType, datagramEnd, capEnd, inner) || tunnelAt >= 0) return 0;
+  inner.carrier = carrier;
+  inner.carrierOffset = carrierOffset;
+  inner.carrierLength = carrierLength;
+  inner.vni = u24(data, carrierOffset + 4);
+  inner.geneveOptionsLength = options;
+  inner.tunnelPort = outer.dstPort;
+  inner.ethOffset = eth;
+  inner.vlanCount = 0;
+  inner.vlanOuter = -1;
+  inner.vlanInner = -1;
+  inner.etherType = innerType;
+  return 2;
+}
+
+/**
+ * The fast path for an IP datagram that is no captured frame: one rebuilt from fragments, which
+ * decodeIpAt decodes as the packet's first level (`carrier` says where it came from). Writes what
+ * decodeIpAt would (that level and the tunnelled one, the level count), not the packet's capture
+ * fields, which are the caller's; false when the driver must decode it. data[offset, end) holds
+ * the datagram's bytes; its own length field may say it was longer (a prefix rebuilt from
+ * snap-cut fragments), and then the driver says what is missing.
+ */
+export function decodeCommonDatagram(
+  data: Uint8Array,
+  offset: number,
+  end: number,
+  packet: Packet,
+  carrier: CarrierValue,
+): boolean {
+  if (packet.levelCount !== 0) return false;
+  const capEnd = Math.min(end, data.length);
+  if (offset < 0 || offset + 6 > capEnd) return false;
+  const version = (data[offset] as number) >> 4;
+  const etherType = version === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+  const declared = version === 6 ? IPV6_HEADER + u16(data, offset + 4) : u16(data, offset + 2);
+  const levels = levelsFromIp(data, offset, etherType, Math.max(capEnd, offset + declared), capEnd, packet);
+  if (levels === 0) return false;
+  const outer = packet.levels[0] as Level;
+  outer.carrier = carrier;
+  outer.carrierOffset = -1;
+  outer.carrierLength = 0;
+  outer.vni = -1;
+  outer.geneveOptionsLength = 0;
+  outer.tunnelPort = 0;
+  outer.ethOffset = -1;
+  outer.vlanCount = 0;
+  outer.vlanOuter = -1;
+  outer.vlanInner = -1;
+  outer.etherType = etherType;
+  packet.levelCount = levels;
+  packet.serial++;
   return true;
 }
 

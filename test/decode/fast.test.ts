@@ -8,9 +8,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/capture/frame.js';
 import { readCapture } from '../../src/capture/read.js';
-import { decodeFrameAt, decodeFrameByLayersAt } from '../../src/decode/decode.js';
-import { decodeCommonFrame } from '../../src/decode/fast.js';
-import { createPacket, type Packet } from '../../src/decode/packet.js';
+import {
+  decodeFrameAt,
+  decodeFrameByLayersAt,
+  decodeIpAt,
+  decodeIpByLayersAt,
+} from '../../src/decode/decode.js';
+import { decodeCommonDatagram, decodeCommonFrame } from '../../src/decode/fast.js';
+import { Carrier, createPacket, type Packet } from '../../src/decode/packet.js';
 import {
   be16,
   be32,
@@ -69,6 +74,39 @@ function compareOne(
   if (JSON.stringify(a) !== JSON.stringify(b)) expect(a, where).toEqual(b);
   // Asked again on a scratch packet: did the fast path take it?
   return decodeCommonFrame(linkType, data, start, capturedLength, originalLength, createPacket());
+}
+
+/** A packet as fragments.ts hands it to decodeIpAt for a rebuilt datagram: capture fields set, no level yet. */
+function forDatagram(p: Packet, end: number): Packet {
+  p.status = 0;
+  p.problem = null;
+  p.problemOffset = -1;
+  p.linkType = 1;
+  p.capturedLength = end;
+  p.capturedEnd = end;
+  p.originalLength = end;
+  p.direction = 0;
+  p.ifIndex = -1;
+  p.etherType = 0x0800;
+  p.levelCount = 0;
+  return p;
+}
+
+/** Decodes one IP datagram (data[offset, end)) both ways, as decodeIpAt does a rebuilt one; returns whether the fast path took it. */
+function compareDatagram(
+  data: Uint8Array,
+  offset: number,
+  end: number,
+  viaFast: Packet,
+  viaLayers: Packet,
+  where: string,
+): boolean {
+  decodeIpAt(data, offset, end, forDatagram(viaFast, end), Carrier.REASSEMBLED);
+  decodeIpByLayersAt(data, offset, end, forDatagram(viaLayers, end), Carrier.REASSEMBLED);
+  const a = decoded(viaFast);
+  const b = decoded(viaLayers);
+  if (JSON.stringify(a) !== JSON.stringify(b)) expect(a, where).toEqual(b);
+  return decodeCommonDatagram(data, offset, end, forDatagram(createPacket(), end), Carrier.REASSEMBLED);
 }
 
 describe('the fast path decodes as the layer-by-layer driver does', () => {
@@ -279,6 +317,108 @@ describe('the fast path decodes as the layer-by-layer driver does', () => {
       // Both kinds occur: the comparison covers what the fast path takes and what it declines.
       expect(taken).toBeGreaterThan(100);
       expect(declined).toBeGreaterThan(100);
+    },
+  );
+
+  it('on the IP datagram of every Ethernet frame of the samples and the corpus, as a rebuilt datagram', async () => {
+    // decodeIpAt decodes a datagram rebuilt from fragments: the same shapes without a link layer.
+    let datagrams = 0;
+    let taken = 0;
+    const viaFast = createPacket();
+    const viaLayers = createPacket();
+    const probe = createPacket();
+    for (const path of captures()) {
+      await readCapture(path, {
+        onInterface() {},
+        onProblem() {},
+        onFrame(frame: Frame) {
+          decodeFrameByLayersAt(
+            frame.linkType,
+            frame.buffer,
+            frame.dataOffset,
+            frame.capturedLength,
+            frame.originalLength,
+            probe,
+          );
+          const level = probe.levels[0];
+          if (probe.levelCount === 0 || level === undefined || level.ipVersion === 0 || level.ipOffset < 0)
+            return;
+          const end = frame.dataOffset + frame.capturedLength;
+          if (level.ipOffset >= end) return;
+          datagrams++;
+          if (
+            compareDatagram(
+              frame.buffer,
+              level.ipOffset,
+              end,
+              viaFast,
+              viaLayers,
+              `${path} frame ${frame.number}`,
+            )
+          )
+            taken++;
+        },
+      });
+    }
+    expect(datagrams).toBeGreaterThan(20_000);
+    expect(taken).toBeGreaterThan(datagrams / 2);
+  });
+
+  it('leaves a datagram appended after the levels a packet already holds to the driver', () => {
+    // decodeIpAt appends: the fast path makes only a packet's first levels.
+    const [, , frame] = frames[0] as [string, number, Uint8Array];
+    const viaFast = createPacket();
+    const viaLayers = createPacket();
+    for (const p of [viaFast, viaLayers]) decodeFrameByLayersAt(1, frame, 0, frame.length, frame.length, p);
+    const ip = (viaFast.levels[0] as { ipOffset: number }).ipOffset;
+    const before = viaFast.levelCount;
+    decodeIpAt(frame, ip, frame.length, viaFast, Carrier.REASSEMBLED);
+    decodeIpByLayersAt(frame, ip, frame.length, viaLayers, Carrier.REASSEMBLED);
+    expect(viaFast.levelCount).toBeGreaterThan(before);
+    expect(decoded(viaFast)).toEqual(decoded(viaLayers));
+  });
+
+  it.each(frames.filter(([, linkType]) => linkType === 1))(
+    '%s, as a rebuilt datagram: cut short at every length, every header byte changed',
+    (_name, _linkType, frame) => {
+      // The frame's IP datagram alone (after Ethernet and any VLAN tags), as the reassembler hands it on.
+      const probe = createPacket();
+      decodeFrameByLayersAt(1, frame, 0, frame.length, frame.length, probe);
+      const original = frame.slice((probe.levels[0] as { ipOffset: number }).ipOffset);
+      const viaFast = createPacket();
+      const viaLayers = createPacket();
+      let taken = 0;
+      let declined = 0;
+      const check = (bytes: Uint8Array, offset: number, end: number, what: string) => {
+        if (compareDatagram(bytes, offset, end, viaFast, viaLayers, what)) taken++;
+        else declined++;
+      };
+      // A prefix, as a datagram rebuilt from snap-cut fragments is (its length field says more).
+      for (let cut = 0; cut <= original.length; cut++) check(original, 0, cut, `prefix of ${cut}`);
+      const headers = Math.min(original.length, 120);
+      for (let at = 0; at < headers; at++) {
+        const was = original[at] as number;
+        for (const value of [
+          0x00,
+          0xff,
+          was ^ 0x01,
+          was ^ 0x08,
+          was ^ 0x10,
+          was ^ 0x40,
+          was ^ 0x80,
+          (was + 1) & 0xff,
+        ]) {
+          const bytes = new Uint8Array(original);
+          bytes[at] = value;
+          check(bytes, 0, bytes.length, `byte ${at} = ${value}`);
+        }
+      }
+      // Inside a larger buffer, and with bytes past its end that are not its own.
+      const chunk = cat(new Uint8Array(9), original, new Uint8Array(6));
+      check(chunk, 9, 9 + original.length, 'in a chunk');
+      check(chunk, 9, chunk.length, 'with trailing bytes');
+      expect(taken).toBeGreaterThan(20);
+      expect(declined).toBeGreaterThan(20);
     },
   );
 });
