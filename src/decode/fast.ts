@@ -43,6 +43,7 @@ const IPV6_HEADER = 40;
 const IPV4_NO_OPTIONS = 0x45;
 /** IPv4 MF flag and fragment offset: either makes the packet a fragment. */
 const FRAGMENT_BITS = 0x3fff;
+const FRAGMENT_OFFSET = 0x1fff;
 const TCP_HEADER = 20;
 
 /**
@@ -277,8 +278,11 @@ function transportAt(
     if (l4 > end || l4 > capEnd || data[ip] !== IPV4_NO_OPTIONS) return false;
     total = u16(data, ip + 2);
     flags = u16(data, ip + 6);
-    // Total length 0 (BIG TCP) and anything shorter than the header go to the driver, as do fragments.
-    if (total < IPV4_HEADER || ip + total > end || (flags & FRAGMENT_BITS) !== 0) return false;
+    // Total length 0 (BIG TCP) and anything shorter than the header go to the driver, as do first
+    // fragments (their transport header runs past the fragment).
+    if (total < IPV4_HEADER || ip + total > end) return false;
+    if ((flags & FRAGMENT_BITS) !== 0)
+      return (flags & FRAGMENT_OFFSET) !== 0 && laterFragmentAt(data, ip, total, flags, level);
     protocol = data[ip + 9] as number;
   } else {
     l4 = ip + IPV6_HEADER;
@@ -374,6 +378,43 @@ function transportAt(
   level.protocol = protocol;
   level.l4Offset = l4;
   level.l4Length = l4Length;
+  level.icmpType = -1;
+  level.icmpCode = -1;
+  level.icmpMtu = -1;
+  return true;
+}
+
+/**
+ * An IPv4 fragment past the first (20-byte header): the IP fields only, no transport header in it,
+ * as the driver leaves such a level (the reassembler takes it from there). On a fragmenting
+ * underlay half the frames are these. The TCP fields keep what they held, as for UDP.
+ */
+function laterFragmentAt(data: Uint8Array, ip: number, total: number, flags: number, level: Level): boolean {
+  level.ipVersion = 4;
+  level.ipHeaderLength = IPV4_HEADER;
+  level.srcOffset = ip + 12;
+  level.dstOffset = ip + 16;
+  level.ttl = data[ip + 8] as number;
+  level.ipId = u16(data, ip + 4);
+  level.dontFragment = (flags & 0x4000) !== 0;
+  level.ipChecksum = u16(data, ip + 10);
+  level.ipOffset = ip;
+  level.ipTotalLength = total;
+  level.bigTcp = false;
+  level.moreFragments = (flags & 0x2000) !== 0;
+  level.fragmentOffset = (flags & FRAGMENT_OFFSET) * 8;
+  level.isFragment = true;
+  level.ipv6FragmentHeaderOffset = -1;
+  level.protocol = data[ip + 9] as number;
+  level.l4Offset = -1;
+  level.l4Length = total - IPV4_HEADER;
+  level.srcPort = -1;
+  level.dstPort = -1;
+  level.l4Checksum = -1;
+  level.l4ChecksumOffset = -1;
+  level.payloadOffset = -1;
+  level.payloadLength = 0;
+  level.udpLength = 0;
   level.icmpType = -1;
   level.icmpCode = -1;
   level.icmpMtu = -1;
