@@ -3,12 +3,14 @@
  *
  *   link / IP / TCP or UDP
  *   link / IP / UDP / VXLAN or Geneve / Ethernet / IP / TCP or UDP
+ *   link / IPv4 fragment past the first
  *
  * where the link is Ethernet (untagged or VLAN-tagged, Q-in-Q too) or Linux cooked v2 (tcpdump -i
  * any), the Geneve header carries Ethernet (options walked and checked), IP is IPv4 with a 20-byte
- * header or IPv6 without extension headers and neither is a fragment, TCP options are well formed
+ * header or IPv6 without extension headers and not a first fragment, TCP options are well formed
  * (Linux's NOP, NOP, timestamps on every segment taken without a loop), and every header is
- * captured whole and within the lengths around it.
+ * captured whole and within the lengths around it. A datagram rebuilt from fragments (no link)
+ * takes the same path from its IP header (decodeCommonDatagram).
  * Such a frame is decoded here into exactly the Packet the layer-by-layer driver (decode.ts) would
  * make, each field written once; any other frame, or anything unusual in one (a malformed TCP
  * option, a length that lies, a cut header), is declined and goes to the driver, which judges it.
