@@ -7,7 +7,8 @@
  *
  * where the link is Ethernet (untagged or VLAN-tagged, Q-in-Q too) or Linux cooked v2 (tcpdump -i
  * any), the Geneve header carries Ethernet (options walked and checked), IP is IPv4 with a 20-byte
- * header or IPv6 without extension headers and not a first fragment, TCP options are well formed
+ * header (a first fragment too: the headers in it may say the datagram is longer, as the driver
+ * allows up to the fragment's end) or IPv6 without extension headers, TCP options are well formed
  * (Linux's NOP, NOP, timestamps on every segment taken without a loop), and every header is
  * captured whole and within the lengths around it. A datagram rebuilt from fragments (no link)
  * takes the same path from its IP header (decodeCommonDatagram).
@@ -44,8 +45,8 @@ const IPV6_HEADER = 40;
 /** Version 4, IHL 5: the first byte of an IPv4 header without options. */
 const IPV4_NO_OPTIONS = 0x45;
 /** IPv4 MF flag and fragment offset: either makes the packet a fragment. */
-const FRAGMENT_BITS = 0x3fff;
 const FRAGMENT_OFFSET = 0x1fff;
+const MORE_FRAGMENTS = 0x2000;
 const TCP_HEADER = 20;
 
 /**
@@ -57,6 +58,11 @@ let tunnelCarrier: CarrierValue = Carrier.NONE;
 let tunnelLength = 0;
 let tunnelOptions = 0;
 let tunnelEnd = 0;
+/**
+ * The end of the first fragment the frame is (-1: none): the transport header and the tunnelled
+ * frame in it say they are longer, which the driver allows up to there (its cursor's softEnd).
+ */
+let softEnd = -1;
 
 /**
  * Decodes `packet` from the frame at data[start, start + capturedLength) when it has one of the
@@ -150,6 +156,7 @@ function levelsFromIp(
   capEnd: number,
   packet: Packet,
 ): number {
+  softEnd = -1;
   const outer = packet.levels[0] as Level;
   if (!transportAt(data, ip, etherType, wireEnd, capEnd, outer)) return 0;
   if (tunnelAt < 0) return 1;
@@ -280,11 +287,10 @@ function transportAt(
     if (l4 > end || l4 > capEnd || data[ip] !== IPV4_NO_OPTIONS) return false;
     total = u16(data, ip + 2);
     flags = u16(data, ip + 6);
-    // Total length 0 (BIG TCP) and anything shorter than the header go to the driver, as do first
-    // fragments (their transport header runs past the fragment).
-    if (total < IPV4_HEADER || ip + total > end) return false;
-    if ((flags & FRAGMENT_BITS) !== 0)
-      return (flags & FRAGMENT_OFFSET) !== 0 && laterFragmentAt(data, ip, total, flags, level);
+    // Total length 0 (BIG TCP) and anything shorter than the header go to the driver. A datagram
+    // longer than the bytes around it is one only inside a first fragment (ends at softEnd).
+    if (total < IPV4_HEADER || (ip + total > end && end !== softEnd)) return false;
+    if ((flags & FRAGMENT_OFFSET) !== 0) return laterFragmentAt(data, ip, total, flags, level);
     protocol = data[ip + 9] as number;
   } else {
     l4 = ip + IPV6_HEADER;
@@ -296,7 +302,10 @@ function transportAt(
     protocol = data[ip + 6] as number;
     if (payload === 0 || ip + total > end) return false;
   }
-  const datagramEnd = ip + total;
+  const datagramEnd = Math.min(ip + total, end);
+  // A first fragment: what is inside it may say it is longer, up to the fragment's end (the driver's
+  // soft end, which holds for every level inside it).
+  if ((flags & MORE_FRAGMENTS) !== 0 && (softEnd < 0 || datagramEnd < softEnd)) softEnd = datagramEnd;
   const stop = Math.min(datagramEnd, capEnd);
   const l4Length = total - (l4 - ip);
   if (protocol === IpProto.TCP) {
@@ -339,9 +348,14 @@ function transportAt(
   } else if (protocol === IpProto.UDP) {
     if (l4 + 8 > stop) return false;
     const length = u16(data, l4 + 4);
-    if (length < 8 || length > l4Length) return false;
+    if (length < 8) return false;
+    let udpEnd = l4 + length;
+    if (length > l4Length || udpEnd > datagramEnd) {
+      if (datagramEnd !== softEnd) return false;
+      udpEnd = Math.min(udpEnd, datagramEnd);
+    }
     const dstPort = u16(data, l4 + 2);
-    if (!tunnelAfter(data, dstPort, l4 + 8, l4 + length, capEnd)) return false;
+    if (!tunnelAfter(data, dstPort, l4 + 8, udpEnd, capEnd)) return false;
     level.srcPort = u16(data, l4);
     level.dstPort = dstPort;
     level.l4Checksum = u16(data, l4 + 6);
@@ -373,9 +387,9 @@ function transportAt(
   level.ipOffset = ip;
   level.ipTotalLength = total;
   level.bigTcp = false;
-  level.moreFragments = false;
+  level.moreFragments = (flags & MORE_FRAGMENTS) !== 0;
   level.fragmentOffset = 0;
-  level.isFragment = false;
+  level.isFragment = level.moreFragments;
   level.ipv6FragmentHeaderOffset = -1;
   level.protocol = protocol;
   level.l4Offset = l4;

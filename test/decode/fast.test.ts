@@ -235,6 +235,33 @@ describe('the fast path decodes as the layer-by-layer driver does', () => {
       ]),
     ],
     [
+      // The first fragment of a VXLAN datagram: its UDP header, and the inner IP header, say the
+      // whole datagram's length, longer than the fragment (the driver's soft end).
+      'first IPv4 fragment of a VXLAN datagram',
+      1,
+      eth(
+        0x0800,
+        ipv4({
+          proto: 17,
+          mf: true,
+          id: 0x4242,
+          payload: udp(
+            50000,
+            4789,
+            vxlan(
+              97,
+              eth(0x0800, ipv4({ proto: 6, payload: tcp(41234, 5201, timestamps, new Uint8Array(1400)) })),
+            ),
+          ).subarray(0, 104),
+        }),
+      ),
+    ],
+    [
+      'a later IPv4 fragment',
+      1,
+      eth(0x0800, ipv4({ proto: 17, fragOffset: 1480, id: 0x4242, payload: new Uint8Array(64) })),
+    ],
+    [
       'TCP under three stacked tags (0x9100, 0x88a8, 0x8100)',
       1,
       eth(0x0800, plainTcp, [
