@@ -365,16 +365,8 @@ function transportAt(
     // The TCP fields keep what they held: they mean something only where the protocol is TCP.
     level.udpLength = length;
   } else return false;
-  if (etherType === ETHERTYPE_IPV4) {
-    level.ipVersion = 4;
-    level.ipHeaderLength = IPV4_HEADER;
-    level.srcOffset = ip + 12;
-    level.dstOffset = ip + 16;
-    level.ttl = data[ip + 8] as number;
-    level.ipId = u16(data, ip + 4);
-    level.dontFragment = (flags & 0x4000) !== 0;
-    level.ipChecksum = u16(data, ip + 10);
-  } else {
+  if (etherType === ETHERTYPE_IPV4) ipv4HeaderAt(data, ip, flags, level);
+  else {
     level.ipVersion = 6;
     level.ipHeaderLength = IPV6_HEADER;
     level.srcOffset = ip + 8;
@@ -400,12 +392,8 @@ function transportAt(
   return true;
 }
 
-/**
- * An IPv4 fragment past the first (20-byte header): the IP fields only, no transport header in it,
- * as the driver leaves such a level (the reassembler takes it from there). On a fragmenting
- * underlay half the frames are these. The TCP fields keep what they held, as for UDP.
- */
-function laterFragmentAt(data: Uint8Array, ip: number, total: number, flags: number, level: Level): boolean {
+/** The fields of a 20-byte IPv4 header at `ip` that every IPv4 level has (`flags`: its flags and offset). */
+function ipv4HeaderAt(data: Uint8Array, ip: number, flags: number, level: Level): void {
   level.ipVersion = 4;
   level.ipHeaderLength = IPV4_HEADER;
   level.srcOffset = ip + 12;
@@ -414,6 +402,15 @@ function laterFragmentAt(data: Uint8Array, ip: number, total: number, flags: num
   level.ipId = u16(data, ip + 4);
   level.dontFragment = (flags & 0x4000) !== 0;
   level.ipChecksum = u16(data, ip + 10);
+}
+
+/**
+ * An IPv4 fragment past the first (20-byte header): the IP fields only, no transport header in it,
+ * as the driver leaves such a level (the reassembler takes it from there). On a fragmenting
+ * underlay half the frames are these. The TCP fields keep what they held, as for UDP.
+ */
+function laterFragmentAt(data: Uint8Array, ip: number, total: number, flags: number, level: Level): boolean {
+  ipv4HeaderAt(data, ip, flags, level);
   level.ipOffset = ip;
   level.ipTotalLength = total;
   level.bigTcp = false;

@@ -76,6 +76,31 @@ function compareOne(
   return decodeCommonFrame(linkType, data, start, capturedLength, originalLength, createPacket());
 }
 
+/** Each of the first `limit` bytes of `original` set, one at a time, to eight values that matter to a decoder. */
+function eachHeaderByteChanged(
+  original: Uint8Array,
+  limit: number,
+  check: (bytes: Uint8Array, what: string) => void,
+): void {
+  for (let at = 0; at < Math.min(original.length, limit); at++) {
+    const was = original[at] as number;
+    for (const value of [
+      0x00,
+      0xff,
+      was ^ 0x01,
+      was ^ 0x08,
+      was ^ 0x10,
+      was ^ 0x40,
+      was ^ 0x80,
+      (was + 1) & 0xff,
+    ]) {
+      const bytes = new Uint8Array(original);
+      bytes[at] = value;
+      check(bytes, `byte ${at} = ${value}`);
+    }
+  }
+}
+
 /** A packet as fragments.ts hands it to decodeIpAt for a rebuilt datagram: capture fields set, no level yet. */
 function forDatagram(p: Packet, end: number): Packet {
   p.status = 0;
@@ -319,24 +344,9 @@ describe('the fast path decodes as the layer-by-layer driver does', () => {
         check(original.subarray(0, cut), 0, cut, cut, `${cut} bytes on the wire`);
       }
       // Every byte of the headers, to values that matter to a decoder.
-      const headers = Math.min(original.length, 140);
-      for (let at = 0; at < headers; at++) {
-        const was = original[at] as number;
-        for (const value of [
-          0x00,
-          0xff,
-          was ^ 0x01,
-          was ^ 0x08,
-          was ^ 0x10,
-          was ^ 0x40,
-          was ^ 0x80,
-          (was + 1) & 0xff,
-        ]) {
-          const bytes = new Uint8Array(original);
-          bytes[at] = value;
-          check(bytes, 0, bytes.length, bytes.length, `byte ${at} = ${value}`);
-        }
-      }
+      eachHeaderByteChanged(original, 140, (bytes, what) =>
+        check(bytes, 0, bytes.length, bytes.length, what),
+      );
       // Inside a larger buffer (the reader's chunk), with a wire length that differs from the bytes.
       const chunk = cat(new Uint8Array(7), original, new Uint8Array(5));
       for (const wire of [0, original.length - 1, original.length + 100, 65_535])
@@ -422,24 +432,7 @@ describe('the fast path decodes as the layer-by-layer driver does', () => {
       };
       // A prefix, as a datagram rebuilt from snap-cut fragments is (its length field says more).
       for (let cut = 0; cut <= original.length; cut++) check(original, 0, cut, `prefix of ${cut}`);
-      const headers = Math.min(original.length, 120);
-      for (let at = 0; at < headers; at++) {
-        const was = original[at] as number;
-        for (const value of [
-          0x00,
-          0xff,
-          was ^ 0x01,
-          was ^ 0x08,
-          was ^ 0x10,
-          was ^ 0x40,
-          was ^ 0x80,
-          (was + 1) & 0xff,
-        ]) {
-          const bytes = new Uint8Array(original);
-          bytes[at] = value;
-          check(bytes, 0, bytes.length, `byte ${at} = ${value}`);
-        }
-      }
+      eachHeaderByteChanged(original, 120, (bytes, what) => check(bytes, 0, bytes.length, what));
       // Inside a larger buffer, and with bytes past its end that are not its own.
       const chunk = cat(new Uint8Array(9), original, new Uint8Array(6));
       check(chunk, 9, 9 + original.length, 'in a chunk');
