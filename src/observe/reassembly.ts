@@ -420,7 +420,8 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
   let blocksInUse = 0;
 
   // --- output ---
-  const out = new Uint8Array(maxHeaderBytes + MAX_IP_LENGTH);
+  // One block of slack: complete() copies the last block whole.
+  const out = new Uint8Array(maxHeaderBytes + MAX_IP_LENGTH + BLOCK_SIZE);
   const outView = dataViewOf(out);
   // The DataView of the buffer fragments were last copied from: the reader's chunk, reused for
   // every frame in it, so one is made per chunk, not per fragment.
@@ -935,10 +936,11 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     const cbase = slot * maxRanges * 2;
     const captured = (sCapCount[slot] as number) > 0 && sCap[cbase] === 0 ? (sCap[cbase + 1] as number) : 0;
     const bbase = slot * BLOCKS_PER_DATAGRAM;
-    for (let x = 0; x < captured; x += BLOCK_SIZE) {
-      const n = Math.min(BLOCK_SIZE, captured - x);
-      copyWords(outView, hl + x, blockViews[sBlocks[bbase + x / BLOCK_SIZE] as number] as DataView, 0, n);
-    }
+    // Whole blocks, the last one too: a block is a view of its own, so this is a native copy that
+    // makes nothing, and what it writes past the captured bytes is zero-filled (fillResult) or
+    // lies past the datagram.
+    for (let x = 0; x < captured; x += BLOCK_SIZE)
+      out.set(blocks[sBlocks[bbase + x / BLOCK_SIZE] as number] as Uint8Array, hl + x);
     fillResult(version, hl, total, captured, sNextHeader[slot] as number);
     result.id = sId[slot] as number;
     copyFrames(slot, result.frames);

@@ -397,6 +397,43 @@ describe('IPv4 reassembly', () => {
     expect(rebuilt(res2)).toEqual(whole);
   });
 
+  it('zero-fills past the captured prefix in blocks an earlier datagram left its bytes in', () => {
+    // The rebuilt datagram is copied block by block, each block whole: what a block held before
+    // must not show past the bytes this datagram captured.
+    const r = createReassembler();
+    r.add(v4Input(frags[0] as Uint8Array, 1, 0));
+    r.add(v4Input(frags[1] as Uint8Array, 2, 0));
+    expect(r.add(v4Input(frags[2] as Uint8Array, 3, 0)).status).toBe('complete');
+    // The same datagram again (its first one is done), its first fragment cut after 100 data bytes.
+    r.add(v4Input(frags[0] as Uint8Array, 4, 0, LINK + 20 + 100));
+    r.add(v4Input(frags[1] as Uint8Array, 5, 0));
+    const res = r.add(v4Input(frags[2] as Uint8Array, 6, 0));
+    expect(res.status).toBe('complete');
+    expect(res.capturedPrefix).toBe(120);
+    const out = rebuilt(res);
+    expect(out.subarray(0, 120)).toEqual(whole.subarray(0, 120));
+    expect(out.subarray(120).every((b) => b === 0)).toBe(true);
+  });
+
+  it('rebuilds the largest datagram with the longest header, captured whole', () => {
+    // 60 header bytes (40 of options) and 65,475 of data: the last block ends past 65,535 bytes.
+    const options = [7, 39, 4, ...new Array(36).fill(0), 0];
+    const big = ipv4Datagram({ id: 0x4444, options }, pattern(65_535 - 60, 3));
+    const offsets: number[] = [];
+    for (let off = 0; off < 65_535 - 60; off += 1480) offsets.push(off);
+    const r = createReassembler({ maxHeaderBytes: 60, maxBytes: 1 << 20 });
+    let res = r.add(v4Input(fragmentV4(big, offsets)[0] as Uint8Array, 1, 0));
+    fragmentV4(big, offsets)
+      .slice(1)
+      .forEach((frame, i) => {
+        res = r.add(v4Input(frame, i + 2, 0));
+      });
+    expect(res.status).toBe('complete');
+    expect(res.length).toBe(65_535);
+    expect(res.capturedPrefix).toBe(65_535);
+    expect(rebuilt(res).subarray(60)).toEqual(big.subarray(60));
+  });
+
   it('keeps the key table consistent through many interleaved insertions and deletions', () => {
     // Shuffled fragments of 500 datagrams (two sources), then a sliding window over a tiny table.
     const all: Array<{ frame: Uint8Array; id: number; src: number }> = [];
