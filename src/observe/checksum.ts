@@ -8,6 +8,8 @@
  * payload off. Pure functions over byte views: nothing here allocates.
  */
 
+import { viewOf } from '../arrays.js';
+
 export type ChecksumClass = 'good' | 'partial' | 'lco' | 'zero' | 'bad' | 'unverifiable';
 
 /** Why a checksum field holds zero, when that needs its own words (see `detail`). */
@@ -25,33 +27,6 @@ export const ZeroKind = {
  * same checksum: the kind of zero, without widening the class or allocating.
  */
 export const detail = { pending: 0 };
-
-/**
- * A big-endian DataView over `bytes`, cached for the last two arrays seen: the reader alternates
- * between its two chunk buffers (and a carry buffer), so a view is made once per chunk, never per
- * packet.
- */
-let viewBytes0: Uint8Array | null = null;
-let view0: DataView | null = null;
-let viewBytes1: Uint8Array | null = null;
-let view1: DataView | null = null;
-function viewOf(bytes: Uint8Array): DataView {
-  if (bytes === viewBytes0) return view0 as DataView;
-  if (bytes === viewBytes1) {
-    // Swap, so the most recent array is checked first.
-    viewBytes1 = viewBytes0;
-    viewBytes0 = bytes;
-    const v = view1 as DataView;
-    view1 = view0;
-    view0 = v;
-    return v;
-  }
-  viewBytes1 = viewBytes0;
-  view1 = view0;
-  viewBytes0 = bytes;
-  view0 = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return view0;
-}
 
 /** The byte-at-a-time sum: short ranges, and ranges reaching outside the array (missing bytes count 0). */
 function sumWordsBytewise(bytes: Uint8Array, start: number, end: number, sum: number): number {

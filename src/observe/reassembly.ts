@@ -63,7 +63,7 @@
  * unfragmentable part (unusual) would be walked with the wrong length unit.
  */
 
-import { truncate } from '../arrays.js';
+import { truncate, viewOf } from '../arrays.js';
 import { HopscopeError } from '../errors.js';
 
 const REASON_TOO_FAR =
@@ -324,7 +324,8 @@ function dataViewOf(bytes: Uint8Array): DataView {
  * order: the bytes come out as they went in). A fragment's payload is copied twice (into the
  * block pool, then into the rebuilt datagram): byte by byte that was a third of the time of a
  * capture of a fragmenting underlay; this takes a third of that. A native copy
- * (`dst.set(src.subarray(...))`) would make a view per fragment.
+ * (`dst.set(src.subarray(...))`) would make a view per fragment. The source's view is viewOf's
+ * (made once per reader chunk).
  */
 function copyWords(dst: DataView, dstAt: number, src: DataView, srcAt: number, n: number): void {
   let i = 0;
@@ -423,17 +424,6 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
   // One block of slack: complete() copies the last block whole.
   const out = new Uint8Array(maxHeaderBytes + MAX_IP_LENGTH + BLOCK_SIZE);
   const outView = dataViewOf(out);
-  // The DataView of the buffer fragments were last copied from: the reader's chunk, reused for
-  // every frame in it, so one is made per chunk, not per fragment.
-  let sourceBytes: Uint8Array | null = null;
-  let sourceView = outView;
-  const viewOfSource = (bytes: Uint8Array): DataView => {
-    if (bytes !== sourceBytes) {
-      sourceBytes = bytes;
-      sourceView = dataViewOf(bytes);
-    }
-    return sourceView;
-  };
   const result: ReassemblyResult = {
     status: 'pending',
     bytes: out,
@@ -861,7 +851,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
       const within = x - bi * BLOCK_SIZE;
       const n = Math.min(BLOCK_SIZE - within, e - x);
       const from = f.payloadOffset + x - f.fragmentOffset;
-      copyWords(blockViews[b] as DataView, within, viewOfSource(f.data), from, n);
+      copyWords(blockViews[b] as DataView, within, viewOf(f.data), from, n);
       x += n;
     }
     stats.bytesInUse = blocksInUse * BLOCK_SIZE;
@@ -1042,7 +1032,7 @@ export function createReassembler(opts: ReassemblerOptions = {}): Reassembler {
     // IPv6 atomic fragment (and a whole datagram passed by mistake): complete at once.
     if (off === 0 && !f.moreFragments) {
       writeHeader(version, data, f.ipOffset, hl, decl, protocol);
-      copyWords(outView, hl, viewOfSource(data), f.payloadOffset, cap);
+      copyWords(outView, hl, viewOf(data), f.payloadOffset, cap);
       fillResult(version, hl, decl, cap, protocol);
       result.id = f.id >>> 0;
       truncate(result.frames, 1);
