@@ -124,6 +124,15 @@ export abstract class RecordStream {
   constructor(headerSize: number, carryCap: number) {
     this.headerSize = headerSize;
     this.carry = new CarryBuffer(65536, carryCap);
+    // V8 takes a field that no object of its class has written since it was set for a constant,
+    // and compiles the formats' fast loops on that (`stopped` is read for every record). end()
+    // writes both fields: at the end of the first file V8 threw those loops away, and the next
+    // file ran them unoptimised until they were compiled again. Written here, they are variables
+    // before anything is compiled.
+    this.stopped = true;
+    this.stopped = false;
+    this.ended = true;
+    this.ended = false;
   }
 
   /** Capacity of the carry buffer: stays bounded by the largest legal record. */
