@@ -11,7 +11,7 @@
  * stays in the hop's counters and findings.
  */
 
-import { u32 } from '../decode/common.js';
+import { viewOf } from '../arrays.js';
 import type { Level } from '../decode/packet.js';
 import { DOUBLE_FIELD } from '../doubles.js';
 import { endpointText, type FlowKey, protocolName } from './flow-key.js';
@@ -123,7 +123,8 @@ function bothAddresses(data: Uint8Array, a: number, b: number, length: number): 
 
 /** True when the level's source is the entry's endpoint A. */
 export function isFromA(entry: FlowEntry, data: Uint8Array, level: Level): boolean {
-  if (entry.ipVersion === 4) return entry.portA === level.srcPort && entry.a4 === u32(data, level.srcOffset);
+  if (entry.ipVersion === 4)
+    return entry.portA === level.srcPort && entry.a4 === viewOf(data).getUint32(level.srcOffset);
   return entry.portA === level.srcPort && sameBytes(entry.addr, 0, data, level.srcOffset, 16);
 }
 
@@ -138,8 +139,12 @@ function matches(entry: FlowEntry, data: Uint8Array, level: Level, length: numbe
   }
   if (length === 4) {
     // Four bytes read once per address, compared as numbers: this runs for every level of every frame.
-    const src = u32(data, level.srcOffset);
-    const dst = u32(data, level.dstOffset);
+    // Through the DataView, not u32(): an address of 128.0.0.0 or above (192.168/16, 172.16/12) is
+    // no small integer for V8, and a u32 call V8 did not inline would return each as a new heap
+    // number, one per frame (as the decoder's did: see decode/fast.ts).
+    const view = viewOf(data);
+    const src = view.getUint32(level.srcOffset);
+    const dst = view.getUint32(level.dstOffset);
     if (
       entry.portA === level.srcPort &&
       entry.portB === level.dstPort &&
@@ -216,8 +221,8 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     alive: true,
     trace: null,
   };
-  entry.a4 = length === 4 ? u32(data, a) : -1;
-  entry.b4 = length === 4 ? u32(data, b) : -1;
+  entry.a4 = length === 4 ? viewOf(data).getUint32(a) : -1;
+  entry.b4 = length === 4 ? viewOf(data).getUint32(b) : -1;
   if (bucket === undefined) {
     bucket = [];
     table.byHash.set(hash, bucket);
