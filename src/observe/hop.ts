@@ -257,15 +257,7 @@ function observeLevels(
       // The transport checksum and everything inside cover the whole datagram: they are observed
       // once the fragments are reassembled, not from one fragment.
       hop.reassembly ??= createFragmentState(hop.fragments, hop.findings);
-      const rebuilt = feedFragment(
-        hop.reassembly,
-        hop.fragments,
-        frameNumber,
-        hop.clock.now,
-        packet,
-        data,
-        i,
-      );
+      const rebuilt = feedFragment(hop.reassembly, hop.fragments, frameNumber, hop.clock, packet, data, i);
       if (rebuilt !== null) {
         observeLevels(hop, frameNumber, direction, rebuilt.packet, rebuilt.bytes);
         noteFragmentedFlow(hop.flows, hop.findings, rebuilt, hop.nowSec);
