@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ALLOCATED_WARM } from '../helpers/warm-allocation.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const dist = (path: string) => JSON.stringify(pathToFileURL(join(root, 'dist', path)).href);
@@ -16,9 +17,8 @@ const dist = (path: string) => JSON.stringify(pathToFileURL(join(root, 'dist', p
 // happened to inline them all).
 const captures = [join(root, 'samples', 'jumbo-underlay', 'host1-phy0.pcap')];
 
-const script = `
+const script = `${ALLOCATED_WARM}
 import { readFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { decodeFrameAt } from ${dist('decode/decode.js')};
 import { createPacket, MAX_LEVELS } from ${dist('decode/packet.js')};
 const frames = [];
@@ -44,32 +44,8 @@ for (const f of frames) {
     if (l.protocol === 6 && (l.tcpSeq >= 2 ** 31 || l.tcpAck >= 2 ** 31 || l.tcpTsVal >= 2 ** 31)) large++;
   }
 }
-// Warm: V8 compiles on another thread, and a loaded machine (CI) may take its time. A pause lets
-// the compilations finish; the rounds after it install them.
-for (let i = 0; i < 200; i++) decodeAll();
-await new Promise((resolve) => setTimeout(resolve, 200));
-for (let i = 0; i < 20; i++) decodeAll();
-const inspector = new Session();
-inspector.connect();
-await inspector.post('HeapProfiler.enable');
-await inspector.post('HeapProfiler.startSampling', {
-  samplingInterval: 64,
-  includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
-});
-const rounds = Math.ceil(200000 / frames.length);
-for (let i = 0; i < rounds; i++) decodeAll();
-const { profile } = await inspector.post('HeapProfiler.stopSampling');
-// What was allocated under decodeAll (the profiler's own messages are not): V8 leaves out of the
-// stacks it samples the functions it inlined, so the decoder's own names may not be there.
-let bytes = 0;
-const walk = (node, inside) => {
-  const here = inside || node.callFrame.functionName === 'decodeAll';
-  if (here) bytes += node.selfSize;
-  for (const child of node.children) walk(child, here);
-};
-walk(profile.head, false);
-console.log(JSON.stringify({ frames: rounds * frames.length, large, bytes }));
+const { bytes, frames: decoded } = await allocatedWarm(decodeAll, frames.length, 200000);
+console.log(JSON.stringify({ frames: decoded, large, bytes }));
 `;
 
 describe('decoding', () => {

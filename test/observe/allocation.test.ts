@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ALLOCATED_WARM } from '../helpers/warm-allocation.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const dist = (path: string) => JSON.stringify(pathToFileURL(join(root, 'dist', path)).href);
@@ -20,9 +21,8 @@ const sample = (dir: string) => join(root, 'samples', dir, 'host1-phy0.pcap');
  * frame. With `renumber`, each round gives the IPv4 fragments' datagrams new ids (the same frames
  * again would be duplicates to the reassembler, not new datagrams).
  */
-const script = (capture: string, renumber: boolean) => `
+const script = (capture: string, renumber: boolean) => `${ALLOCATED_WARM}
 import { readFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { decodeFrameAt } from ${dist('decode/decode.js')};
 import { createPacket } from ${dist('decode/packet.js')};
 import { createHopState, observeFrame } from ${dist('observe/hop.js')};
@@ -68,31 +68,10 @@ const observeAll = () => {
     observeFrame(hop, f, packet, data);
   }
 };
-// Warm: V8 compiles on another thread, and a loaded machine (CI) may take its time.
-for (let i = 0; i < 200; i++) observeAll();
-await new Promise((resolve) => setTimeout(resolve, 200));
-for (let i = 0; i < 20; i++) observeAll();
-const inspector = new Session();
-inspector.connect();
-await inspector.post('HeapProfiler.enable');
-await inspector.post('HeapProfiler.startSampling', {
-  samplingInterval: 64,
-  includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
-});
-const before = number;
-while (number - before < 200000) observeAll();
-const { profile } = await inspector.post('HeapProfiler.stopSampling');
-let bytes = 0;
-const walk = (node, inside) => {
-  const here = inside || node.callFrame.functionName === 'observeAll';
-  if (here) bytes += node.selfSize;
-  for (const child of node.children) walk(child, here);
-};
-walk(profile.head, false);
+const { bytes, frames: observed } = await allocatedWarm(observeAll, frames.length, 200000);
 const c = hop.checksums.counts;
 console.log(JSON.stringify({
-  frames: number - before,
+  frames: observed,
   notable: c.partial + c.bad + c.unverifiable + c.lco,
   reassembled: hop.fragments.reassembled,
   bytes,
