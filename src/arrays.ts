@@ -39,6 +39,11 @@ export function viewOf(bytes: Uint8Array): DataView {
   viewBytes1 = viewBytes0;
   view1 = view0;
   viewBytes0 = bytes;
-  view0 = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view0 = dataViewOf(bytes);
   return view0;
+}
+
+/** A new DataView over exactly the bytes of `bytes` (same indexes): for arrays kept with their view. */
+export function dataViewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -41,7 +41,7 @@ export function sidesOf(trace: FlowTrace, aSends: boolean): Sides {
  * clocks of different machines say (and wherever a capture point timestamps late).
  */
 function remainingRoundTrip(s: Sides, common: Float64Array | null, cache: WaitsCache): number | null {
-  const all = firstWaits(s.data, common, cache).times;
+  const all = common === null ? firstWaits(s.data, cache).times : waitsAlong(s.data, common, cache);
   // The waits an ACK ended (NaN: none did), copied once into an array of their own for the median.
   const waits = new Float64Array(all.length);
   let n = 0;
@@ -56,47 +56,42 @@ function remainingRoundTrip(s: Sides, common: Float64Array | null, cache: WaitsC
 const NO_WAITS: SortedFirsts = { keys: new Float64Array(0), times: new Float64Array(0) };
 
 /**
- * Each direction's waits by start, and those of them within a set of common starts: made once per
+ * Each direction's waits by start, and those laid out along a set of common starts: made once per
  * orderHops (the samples may change between calls). The waits and the votes ask for the same ones.
  */
-type WaitsCache = Map<DirectionTrace, { all: SortedFirsts; within: Map<Float64Array, SortedFirsts> }>;
+type WaitsCache = Map<DirectionTrace, { all: SortedFirsts; along: Map<Float64Array, Float64Array> }>;
 
 /**
- * Each segment start's wait, first occurrence only, of the starts in `common` (all when null),
- * starts ascending: a super-frame and the first of the segments cut from it then wait for the
- * same ACK (the first that covers their first byte). NaN where no ACK covered it.
+ * Each segment start's wait, first occurrence only, starts ascending: a super-frame and the first
+ * of the segments cut from it then wait for the same ACK (the first that covers their first byte).
+ * NaN where no ACK covered it.
  */
-function firstWaits(d: DirectionTrace, common: Float64Array | null, cache: WaitsCache): SortedFirsts {
-  if (d.samples === null) return NO_WAITS;
+function firstWaits(d: DirectionTrace, cache: WaitsCache): SortedFirsts {
+  return waitsOf(d, cache).all;
+}
+
+/** The direction's waits at the starts of `common`, index by index (NaN: no wait, or not that start). */
+function waitsAlong(d: DirectionTrace, common: Float64Array, cache: WaitsCache): Float64Array {
+  const made = waitsOf(d, cache);
+  let along = made.along.get(common);
+  if (along === undefined) {
+    along = alongCommon(made.all, common);
+    made.along.set(common, along);
+  }
+  return along;
+}
+
+function waitsOf(
+  d: DirectionTrace,
+  cache: WaitsCache,
+): { all: SortedFirsts; along: Map<Float64Array, Float64Array> } {
   let made = cache.get(d);
   if (made === undefined) {
-    made = { all: firstsByKey(d.samples, SEGMENT_STRIDE, SAMPLE_WAIT_AT), within: new Map() };
+    const all = d.samples === null ? NO_WAITS : firstsByKey(d.samples, SEGMENT_STRIDE, SAMPLE_WAIT_AT);
+    made = { all, along: new Map() };
     cache.set(d, made);
   }
-  const all = made.all;
-  if (common === null) return all;
-  const known = made.within.get(common);
-  if (known !== undefined) return known;
-  const room = Math.min(all.keys.length, common.length);
-  const keys = new Float64Array(room);
-  const times = new Float64Array(room);
-  let n = 0;
-  for (let i = 0, j = 0; i < all.keys.length && j < common.length; ) {
-    const key = all.keys[i] as number;
-    const wanted = common[j] as number;
-    if (key < wanted) i++;
-    else if (key > wanted) j++;
-    else {
-      keys[n] = key;
-      times[n] = all.times[i] as number;
-      n++;
-      i++;
-      j++;
-    }
-  }
-  const within = { keys: keys.subarray(0, n), times: times.subarray(0, n) };
-  made.within.set(common, within);
-  return within;
+  return made;
 }
 
 /**
@@ -117,9 +112,7 @@ function waitVotes(
   common: Float64Array,
   cache: WaitsCache,
 ): Map<Seen, number> {
-  const shares = waitShares(
-    seen.map((s) => alongCommon(firstWaits(sidesOf(s.trace, aSends).data, common, cache), common)),
-  );
+  const shares = waitShares(seen.map((s) => waitsAlong(sidesOf(s.trace, aSends).data, common, cache)));
   return new Map(seen.map((s, x) => [s, shares[x] as number]));
 }
 
@@ -172,12 +165,15 @@ function pairGames(mine: Float64Array, other: Float64Array, result: Float64Array
   result[1] = won;
 }
 
-/** A hop's waits at the starts of `common` (theirs a subset of it, ascending), NaN where it has none. */
+/** A hop's waits at the starts of `common` (both ascending), index by index: NaN where it has none. */
 export function alongCommon(mine: SortedFirsts, common: Float64Array): Float64Array {
-  if (mine.keys.length === common.length) return mine.times;
   const out = new Float64Array(common.length).fill(Number.NaN);
-  for (let i = 0, j = 0; i < mine.keys.length && j < common.length; j++) {
-    if (mine.keys[i] === common[j]) out[j] = mine.times[i++] as number;
+  for (let i = 0, j = 0; i < mine.keys.length && j < common.length; ) {
+    const key = mine.keys[i] as number;
+    const wanted = common[j] as number;
+    if (key < wanted) i++;
+    else if (key > wanted) j++;
+    else out[j++] = mine.times[i++] as number;
   }
   return out;
 }
@@ -321,7 +317,7 @@ function commonStarts(
   for (const s of seen) {
     const d = sidesOf(s.trace, aSends).data;
     if (d.samples === null || sampleCount(d) === 0) continue;
-    const mine = firstWaits(d, null, cache).keys;
+    const mine = firstWaits(d, cache).keys;
     if (common === null) {
       common = mine;
     } else {
@@ -408,7 +404,7 @@ function evidenceOrder(
   const few = commonStarts(seen, aSends, cache, 1);
   if (few === null) return null;
   const everyHopWaited = seen.every((s) =>
-    firstWaits(sidesOf(s.trace, aSends).data, few, cache).times.some((w) => !Number.isNaN(w)),
+    waitsAlong(sidesOf(s.trace, aSends).data, few, cache).some((w) => !Number.isNaN(w)),
   );
   return everyHopWaited ? structuredOrder(seen, waitVotes(seen, aSends, few, cache), aSends) : null;
 }

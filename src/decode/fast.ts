@@ -26,7 +26,15 @@ import { viewOf } from '../arrays.js';
 import { u16, u24, u32 } from './common.js';
 import { isVlanTpid } from './ethernet.js';
 import { badGeneveOption, decodeGeneve } from './geneve.js';
-import { Carrier, type CarrierValue, DecodeStatus, IpProto, type Level, type Packet } from './packet.js';
+import {
+  Carrier,
+  type CarrierValue,
+  DecodeStatus,
+  IpProto,
+  type Level,
+  noTransportHeader,
+  type Packet,
+} from './packet.js';
 import { udpPortDecoders } from './registry.js';
 import { sllDirection } from './sll.js';
 import { SLL2_HEADER_LENGTH } from './sll2.js';
@@ -115,18 +123,15 @@ export function decodeCommonFrame(
   } else return false;
   const levels = levelsFromIp(data, ip, etherType, wireEnd, capEnd, packet);
   if (levels === 0) return false;
-  const outer = packet.levels[0] as Level;
-  outer.carrier = Carrier.NONE;
-  outer.carrierOffset = -1;
-  outer.carrierLength = 0;
-  outer.vni = -1;
-  outer.geneveOptionsLength = 0;
-  outer.tunnelPort = 0;
-  outer.ethOffset = linkType === LINKTYPE_ETHERNET ? start : -1;
-  outer.vlanCount = tags;
-  outer.vlanOuter = vlan;
-  outer.vlanInner = vlanInner;
-  outer.etherType = etherType;
+  outerLevelAt(
+    packet.levels[0] as Level,
+    Carrier.NONE,
+    linkType === LINKTYPE_ETHERNET ? start : -1,
+    tags,
+    vlan,
+    vlanInner,
+    etherType,
+  );
 
   packet.status = DecodeStatus.OK;
   packet.problem = null;
@@ -189,6 +194,33 @@ function levelsFromIp(
 }
 
 /**
+ * The outer level's carrier and link fields, which levelsFromIp leaves to its callers: what
+ * carried the datagram (nothing, or the reassembler) and the Ethernet header and VLAN tags before
+ * it (-1 and 0 without them).
+ */
+function outerLevelAt(
+  outer: Level,
+  carrier: CarrierValue,
+  ethOffset: number,
+  vlanCount: number,
+  vlanOuter: number,
+  vlanInner: number,
+  etherType: number,
+): void {
+  outer.carrier = carrier;
+  outer.carrierOffset = -1;
+  outer.carrierLength = 0;
+  outer.vni = -1;
+  outer.geneveOptionsLength = 0;
+  outer.tunnelPort = 0;
+  outer.ethOffset = ethOffset;
+  outer.vlanCount = vlanCount;
+  outer.vlanOuter = vlanOuter;
+  outer.vlanInner = vlanInner;
+  outer.etherType = etherType;
+}
+
+/**
  * The fast path for an IP datagram that is no captured frame: one rebuilt from fragments, which
  * decodeIpAt decodes as the packet's first level (`carrier` says where it came from). Writes what
  * decodeIpAt would (that level and the tunnelled one, the level count), not the packet's capture
@@ -211,18 +243,7 @@ export function decodeCommonDatagram(
   const declared = version === 6 ? IPV6_HEADER + u16(data, offset + 4) : u16(data, offset + 2);
   const levels = levelsFromIp(data, offset, etherType, Math.max(capEnd, offset + declared), capEnd, packet);
   if (levels === 0) return false;
-  const outer = packet.levels[0] as Level;
-  outer.carrier = carrier;
-  outer.carrierOffset = -1;
-  outer.carrierLength = 0;
-  outer.vni = -1;
-  outer.geneveOptionsLength = 0;
-  outer.tunnelPort = 0;
-  outer.ethOffset = -1;
-  outer.vlanCount = 0;
-  outer.vlanOuter = -1;
-  outer.vlanInner = -1;
-  outer.etherType = etherType;
+  outerLevelAt(packet.levels[0] as Level, carrier, -1, 0, -1, -1, etherType);
   packet.levelCount = levels;
   packet.serial++;
   return true;
@@ -421,22 +442,13 @@ function laterFragmentAt(data: Uint8Array, ip: number, total: number, flags: num
   level.ipOffset = ip;
   level.ipTotalLength = total;
   level.bigTcp = false;
-  level.moreFragments = (flags & 0x2000) !== 0;
+  level.moreFragments = (flags & MORE_FRAGMENTS) !== 0;
   level.fragmentOffset = (flags & FRAGMENT_OFFSET) * 8;
   level.isFragment = true;
   level.ipv6FragmentHeaderOffset = -1;
   level.protocol = data[ip + 9] as number;
   level.l4Offset = -1;
   level.l4Length = total - IPV4_HEADER;
-  level.srcPort = -1;
-  level.dstPort = -1;
-  level.l4Checksum = -1;
-  level.l4ChecksumOffset = -1;
-  level.payloadOffset = -1;
-  level.payloadLength = 0;
-  level.udpLength = 0;
-  level.icmpType = -1;
-  level.icmpCode = -1;
-  level.icmpMtu = -1;
+  noTransportHeader(level);
   return true;
 }

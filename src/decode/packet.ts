@@ -284,15 +284,23 @@ export function resetLevel(level: Level): void {
   level.protocol = -1;
   level.l4Offset = -1;
   level.l4Length = 0;
+  // The TCP fields are reset by resetTcp when a TCP header is decoded: they mean something only
+  // where protocol is TCP (every reader asks that first), and twelve stores per level per frame
+  // were a measurable part of decoding.
+  noTransportHeader(level);
+}
+
+/**
+ * The fields a transport header fills, as a level without one has them (an IPv4 fragment past
+ * the first: the fast path writes them so).
+ */
+export function noTransportHeader(level: Level): void {
   level.srcPort = -1;
   level.dstPort = -1;
   level.l4Checksum = -1;
   level.l4ChecksumOffset = -1;
   level.payloadOffset = -1;
   level.payloadLength = 0;
-  // The TCP fields are reset by resetTcp when a TCP header is decoded: they mean something only
-  // where protocol is TCP (every reader asks that first), and twelve stores per level per frame
-  // were a measurable part of decoding.
   level.udpLength = 0;
   level.icmpType = -1;
   level.icmpCode = -1;

@@ -583,7 +583,7 @@ function routeFrame(this: { readonly route: FrameRoute }, frame: Frame): void {
     (isCookedWithIndex(frame, packet)
       ? route.byIfIndex.get(ifIndexKey(frame.interfaceId, packet.ifIndex))
       : route.byInterface[frame.interfaceId]) ?? newHopOf(route, frame);
-  observeFrame(hop, frame, packet, frame.buffer);
+  observeFrame(hop, frame, packet, data);
   route.lastHop = hop;
 }
 
