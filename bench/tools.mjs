@@ -41,6 +41,21 @@ export const tools = {
     available: () => tools.hopscope.available(),
     args: (files) => [process.env.BENCH_HOPSCOPE ?? hopscopeBin, 'analyze', '--json', ...files],
   },
+  // The same, read in this one thread (`--jobs 1`): what analyze's worker threads add on a set large
+  // enough for it to use them.
+  hopscopeHopsOneThread: {
+    label: 'hopscope analyze --json --jobs 1 (all hops)',
+    node: true,
+    available: () => tools.hopscope.available(),
+    args: (files) => [
+      process.env.BENCH_HOPSCOPE ?? hopscopeBin,
+      'analyze',
+      '--json',
+      '--jobs',
+      '1',
+      ...files,
+    ],
+  },
   // Start-up (the startup scenario): bare Node and the same build's cheapest commands, run with the
   // same Node binary as the bench, without the RSS preload.
   nodeEmpty: {
