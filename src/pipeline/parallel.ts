@@ -32,9 +32,12 @@ export type WorkerMessage =
   | { type: 'done'; sources: SourceData[]; names: HopNameRequest[][] };
 
 /**
- * Below this many bytes in all, a worker's start and JIT warm-up cost what it saves. Measured on
- * 2 cores (npm run bench, multi-hop): ten lab captures of 238 MB (1 M frames) take as long with a
- * worker as without; of 950 MB (4 M frames), 1.3 s instead of 1.9 s.
+ * Below this many bytes in all, a worker's start and JIT warm-up cost what it saves: until its
+ * first frame a worker takes 55-120 ms (its isolate and bundle), and while both threads compile
+ * their hot paths each runs slower. Measured on 2 cores, ten lab captures (npm run bench,
+ * multi-hop, and alternated runs): 238 MB (1 M frames) 0.48-0.54 s with a worker against
+ * 0.43-0.49 s in one thread; 475 MB (2 M) 0.56-0.65 s against 0.65-0.75 s; 951 MB (4 M) 0.82 s
+ * against 1.15 s.
  */
 export const PARALLEL_MIN_BYTES = 384 * 1024 * 1024;
 
