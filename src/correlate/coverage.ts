@@ -44,6 +44,22 @@ export function intersect(a: number[], b: number[]): number[] {
   return out;
 }
 
+/** Ranges covered by any of the lists (each sorted, disjoint), sorted and merged. */
+export function union(lists: readonly number[][]): number[] {
+  const pairs: Array<[number, number]> = [];
+  for (const list of lists)
+    for (let i = 0; i < list.length; i += 2) pairs.push([list[i] as number, list[i + 1] as number]);
+  pairs.sort((x, y) => x[0] - y[0]);
+  const out: number[] = [];
+  for (const [s, e] of pairs) {
+    // Touching ranges merge too: [a, b) and [b, c) are one covered stretch.
+    if (out.length > 0 && s <= (out[out.length - 1] as number)) {
+      if (e > (out[out.length - 1] as number)) out[out.length - 1] = e;
+    } else out.push(s, e);
+  }
+  return out;
+}
+
 export function clip(ranges: number[], lo: number, hi: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < ranges.length; i += 2) {
@@ -78,11 +94,4 @@ export function span(ranges: number[]): [number, number] | null {
 
 export function total(ranges: Array<[number, number]>): number {
   return ranges.reduce((sum, [s, e]) => sum + (e - s), 0);
-}
-
-export function covers(ranges: number[], piece: [number, number]): boolean {
-  for (let i = 0; i < ranges.length; i += 2) {
-    if ((ranges[i] as number) <= piece[0] && (ranges[i + 1] as number) >= piece[1]) return true;
-  }
-  return false;
 }

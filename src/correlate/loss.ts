@@ -1,7 +1,13 @@
 /**
- * Data that one hop saw and the next did not, in the time both captures cover: lost between the
- * two (loss.between-hops) when no later hop has it either, or missed by that capture point
- * (capture.gap) when a later hop has it.
+ * Data that one hop saw and the next did not, in the time both captures cover: missed by that
+ * capture point (capture.gap) when a later hop has it, or when the receiver acknowledged it;
+ * otherwise lost between the two (loss.between-hops).
+ *
+ * The acknowledgement is the proof that holds where captures drop frames under load: every
+ * capture point may then miss the same burst of data (ten tcpdumps starved of CPU at once), and
+ * no later hop has it, though it arrived. TCP acknowledges only bytes that arrived, and bytes
+ * lost on the way would have been sent again (and then seen at the later hops, or seen twice
+ * before: the repaired loss below).
  *
  * Loss that TCP repaired leaves no hole: the sender sent the bytes again and every hop has them.
  * It shows in the copies: bytes seen twice at one hop (the original and the retransmission) and
@@ -9,7 +15,8 @@
  */
 
 import type { FindingRecord } from '../findings/store.js';
-import { clip, coverageFrom, covers, intersect, missing, repeatedFrom, span, total } from './coverage.js';
+import { ACK_STRIDE, type DirectionTrace } from '../observe/trace.js';
+import { clip, coverageFrom, intersect, missing, repeatedFrom, span, total, union } from './coverage.js';
 import { pathFinding } from './finding.js';
 import type { Sides } from './order.js';
 import type { PathShape } from './segmentation.js';
@@ -21,6 +28,8 @@ export function lossAndGaps(shape: PathShape, report: PathReport, findings: Find
   const origin = data(dataHops[0] as number).base;
   const coverage = dataHops.map((i) => coverageFrom(data(i), origin));
   const repeated = dataHops.map((i) => repeatedFrom(data(i), origin));
+  let acked = Number.NEGATIVE_INFINITY;
+  for (const side of sides) acked = Math.max(acked, acknowledgedTo(side.back, origin));
   repairedLoss(shape, coverage, repeated, findings);
   for (let k = 0; k + 1 < dataHops.length; k++) {
     const a = coverage[k] as number[];
@@ -34,9 +43,19 @@ export function lossAndGaps(shape: PathShape, report: PathReport, findings: Find
     if (hi <= lo) continue;
     const holes = missing(clip(a, lo, hi), clip(b, lo, hi));
     if (holes.length === 0) continue;
+    // A hole's bytes that some later hop has, or that the receiver acknowledged, were missed by
+    // this capture point; the rest never came past it. Later hops are taken together: each capture
+    // may miss bytes of its own (one that drops under load misses a little everywhere), and a hole
+    // that no one later hop has whole may still be there in pieces at several.
     const later = coverage.slice(k + 2);
-    const gapBytes = holes.filter((h) => later.some((c) => covers(c, h)));
-    const lostBytes = holes.filter((h) => !later.some((c) => covers(c, h)));
+    const seenLater = union(later);
+    const holeRanges = holes.flat();
+    const unseen = missing(holeRanges, seenLater).flat();
+    const proof = intersect(holeRanges, seenLater).length > 0 ? 'later-hop' : 'acknowledged';
+    const gapBytes = pairs(
+      union([intersect(holeRanges, seenLater), clip(unseen, Number.NEGATIVE_INFINITY, acked)]),
+    );
+    const lostBytes = pairs(clip(unseen, acked, Number.POSITIVE_INFINITY));
     const p = dataHops[k] as number;
     const q = dataHops[k + 1] as number;
     const from = names[p] as string;
@@ -46,8 +65,9 @@ export function lossAndGaps(shape: PathShape, report: PathReport, findings: Find
       const bytes = total(gapBytes);
       const frames = Math.ceil(bytes / seg);
       report.gaps.push({ hop: to, bytes, frames });
-      const after = later.findIndex((c) => gapBytes.some((h) => covers(c, h)));
-      const afterIndex = dataHops[k + 2 + Math.max(0, after)];
+      const gapRanges = gapBytes.flat();
+      const after = later.findIndex((c) => intersect(c, gapRanges).length > 0);
+      const afterIndex = dataHops[k + 2 + after];
       findings.push(
         pathFinding(
           'capture.gap',
@@ -59,7 +79,8 @@ export function lossAndGaps(shape: PathShape, report: PathReport, findings: Find
             bytes,
             frames,
             from,
-            after: afterIndex !== undefined ? (names[afterIndex] ?? null) : null,
+            after: after >= 0 && afterIndex !== undefined ? (names[afterIndex] ?? null) : null,
+            proof,
           },
           [],
           [data(p), data(q)],
@@ -85,6 +106,28 @@ export function lossAndGaps(shape: PathShape, report: PathReport, findings: Find
       );
     }
   }
+}
+
+/**
+ * How far the receiver acknowledged the data, in bytes from `origin` (the data's sequence number
+ * at the first hop), by the ACKs sampled at one hop (-Infinity: none). The samples are in the
+ * order they passed, and each step between two is within 2 GiB, so a transfer longer than 4 GiB
+ * unwraps as its coverage does; the first is placed within 2 GiB of the origin.
+ */
+function acknowledgedTo(back: DirectionTrace, origin: number): number {
+  const acks = back.acks;
+  if (acks === null || acks.length === 0) return Number.NEGATIVE_INFINITY;
+  // An ACK sample's key is ack * 65536 + 16 bits of its timestamp (trace.ts).
+  let last = Math.floor((acks[0] as number) / 65536);
+  let at = (last - origin) | 0;
+  let top = at;
+  for (let i = ACK_STRIDE; i < acks.length; i += ACK_STRIDE) {
+    const ack = Math.floor((acks[i] as number) / 65536);
+    at += (ack - last) | 0;
+    last = ack;
+    if (at > top) top = at;
+  }
+  return top;
 }
 
 /** Bytes of sorted, disjoint ranges, split into segments of at most `segment` bytes. */
@@ -113,13 +156,12 @@ function repairedLoss(
     // Seen more than once here, once at the next hop...
     const once = missing(clip(repeated[k] as number[], lo, hi), clip(repeated[k + 1] as number[], lo, hi));
     const flat = intersect(once.flat(), clip(coverage[k + 1] as number[], lo, hi));
-    // ...and not seen twice again later: that would be the next capture missing a copy.
-    const later = repeated.slice(k + 2);
-    const lost: number[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      const piece: [number, number] = [flat[i] as number, flat[i + 1] as number];
-      if (!later.some((r) => covers(r, piece))) lost.push(piece[0], piece[1]);
-    }
+    // ...and not seen twice again later: that would be the next capture missing a copy. Later
+    // hops taken together, as for holes: each may have missed a copy of a different piece.
+    const notLater = missing(flat, union(repeated.slice(k + 2))).flat();
+    // A copy TCP sent again passed every hop from the sender to here: bytes seen twice here and
+    // at no hop before were not sent again (a frame duplicated on the way, or by this capture).
+    const lost = k === 0 ? notLater : intersect(notLater, union(repeated.slice(0, k)));
     if (lost.length === 0) continue;
     const p = dataHops[k] as number;
     const q = dataHops[k + 1] as number;

@@ -513,11 +513,22 @@ export const CATALOG = [
     title: 'The capture at {hop} missed frames that the path carried',
     explanation:
       '{bytes} bytes of TCP data (about {frames} segments) are missing at {hop} but seen before it ' +
-      '({from}) and after it ({~after}): the capture point dropped them, not the network.',
+      '({from}) {~proof}: the capture point dropped them, not the network.',
     fix:
       'Capture with a larger buffer (tcpdump -B 16384), a snap length as small as needed, and write to ' +
       'a fast disk; check tcpdump’s "dropped by kernel" count.',
-    phrases: { after: { by: 'after', values: { none: 'later hops', '*': '{after}' } } },
+    phrases: {
+      proof: {
+        by: 'proof',
+        values: {
+          acknowledged:
+            'and acknowledged by the receiver, though no later capture has them either (each of them ' +
+            'dropped the same frames; TCP acknowledges only what arrived, and did not send them again)',
+          '*': 'and after it ({~after})',
+        },
+      },
+      after: { by: 'after', values: { none: 'later hops', '*': '{after}' } },
+    },
   },
   {
     code: 'capture.order-contradicted',
