@@ -126,6 +126,8 @@ const FRAME = 3;
 const WAIT = 4;
 /** Where a sampled segment's wait for its ACK sits among its SEGMENT_STRIDE numbers. */
 export const SAMPLE_WAIT_AT = WAIT;
+/** Where a sampled segment's capture time sits among its SEGMENT_STRIDE numbers. */
+export const SAMPLE_TIME_AT = TIME;
 
 /** Sampled segments of a direction. */
 export function sampleCount(d: DirectionTrace): number {
