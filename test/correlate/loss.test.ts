@@ -54,29 +54,42 @@ function sidesOf(hop: Hop): Sides {
   return { data, back };
 }
 
-function analyse(hops: Hop[]): { report: PathReport; findings: FindingRecord[] } {
-  const sides = hops.map(sidesOf);
+/** Runs lossAndGaps over these hops' sides, in this order, every one carrying data. */
+function lossOf(
+  sides: Sides[],
+  names: string[],
+  limit: number,
+): { report: PathReport; findings: FindingRecord[] } {
+  const flow = {
+    protocol: 6,
+    ipVersion: 4,
+    src: '10.0.0.1',
+    dst: '10.0.0.2',
+    srcPort: 40000,
+    dstPort: 5201,
+    vni: null,
+  };
   const shape = {
-    flow: {
-      protocol: 6,
-      ipVersion: 4,
-      src: '10.0.0.1',
-      dst: '10.0.0.2',
-      srcPort: 40000,
-      dstPort: 5201,
-      vni: null,
-    },
+    flow,
     order: [],
     sides,
-    names: hops.map((h) => h.name),
-    dataHops: hops.map((_, i) => i),
-    supers: hops.map(() => 0),
-    limit: MSS,
+    names,
+    dataHops: names.map((_, i) => i),
+    supers: names.map(() => 0),
+    limit,
   } as unknown as PathShape;
   const report = { gaps: [], lostAt: null } as unknown as PathReport;
   const findings: FindingRecord[] = [];
   lossAndGaps(shape, report, findings);
   return { report, findings };
+}
+
+function analyse(hops: Hop[]): { report: PathReport; findings: FindingRecord[] } {
+  return lossOf(
+    hops.map(sidesOf),
+    hops.map((h) => h.name),
+    MSS,
+  );
 }
 
 const all = Array.from({ length: SEGMENTS }, (_, i) => i);
@@ -125,26 +138,11 @@ describe('loss and capture gaps', () => {
       }
       return { data, back };
     };
-    const sides = [make(false, true), make(true, false), make(true, false)];
-    const shape = {
-      flow: {
-        protocol: 6,
-        ipVersion: 4,
-        src: '10.0.0.1',
-        dst: '10.0.0.2',
-        srcPort: 1,
-        dstPort: 2,
-        vni: null,
-      },
-      order: [],
-      sides,
-      names: ['a', 'b', 'c'],
-      dataHops: [0, 1, 2],
-      supers: [0, 0, 0],
-      limit: size,
-    } as unknown as PathShape;
-    const report = { gaps: [], lostAt: null } as unknown as PathReport;
-    lossAndGaps(shape, report, []);
+    const { report } = lossOf(
+      [make(false, true), make(true, false), make(true, false)],
+      ['a', 'b', 'c'],
+      size,
+    );
     expect(report.lostAt).toBeNull();
     expect(report.gaps).toEqual([{ hop: 'b', bytes: 3 * size, frames: 3 }]);
   });
