@@ -179,6 +179,7 @@ export function correlate(hops: readonly HopView[], options: CorrelationOptions 
         ),
       );
     }
+    if (report.orderedBy === 'evidence') noteUncertainOrder(report, order, aSends, findings);
     if (options.expected !== undefined) noteMissingHops(report, options.expected, hops, findings);
     paths.push({ ...report, totalBytes: Math.max(bytesA, bytesB) });
   }
@@ -246,6 +247,42 @@ function describePath(
   mtuBlackHole(shape, findings);
   checksumsAlongPath(shape, report, findings);
   return report;
+}
+
+/** A capture that missed this share of the path's data or more makes an order from the ACK waits doubtful. */
+const ORDER_UNCERTAIN_SHARE = 0.1;
+
+/**
+ * An order taken from the ACK waits, on captures that missed much of the data: an ACK a capture
+ * missed stretches its waits (to the next ACK it has), and such captures move a hop to the other
+ * side of the tunnel (a lab run with whole frames, ten tcpdumps dropping up to 60 %: a sender's
+ * tunnel device placed after the NICs). Said once per path, with the hops whose gaps reach
+ * ORDER_UNCERTAIN_SHARE of the most any hop carried.
+ */
+function noteUncertainOrder(
+  report: PathReport,
+  order: readonly Seen[],
+  aSends: boolean,
+  findings: FindingRecord[],
+): void {
+  const carried = Math.max(0, ...report.hops.map((h) => h.bytes));
+  if (carried <= 0) return;
+  const lossy = report.gaps.filter((g) => g.bytes >= carried * ORDER_UNCERTAIN_SHARE);
+  if (lossy.length === 0) return;
+  const hops = [...new Set(lossy.map((g) => g.hop))];
+  const worst = Math.max(...lossy.map((g) => g.bytes));
+  findings.push(
+    pathFinding(
+      'capture.order-uncertain',
+      hops[0] as string,
+      report.flowKey,
+      hops.length,
+      { hops, percent: Math.floor((100 * worst) / carried), carried },
+      [],
+      order.map((s) => sidesOf(s.trace, aSends).data),
+      ['percent'],
+    ),
+  );
 }
 
 /**

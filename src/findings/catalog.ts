@@ -549,6 +549,23 @@ export const CATALOG = [
     },
   },
   {
+    code: 'capture.order-uncertain',
+    group: 'capture',
+    severity: 'warn',
+    scope: 'path',
+    title: 'The hop order rests on captures that missed much of the data',
+    explanation:
+      'Without --path or a topology, hopscope ordered this flow’s hops by how long the data waits ' +
+      'for its ACKs at each; but at {hops|list} the capture missed a tenth of the data or more (up ' +
+      'to {percent}%: the capture point dropped frames, as tcpdump does when it falls behind), and an ' +
+      'ACK a capture missed stretches the waits measured there. The order, and every verdict placed ' +
+      'along it (splits, merges, losses), may be wrong.',
+    fix:
+      'Give the order: --topology FILE or --path a,b,c (hopscope then follows it, and says where the ' +
+      'waits disagree). Capture with a larger buffer (tcpdump -B 16384) and a snap length as small as ' +
+      'needed.',
+  },
+  {
     code: 'nat.between-hops',
     group: 'nat',
     severity: 'note',

@@ -20,6 +20,14 @@ describe('captures that dropped frames', () => {
     const path = report.paths[0];
     expect(path?.orderedBy).toBe('evidence');
     expect(path?.hops.map((h) => h.hop)).toEqual(names);
+    // ... and say that an order from captures this incomplete may be wrong, naming them.
+    const doubt = report.findings.find((f) => f.code === 'capture.order-uncertain' && f.flow === path?.flow);
+    expect(doubt?.severity).toBe('warn');
+    const carried = Math.max(...(path?.hops.map((h) => h.bytes) ?? []));
+    const lossy = (path?.gaps ?? []).filter((g) => g.bytes >= carried / 10).map((g) => g.hop);
+    expect(lossy.length).toBeGreaterThan(0);
+    expect(doubt?.facts.hops).toEqual([...new Set(lossy)]);
+    expect(doubt?.fix).toContain('--topology');
   });
 
   it('show gaps at the capture points, no loss and no contradicted order', async () => {
@@ -27,6 +35,8 @@ describe('captures that dropped frames', () => {
     const codes = report.findings.map((f) => f.code);
     expect(codes).not.toContain('loss.between-hops');
     expect(codes).not.toContain('capture.order-contradicted');
+    // The order was given: no doubt about it.
+    expect(codes).not.toContain('capture.order-uncertain');
     const path = report.paths[0];
     expect(path?.lostAt).toBeNull();
     // Most capture points dropped some of this flow's data (the first has nothing to be compared with).
