@@ -160,7 +160,9 @@ export function correlate(hops: readonly HopView[], options: CorrelationOptions 
     const { order, orderedBy, contradictedBy } = orderHops(seen, offsets, aSends, options);
     const report = describePath(flow, order, orderedBy, aSends, findings);
     if (translations !== null) noteTranslation(order, translations, aSends, flow, findings);
-    if (contradictedBy !== undefined) {
+    // Captures that missed much of the data stretch the waits that contradict the given order:
+    // the order given is then the better evidence, and nothing is said against it.
+    if (contradictedBy !== undefined && lossyHops(report).length === 0) {
       const sides = order.map((s) => sidesOf(s.trace, aSends).data);
       findings.push(
         pathFinding(
@@ -265,10 +267,9 @@ function noteUncertainOrder(
   aSends: boolean,
   findings: FindingRecord[],
 ): void {
-  const carried = Math.max(0, ...report.hops.map((h) => h.bytes));
-  if (carried <= 0) return;
-  const lossy = report.gaps.filter((g) => g.bytes >= carried * ORDER_UNCERTAIN_SHARE);
+  const lossy = lossyHops(report);
   if (lossy.length === 0) return;
+  const carried = Math.max(...report.hops.map((h) => h.bytes));
   const hops = [...new Set(lossy.map((g) => g.hop))];
   const worst = Math.max(...lossy.map((g) => g.bytes));
   findings.push(
@@ -283,6 +284,12 @@ function noteUncertainOrder(
       ['percent'],
     ),
   );
+}
+
+/** The path's capture gaps of ORDER_UNCERTAIN_SHARE or more of what its busiest hop carried. */
+function lossyHops(report: PathReport): PathReport['gaps'] {
+  const carried = Math.max(0, ...report.hops.map((h) => h.bytes));
+  return carried <= 0 ? [] : report.gaps.filter((g) => g.bytes >= carried * ORDER_UNCERTAIN_SHARE);
 }
 
 /**

@@ -48,4 +48,16 @@ describe('captures that dropped frames', () => {
     );
     expect(proofs).toEqual(new Set(['later-hop', 'acknowledged']));
   });
+
+  it('given an order, are not said to contradict it: waits from captures this incomplete cannot', async () => {
+    // On complete captures a swapped --path is called out (paths.test.ts); here the ACK waits are
+    // stretched by the ACKs the captures missed, and the given order is the better evidence.
+    const given = [...names];
+    [given[2], given[3]] = [given[3] as string, given[2] as string];
+    const { report } = await analyzeJson(['--path', given.join(','), ...files]);
+    const path = report.paths[0];
+    expect(path?.orderedBy).toBe('path');
+    expect(path?.hops.map((h) => h.hop)).toEqual(given);
+    expect(report.findings.map((f) => f.code)).not.toContain('capture.order-contradicted');
+  });
 });
