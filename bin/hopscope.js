@@ -38,5 +38,10 @@ if (asksOnlyVersion(process.argv.slice(2))) {
     : import('../dist/cli/main.js').then(({ hideArgs, main }) => main(hideArgs()))
   ).then((code) => {
     process.exitCode = code;
+    // A plain analyze has written its report and has nothing left to do: once stdout has taken the
+    // last byte, it ends here instead of letting Node tear down the analysis' heap (5-10 ms of a
+    // million-frame run, median of 30 alternated runs 423.5 -> 417.5 ms). Other commands end
+    // naturally: a service or a capture may still be closing what it opened.
+    if (plain !== null) process.stdout.write('', () => process.exit(code));
   }, fail);
 }
