@@ -17,7 +17,8 @@
 
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { crc32, createInflateRaw, type InflateRaw } from 'node:zlib';
+import { createRequire } from 'node:module';
+import type { InflateRaw } from 'node:zlib';
 import { CaptureOpenError, EmptyCaptureError, NotACaptureError } from '../errors.js';
 import type {
   CaptureFormat,
@@ -30,6 +31,16 @@ import type {
 import { createPcapParser, PCAP_MAGIC_MICRO, PCAP_MAGIC_NANO } from './pcap.js';
 import { createPcapngParser, PCAPNG_SHB } from './pcapng.js';
 import { hexBytes, u32 } from './records.js';
+
+/**
+ * node:zlib, loaded at the first gzip-compressed capture: most runs read none, and loading it with
+ * worker_threads (parallel.ts) cost every run ~2 ms of start-up.
+ */
+let zlibModule: typeof import('node:zlib') | undefined;
+function zlib(): typeof import('node:zlib') {
+  zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+  return zlibModule;
+}
 
 export interface CaptureSummary {
   path: string;
@@ -488,6 +499,7 @@ class GunzipStage {
   }
 
   private startMember(offset: number): void {
+    const { crc32, createInflateRaw } = zlib();
     this.members++;
     this.held = new Uint8Array(0);
     this.state = 'deflate';

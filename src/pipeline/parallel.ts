@@ -11,9 +11,8 @@
  */
 
 import { existsSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { TunnelPorts } from '../decode/registry.js';
 import type { LogLevel } from '../log.js';
 import type { HopNameRequest, HopOverrides } from './hops.js';
@@ -40,6 +39,14 @@ export type WorkerMessage =
  * against 1.15 s.
  */
 export const PARALLEL_MIN_BYTES = 384 * 1024 * 1024;
+
+/**
+ * node:os and node:worker_threads, loaded when several large files may be read at once: a single
+ * capture (most runs) needs neither, and loading them with node:zlib cost every run ~2 ms.
+ */
+const load = createRequire(import.meta.url);
+const workerThreads = () => load('node:worker_threads') as typeof import('node:worker_threads');
+const cores = () => (load('node:os') as typeof import('node:os')).availableParallelism();
 
 /**
  * The compiled worker, dist/pipeline/worker.js: reached from this module in dist/pipeline/ and
@@ -90,7 +97,7 @@ export function planThreads(paths: readonly string[], requested: number | undefi
   const sizes = paths.map(sizeOf);
   const total = sizes.reduce((sum, size) => sum + size, 0);
   if (requested === undefined && total < PARALLEL_MIN_BYTES) return 1;
-  return Math.min(paths.length, requested ?? availableParallelism());
+  return Math.min(paths.length, requested ?? cores());
 }
 
 /** Longest files first, each to the least loaded thread (LPT scheduling). */
@@ -118,7 +125,9 @@ export async function readInWorkers(
       (mine) =>
         new Promise<PlacedSource[]>((resolve, reject) => {
           const paths = mine.map((p) => p.path);
-          const worker = new Worker(WORKER_URL, { workerData: { ...input, paths } satisfies WorkerInput });
+          const worker = new (workerThreads().Worker)(WORKER_URL, {
+            workerData: { ...input, paths } satisfies WorkerInput,
+          });
           let done = false;
           worker.on('message', (message: WorkerMessage) => {
             if (message.type === 'progress') onProgress?.(message.path, message.read, message.total);
