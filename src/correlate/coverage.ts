@@ -19,6 +19,17 @@ export function repeatedFrom(d: DirectionTrace, origin: number): number[] {
   return shifted(d, d.repeated, origin);
 }
 
+/**
+ * Below this (as repeatedFrom), the hop's list of ranges seen twice is no longer whole (trace.ts
+ * repeatedFloor); -Infinity while it is (and for a trace from an agent that does not say).
+ */
+export function repeatedFloorFrom(d: DirectionTrace, origin: number): number {
+  const floor = d.repeatedFloor as unknown;
+  if (typeof floor !== 'number' || Number.isNaN(floor) || floor === Number.NEGATIVE_INFINITY || d.base < 0)
+    return Number.NEGATIVE_INFINITY;
+  return floor + ((d.base - origin) | 0);
+}
+
 function shifted(d: DirectionTrace, intervals: number[] | null, origin: number): number[] {
   const out: number[] = [];
   if (d.base < 0 || intervals === null) return out;

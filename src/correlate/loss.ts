@@ -16,7 +16,17 @@
 
 import type { FindingRecord } from '../findings/store.js';
 import { ACK_STRIDE, type DirectionTrace } from '../observe/trace.js';
-import { clip, coverageFrom, intersect, missing, repeatedFrom, span, total, union } from './coverage.js';
+import {
+  clip,
+  coverageFrom,
+  intersect,
+  missing,
+  repeatedFloorFrom,
+  repeatedFrom,
+  span,
+  total,
+  union,
+} from './coverage.js';
 import { pathFinding } from './finding.js';
 import type { Sides } from './order.js';
 import type { PathShape } from './segmentation.js';
@@ -146,11 +156,18 @@ function repairedLoss(
 ): void {
   const { sides, names, dataHops, flow, limit } = shape;
   const data = (i: number) => (sides[i] as Sides).data;
+  const origin = data(dataHops[0] as number).base;
+  // Where each hop's list of bytes seen twice is whole (a long lossy flow keeps only its latest
+  // ranges): below a later hop's floor, its copies are taken as seen (nothing is claimed lost
+  // on what it forgot); below an earlier hop's, they are not (nothing is claimed on its word).
+  const floors = dataHops.map((i) => repeatedFloorFrom(data(i), origin));
+  const forgotten = (j: number) =>
+    (floors[j] as number) > Number.NEGATIVE_INFINITY ? [Number.NEGATIVE_INFINITY, floors[j] as number] : [];
   for (let k = 0; k + 1 < dataHops.length; k++) {
     const sa = span(coverage[k] as number[]);
     const sb = span(coverage[k + 1] as number[]);
     if (sa === null || sb === null || (repeated[k] as number[]).length === 0) continue;
-    const lo = Math.max(sa[0], sb[0]);
+    const lo = Math.max(sa[0], sb[0], floors[k] as number, floors[k + 1] as number);
     const hi = Math.min(sa[1], sb[1]);
     if (hi <= lo) continue;
     // Seen more than once here, once at the next hop...
@@ -158,7 +175,8 @@ function repairedLoss(
     const flat = intersect(once.flat(), clip(coverage[k + 1] as number[], lo, hi));
     // ...and not seen twice again later: that would be the next capture missing a copy. Later
     // hops taken together, as for holes: each may have missed a copy of a different piece.
-    const notLater = missing(flat, union(repeated.slice(k + 2))).flat();
+    const later = repeated.slice(k + 2).map((r, j) => union([r, forgotten(k + 2 + j)]));
+    const notLater = missing(flat, union(later)).flat();
     // A copy TCP sent again passed every hop from the sender to here: bytes seen twice here and
     // at no hop before were not sent again (a frame duplicated on the way, or by this capture).
     const lost = k === 0 ? notLater : intersect(notLater, union(repeated.slice(0, k)));

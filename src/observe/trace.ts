@@ -71,6 +71,12 @@ export interface DirectionTrace {
    */
   repeated: number[] | null;
   /**
+   * Below this (bytes from base, as `repeated`), `repeated` no longer lists every range: past
+   * MAX_INTERVALS ranges the lowest is dropped, where coverage merges the closest two (merged, two
+   * repeats 67 KB apart would claim every byte between them seen twice). -Infinity while whole.
+   */
+  repeatedFloor: number;
+  /**
    * Sampled segments, SEGMENT_STRIDE numbers each (one array per direction, created with the first
    * sample: a hop follows thousands of short flows): sequence number (absolute), payload, time
    * (s, this capture's clock), frame, and the seconds until the first ACK that covered the
@@ -178,6 +184,7 @@ export function createDirectionTrace(): DirectionTrace {
     intervals: null,
     repeats: 0,
     repeated: null,
+    repeatedFloor: DOUBLE_FIELD,
     samples: null,
     pendingFrom: 0,
     level: 0,
@@ -203,6 +210,7 @@ export function createDirectionTrace(): DirectionTrace {
   t.topAt = 0;
   t.firstTime = -1;
   t.lastTime = -1;
+  t.repeatedFloor = Number.NEGATIVE_INFINITY;
   return t;
 }
 
@@ -322,7 +330,15 @@ function coverSegment(t: DirectionTrace): boolean {
       RANGE[0] = s;
       RANGE[1] = e;
       if (t.repeated === null) t.repeated = doublePair(s, e);
-      else coverRange(t.repeated);
+      else {
+        // Room for one more range first, so that coverRange never merges two (see repeatedFloor).
+        const repeated = t.repeated;
+        if (repeated.length >= MAX_INTERVALS * 2) {
+          t.repeatedFloor = repeated[1] as number;
+          repeated.splice(0, 2);
+        }
+        coverRange(repeated);
+      }
     }
     RANGE[0] = start;
     RANGE[1] = end;

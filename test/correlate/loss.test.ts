@@ -229,6 +229,49 @@ describe('loss and capture gaps', () => {
     expect(losses).toEqual([expect.objectContaining({ from: 'd', to: 'e', bytes: MSS, how: 'repaired' })]);
   });
 
+  it('a long lossy flow keeps its latest repeats whole: no bytes between two of them claimed lost', () => {
+    // 1,500 segments, every 5th sent again (300 repeats, more than a direction keeps ranges of);
+    // the next hop saw the last 256 of them. Merged to fit, the sender's ranges claimed the bytes
+    // between two repeats seen twice, which the next hop saw once: a loss that never was.
+    const many = Array.from({ length: 1500 }, (_, i) => i);
+    const resent = many.filter((i) => i % 5 === 0);
+    const hops: Hop[] = [
+      { name: 'a', seen: many, again: resent, ackedTo: 1500 },
+      { name: 'b', seen: many, again: resent.slice(-256) },
+    ];
+    const { findings } = analyse(hops);
+    expect(findings.filter((f) => f.code === 'loss.between-hops')).toEqual([]);
+    const a = sidesOf(hops[0] as Hop).data;
+    // What it keeps is exact: each range one resent segment, the oldest dropped below the floor.
+    expect(a.repeats).toBe(300);
+    const ranges = a.repeated ?? [];
+    expect(ranges.length / 2).toBeLessThanOrEqual(256);
+    for (let i = 0; i < ranges.length; i += 2)
+      expect((ranges[i + 1] as number) - (ranges[i] as number)).toBe(MSS);
+    expect(a.repeatedFloor).toBeGreaterThan(0);
+    expect(a.repeatedFloor).toBeLessThanOrEqual(ranges[0] as number);
+  });
+
+  it('claims nothing about repeats a hop no longer lists (below its floor)', () => {
+    // a lists all its 256 repeats; b the same and 50 more, so it dropped its 50 oldest: that b saw
+    // those once is not known. c missed copies that d saw twice but forgot the same way.
+    const many = Array.from({ length: 1500 }, (_, i) => i);
+    const resent = many.filter((i) => i % 5 === 0).slice(0, 256);
+    const extra = Array.from({ length: 50 }, (_, i) => 1300 + i);
+    const hops: Hop[] = [
+      { name: 'a', seen: many, again: resent, ackedTo: 1500 },
+      { name: 'b', seen: many, again: [...resent, ...extra] },
+    ];
+    expect(analyse(hops).findings.filter((f) => f.code === 'loss.between-hops')).toEqual([]);
+    const later: Hop[] = [
+      { name: 'a', seen: many, again: resent, ackedTo: 1500 },
+      { name: 'b', seen: many, again: resent },
+      { name: 'c', seen: many, again: resent.slice(20) },
+      { name: 'd', seen: many, again: [...resent, ...extra] },
+    ];
+    expect(analyse(later).findings.filter((f) => f.code === 'loss.between-hops')).toEqual([]);
+  });
+
   it('sent again and seen twice at the sender only (the copy lost at once) is a loss there', () => {
     const hops: Hop[] = [
       { name: 'a', seen: all, again: [15], ackedTo: SEGMENTS },
