@@ -75,7 +75,7 @@ export interface SortedFirsts {
 }
 
 /** SortedFirsts of each sample array, made once per correlation (every hop is paired with every other). */
-type FirstTimesCache = Map<readonly number[], SortedFirsts>;
+export type FirstTimesCache = Map<readonly number[], SortedFirsts>;
 
 /** The index of the first of the sorted `keys` not below `key`. */
 function lowerBound(keys: Float64Array, key: number): number {
@@ -160,7 +160,7 @@ function sortedFirsts(
 }
 
 /** t_Y - t_X for every key both have, first occurrence at each: a merge of the two sorted key lists. */
-function differences(
+export function differences(
   x: readonly number[] | null,
   y: readonly number[] | null,
   stride: number,

@@ -269,7 +269,7 @@ function noteUncertainOrder(
 ): void {
   const lossy = lossyHops(report);
   if (lossy.length === 0) return;
-  const carried = Math.max(...report.hops.map((h) => h.bytes));
+  const carried = carriedBytes(report);
   const hops = [...new Set(lossy.map((g) => g.hop))];
   const worst = Math.max(...lossy.map((g) => g.bytes));
   findings.push(
@@ -288,8 +288,13 @@ function noteUncertainOrder(
 
 /** The path's capture gaps of ORDER_UNCERTAIN_SHARE or more of what its busiest hop carried. */
 function lossyHops(report: PathReport): PathReport['gaps'] {
-  const carried = Math.max(0, ...report.hops.map((h) => h.bytes));
+  const carried = carriedBytes(report);
   return carried <= 0 ? [] : report.gaps.filter((g) => g.bytes >= carried * ORDER_UNCERTAIN_SHARE);
+}
+
+/** The data bytes of the path's busiest hop (0 when none carried any). */
+function carriedBytes(report: PathReport): number {
+  return Math.max(0, ...report.hops.map((h) => h.bytes));
 }
 
 /**

@@ -25,8 +25,7 @@ export function repeatedFrom(d: DirectionTrace, origin: number): number[] {
  */
 export function repeatedFloorFrom(d: DirectionTrace, origin: number): number {
   const floor = d.repeatedFloor as unknown;
-  if (typeof floor !== 'number' || Number.isNaN(floor) || floor === Number.NEGATIVE_INFINITY || d.base < 0)
-    return Number.NEGATIVE_INFINITY;
+  if (typeof floor !== 'number' || Number.isNaN(floor) || d.base < 0) return Number.NEGATIVE_INFINITY;
   return floor + ((d.base - origin) | 0);
 }
 

@@ -60,11 +60,10 @@ export function lossAndGaps(shape: PathShape, report: PathReport, findings: Find
     const later = coverage.slice(k + 2);
     const seenLater = union(later);
     const holeRanges = holes.flat();
+    const seenBytes = intersect(holeRanges, seenLater);
     const unseen = missing(holeRanges, seenLater).flat();
-    const proof = intersect(holeRanges, seenLater).length > 0 ? 'later-hop' : 'acknowledged';
-    const gapBytes = pairs(
-      union([intersect(holeRanges, seenLater), clip(unseen, Number.NEGATIVE_INFINITY, acked)]),
-    );
+    const proof = seenBytes.length > 0 ? 'later-hop' : 'acknowledged';
+    const gapBytes = pairs(union([seenBytes, clip(unseen, Number.NEGATIVE_INFINITY, acked)]));
     const lostBytes = pairs(clip(unseen, acked, Number.POSITIVE_INFINITY));
     const p = dataHops[k] as number;
     const q = dataHops[k + 1] as number;
@@ -161,8 +160,9 @@ function repairedLoss(
   // ranges): below a later hop's floor, its copies are taken as seen (nothing is claimed lost
   // on what it forgot); below an earlier hop's, they are not (nothing is claimed on its word).
   const floors = dataHops.map((i) => repeatedFloorFrom(data(i), origin));
-  const forgotten = (j: number) =>
-    (floors[j] as number) > Number.NEGATIVE_INFINITY ? [Number.NEGATIVE_INFINITY, floors[j] as number] : [];
+  const forgotten = floors.map((floor) =>
+    floor > Number.NEGATIVE_INFINITY ? [Number.NEGATIVE_INFINITY, floor] : [],
+  );
   for (let k = 0; k + 1 < dataHops.length; k++) {
     const sa = span(coverage[k] as number[]);
     const sb = span(coverage[k + 1] as number[]);
@@ -175,8 +175,7 @@ function repairedLoss(
     const flat = intersect(once.flat(), clip(coverage[k + 1] as number[], lo, hi));
     // ...and not seen twice again later: that would be the next capture missing a copy. Later
     // hops taken together, as for holes: each may have missed a copy of a different piece.
-    const later = repeated.slice(k + 2).map((r, j) => union([r, forgotten(k + 2 + j)]));
-    const notLater = missing(flat, union(later)).flat();
+    const notLater = missing(flat, union([...repeated.slice(k + 2), ...forgotten.slice(k + 2)])).flat();
     // A copy TCP sent again passed every hop from the sender to here: bytes seen twice here and
     // at no hop before were not sent again (a frame duplicated on the way, or by this capture).
     const lost = k === 0 ? notLater : intersect(notLater, union(repeated.slice(0, k)));

@@ -16,7 +16,16 @@ import {
   sampleSeq,
   sampleTime,
 } from '../observe/trace.js';
-import { commonCount, firstsByKey, firstTimes, median, medianInPlace, type SortedFirsts } from './clock.js';
+import {
+  commonCount,
+  differences,
+  type FirstTimesCache,
+  firstsByKey,
+  firstTimes,
+  median,
+  medianInPlace,
+  type SortedFirsts,
+} from './clock.js';
 import type { CorrelationOptions, PathReport } from './types.js';
 
 export interface Seen {
@@ -205,7 +214,7 @@ function structuredOrder(
   offsets: Map<HopView, number>,
 ): Seen[] {
   const starts: StartsCache = new Map();
-  const times: TimesCache = new Map();
+  const times: FirstTimesCache = new Map();
   const wait = (s: Seen) => waits.get(s) as number;
   const byWait = (x: Seen, y: Seen) => wait(y) - wait(x);
   const underlay = seen.filter((s) => sidesOf(s.trace, aSends).data.overhead >= 0).sort(byWait);
@@ -249,7 +258,7 @@ function bridgeSide(
   aSends: boolean,
   starts: StartsCache,
   offsets: Map<HopView, number>,
-  times: TimesCache,
+  times: FirstTimesCache,
 ): boolean | null {
   const data = (s: Seen) => sidesOf(s.trace, aSends).data;
   const likeness = (s: Seen) => sharedStarts(data(bridge), data(s), starts);
@@ -316,43 +325,30 @@ function nearestInTime(
   others: readonly Seen[],
   aSends: boolean,
   offsets: Map<HopView, number>,
-  times: TimesCache,
+  times: FirstTimesCache,
 ): number | null {
   const bridgeOffset = offsets.get(bridge.hop);
   if (bridgeOffset === undefined) return null;
-  const mine = firstTimesOf(sidesOf(bridge.trace, aSends).data, times);
-  const diffs = new Float64Array(mine.keys.length);
+  const mine = sidesOf(bridge.trace, aSends).data.samples;
   let distance: number | null = null;
   for (const other of others) {
     const offset = offsets.get(other.hop);
     if (offset === undefined) continue;
-    const theirs = firstTimesOf(sidesOf(other.trace, aSends).data, times);
-    // The segments both saw: one merge of the two ascending key lists.
-    let n = 0;
-    for (let i = 0, j = 0; i < mine.keys.length && j < theirs.keys.length; ) {
-      const a = mine.keys[i] as number;
-      const b = theirs.keys[j] as number;
-      if (a < b) i++;
-      else if (a > b) j++;
-      else diffs[n++] = (mine.times[i++] as number) - bridgeOffset - ((theirs.times[j++] as number) - offset);
-    }
-    if (n < 3) continue;
-    const d = Math.abs(medianInPlace(diffs.subarray(0, n)));
+    // The bridge's time less the other hop's, per segment both saw (clock.ts), then on one clock.
+    const diffs: number[] = [];
+    differences(
+      sidesOf(other.trace, aSends).data.samples,
+      mine,
+      SEGMENT_STRIDE,
+      SAMPLE_TIME_AT,
+      diffs,
+      times,
+    );
+    if (diffs.length < 3) continue;
+    const d = Math.abs(median(diffs) - bridgeOffset + offset);
     if (distance === null || d < distance) distance = d;
   }
   return distance;
-}
-
-/** Each direction's segment starts with the time each was first seen (made once per order). */
-type TimesCache = Map<DirectionTrace, SortedFirsts>;
-
-function firstTimesOf(d: DirectionTrace, times: TimesCache): SortedFirsts {
-  let made = times.get(d);
-  if (made === undefined) {
-    made = d.samples === null ? NO_WAITS : firstsByKey(d.samples, SEGMENT_STRIDE, SAMPLE_TIME_AT);
-    times.set(d, made);
-  }
-  return made;
 }
 
 /** Each direction's distinct sampled segment starts at a sampling level, ascending: made once per order. */

@@ -221,8 +221,9 @@ export function lookupFlow(table: FlowTable, data: Uint8Array, level: Level, now
     alive: true,
     trace: null,
   };
-  entry.a4 = length === 4 ? viewOf(data).getUint32(a) : -1;
-  entry.b4 = length === 4 ? viewOf(data).getUint32(b) : -1;
+  const view = viewOf(data);
+  entry.a4 = length === 4 ? view.getUint32(a) : -1;
+  entry.b4 = length === 4 ? view.getUint32(b) : -1;
   if (bucket === undefined) {
     bucket = [];
     table.byHash.set(hash, bucket);
